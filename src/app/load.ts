@@ -1,0 +1,169 @@
+// Finding and importing the app module, and telling what it is: a Fetch app
+// (`export default { fetch }`) or a Node `(req, res)` app. Every way this can
+// fail (no file, an import that throws, a wrong export) becomes an
+// AppLoadError whose message names the file and says what was found.
+
+import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { FetchApp } from '../fetch/adapter.js';
+
+export class AppLoadError extends Error {
+  readonly exitCode = 1;
+}
+
+export type NodeListener = (req: unknown, res: unknown) => unknown;
+
+export type LoadedApp =
+  | { kind: 'fetch'; app: FetchApp; port: unknown; hostname: unknown; file: string }
+  | { kind: 'node'; listener: NodeListener; port: unknown; hostname: unknown; file: string };
+
+/** Looked for, in this order, when no APP is given. */
+export const DEFAULT_APP_FILES = ['app.ts', 'app.mts', 'app.js', 'app.mjs', 'app.cjs'];
+const APP_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
+const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
+
+/** The absolute path of the app module: APP, or the first default file in `cwd`. */
+export function resolveAppFile(app: string | undefined, cwd: string): string {
+  if (app === undefined) {
+    const found = DEFAULT_APP_FILES.find((name) => existsSync(join(cwd, name)));
+    if (found === undefined) {
+      throw new AppLoadError(`no APP given, and none of ${DEFAULT_APP_FILES.join(', ')} is in ${cwd}`);
+    }
+    return join(cwd, found);
+  }
+  const file = resolve(cwd, app);
+  if (!APP_EXTENSIONS.has(extname(file))) {
+    throw new AppLoadError(`${app}: an app is a .js, .mjs, .cjs, .ts, .mts or .cts module`);
+  }
+  if (!existsSync(file)) throw new AppLoadError(`${app}: no such file (looked for ${file})`);
+  return file;
+}
+
+/** How this Node runs TypeScript: natively, only with --experimental-strip-types, or not at all. */
+export function typeScriptSupport(): 'native' | 'with-flag' | 'none' {
+  const features = process.features as { typescript?: string | false };
+  if (features.typescript === 'strip' || features.typescript === 'transform') return 'native';
+  if (process.execArgv.includes('--experimental-strip-types')) return 'native';
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 6) ? 'with-flag' : 'none';
+}
+
+export function isTypeScript(file: string): boolean {
+  return TYPESCRIPT_EXTENSIONS.has(extname(file));
+}
+
+/** Imports `--import` modules (resolved from `cwd`, like the app's own imports). */
+export async function preload(modules: readonly string[], cwd: string): Promise<void> {
+  const requireFromCwd = createRequire(join(cwd, 'noop.js'));
+  for (const specifier of modules) {
+    let url: string;
+    if (specifier.startsWith('.') || specifier.startsWith('/')) {
+      url = pathToFileURL(resolve(cwd, specifier)).href;
+    } else {
+      try {
+        url = pathToFileURL(requireFromCwd.resolve(specifier)).href;
+      } catch {
+        url = specifier; // resolved from starlight's own location (e.g. a global install)
+      }
+    }
+    try {
+      await import(url);
+    } catch (error) {
+      throw new AppLoadError(`--import ${specifier} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+}
+
+function describeExport(value: unknown): string {
+  if (value === undefined) return 'no default export';
+  if (value === null) return 'a default export of null';
+  if (typeof value === 'object') {
+    const keys = Object.keys(value).slice(0, 5);
+    return `a default export object with ${keys.length === 0 ? 'no properties' : `properties ${keys.join(', ')}`} but no fetch() method`;
+  }
+  return `a default export of type ${typeof value}`;
+}
+
+/** Tells a Fetch app from a Node app by the shape of the default export. */
+export function classifyExport(file: string, moduleNamespace: Record<string, unknown>): LoadedApp {
+  const value = moduleNamespace.default;
+  if (typeof value === 'function') {
+    return { kind: 'node', listener: value as NodeListener, port: undefined, hostname: undefined, file };
+  }
+  if (typeof value === 'object' && value !== null) {
+    const exported = value as Record<string, unknown>;
+    const { port, hostname } = exported;
+    if (typeof exported.fetch === 'function') return { kind: 'fetch', app: exported as unknown as FetchApp, port, hostname, file };
+    if (typeof exported.callback === 'function') {
+      const listener = (exported.callback as () => unknown).call(exported);
+      if (typeof listener === 'function') return { kind: 'node', listener: listener as NodeListener, port, hostname, file };
+      throw new AppLoadError(`${file}: its default export's callback() returned ${typeof listener}, not a (req, res) function`);
+    }
+  }
+  throw new AppLoadError(
+    `${file}: found ${describeExport(value)}; export default { fetch(request) { … } } for a Fetch app, or a (req, res) function for a Node app`,
+  );
+}
+
+async function importModule(file: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    if (isTypeScript(file) && typeScriptSupport() !== 'native' && error instanceof Error && /Unknown file extension|ERR_UNKNOWN_FILE_EXTENSION/.test(`${(error as { code?: string }).code} ${error.message}`)) {
+      throw new AppLoadError(typeScriptHelp(file));
+    }
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    throw new AppLoadError(`${file}: the app failed to load:\n${detail}`);
+  }
+}
+
+export function typeScriptHelp(file: string): string {
+  return (
+    `${file} is TypeScript, which Node ${process.version} cannot run by itself. Either use Node 22.18 or later ` +
+    `(type stripping is built in), or load a TypeScript loader: starlight --import tsx ${file} (npm install tsx)`
+  );
+}
+
+/**
+ * Imports the app module: the file, or `-e` code (written to a temporary
+ * module in `cwd` so that its imports resolve as the app's would).
+ */
+export async function loadApp(spec: { app: string | undefined; code: string | undefined; cwd: string }): Promise<LoadedApp> {
+  if (spec.code !== undefined) {
+    const file = join(spec.cwd, `.starlight-eval-${process.pid}-${Date.now()}.mjs`);
+    try {
+      writeFileSync(file, spec.code);
+    } catch (error) {
+      throw new AppLoadError(`-e: cannot write a temporary module in ${spec.cwd}: ${(error as Error).message}`);
+    }
+    try {
+      return classifyExport('-e', await importModule(file));
+    } finally {
+      unlinkSync(file);
+    }
+  }
+  const file = resolveAppFile(spec.app, spec.cwd);
+  return classifyExport(file, await importModule(file));
+}
+
+/**
+ * Everything a serving process does before it can take requests: preload
+ * `--import` modules, then load the app. Fails early, with the ways out, for
+ * TypeScript on a Node that cannot run it.
+ */
+export async function bootApp(spec: { app: string | undefined; code: string | undefined; imports: readonly string[]; cwd: string }): Promise<LoadedApp & { kind: 'fetch' }> {
+  if (spec.code === undefined) {
+    const file = resolveAppFile(spec.app, spec.cwd);
+    if (isTypeScript(file) && typeScriptSupport() === 'none' && spec.imports.length === 0) throw new AppLoadError(typeScriptHelp(file));
+  }
+  await preload(spec.imports, spec.cwd);
+  const loaded = await loadApp(spec);
+  if (loaded.kind === 'node') {
+    throw new AppLoadError(
+      `${loaded.file}: exports a Node (req, res) app, which is not available yet in starlight; export default { fetch(request) { … } } for a Fetch app`,
+    );
+  }
+  return loaded;
+}

@@ -1,0 +1,87 @@
+// The Fetch-API path of one request: the exchange becomes a Request, the app's
+// fetch() is called, and what it returns becomes the response. Whatever goes
+// wrong in the app (a throw, a rejection, a value that is not a Response, a
+// body stream that fails) is logged once with the request line and answered
+// 500 if nothing was sent yet, or the connection is cut if the response had
+// begun; the server keeps serving.
+
+import { ResponseState, type Exchange } from '../http/exchange.js';
+import type { Logger } from '../log/logger.js';
+import { RequestContext, type ServerHooks } from './context.js';
+import { UNREPRESENTABLE_METHODS, createRequest } from './request.js';
+import { sendResponse } from './response.js';
+
+export interface FetchApp {
+  fetch(request: Request, context: RequestContext): Response | PromiseLike<Response>;
+}
+
+export interface FetchAdapterOptions {
+  app: FetchApp;
+  hooks: ServerHooks;
+  log: Logger;
+  /** Error pages carry the stack trace (development). */
+  exposeErrors: boolean;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+  return typeof value;
+}
+
+export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exchange) => void {
+  const { app, hooks, log, exposeErrors } = options;
+
+  const fail = (exchange: Exchange, error: unknown) => {
+    // Answered by the server (a bad request body) or abandoned by the client: nothing to report.
+    if (exchange.response === ResponseState.DONE || exchange.response === ResponseState.ABORTED) return;
+    log.error(`${exchange.requestLine}: the app failed`, error);
+    if (exchange.response === ResponseState.STREAMING) {
+      exchange.abort();
+    } else if (exposeErrors) {
+      const stack = error instanceof Error ? (error.stack ?? String(error)) : String(error);
+      exchange.respond(500, [['Content-Type', 'text/plain; charset=utf-8']], `Internal Server Error\n\n${stack}\n`);
+    } else {
+      exchange.respondError(500, false);
+    }
+  };
+
+  const send = (exchange: Exchange, response: unknown) => {
+    if (!(response instanceof Response)) {
+      fail(exchange, new TypeError(`fetch() returned ${describeValue(response)}, not a Response`));
+      return;
+    }
+    sendResponse(exchange, response).catch((error: unknown) => fail(exchange, error));
+  };
+
+  return (exchange) => {
+    if (UNREPRESENTABLE_METHODS.has(exchange.head.method)) {
+      exchange.respondError(501, false);
+      return;
+    }
+    const controller = new AbortController();
+    exchange.onAbort(() => controller.abort());
+    let request: Request;
+    try {
+      request = createRequest(exchange, hooks.secure ? 'https' : 'http', controller.signal);
+    } catch {
+      // The URL cannot be represented (e.g. a Host with a bad port).
+      exchange.respondError(400, true);
+      return;
+    }
+    let result: Response | PromiseLike<Response>;
+    try {
+      result = app.fetch(request, new RequestContext(exchange, hooks));
+    } catch (error) {
+      fail(exchange, error);
+      return;
+    }
+    if (result instanceof Response) send(exchange, result);
+    else if (result !== null && typeof (result as PromiseLike<Response>)?.then === 'function') {
+      Promise.resolve(result).then(
+        (response) => send(exchange, response),
+        (error: unknown) => fail(exchange, error),
+      );
+    } else send(exchange, result);
+  };
+}

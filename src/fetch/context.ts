@@ -1,0 +1,71 @@
+// The second argument of fetch(request, context): what PSGI kept in `env`
+// beyond the request itself: the connection's addresses, the worker, and the
+// server's hooks (harakiri, waitUntil, informational responses).
+
+import type { Exchange } from '../http/exchange.js';
+
+export interface WorkerInfo {
+  /** 1-based worker number (0 when the server runs without workers). */
+  readonly id: number;
+  readonly pid: number;
+  /** Requests this worker has received so far. */
+  readonly requests: number;
+}
+
+/** What the worker does for the hooks a request may call. */
+export interface ServerHooks {
+  readonly worker: WorkerInfo;
+  readonly secure: boolean;
+  /** After this response, the worker exits and is replaced. */
+  harakiri(): void;
+  /** Work the worker must finish before it may exit. */
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export class RequestContext {
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly hooks: ServerHooks,
+  ) {}
+
+  get remoteAddress(): string | undefined {
+    return this.exchange.connection.socket.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.exchange.connection.socket.remotePort;
+  }
+  get remoteFamily(): string | undefined {
+    return this.exchange.connection.socket.remoteFamily;
+  }
+  get localAddress(): string | undefined {
+    return this.exchange.connection.socket.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.exchange.connection.socket.localPort;
+  }
+  get secure(): boolean {
+    return this.hooks.secure;
+  }
+  get worker(): WorkerInfo {
+    return this.hooks.worker;
+  }
+
+  /** Finish this response, then this worker exits and is replaced (psgix.harakiri). */
+  harakiri(): void {
+    this.exchange.connection.shutdown(false);
+    this.hooks.harakiri();
+  }
+
+  /** Work that must finish before the worker may exit (psgix.cleanup). */
+  waitUntil(promise: Promise<unknown>): void {
+    this.hooks.waitUntil(Promise.resolve(promise));
+  }
+
+  /** Sends a 1xx interim response, e.g. 103 Early Hints, before the final one. */
+  informational(status: number, headers?: ConstructorParameters<typeof Headers>[0]): void {
+    if (!Number.isInteger(status) || status < 100 || status > 199 || status === 101) {
+      throw new RangeError(`informational() takes a 1xx status other than 101, not ${status}`);
+    }
+    this.exchange.informational(status, [...new Headers(headers)]);
+  }
+}

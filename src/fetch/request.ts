@@ -1,0 +1,68 @@
+// The Request the app sees: an absolute URL (scheme, Host or the listener's
+// address, the target as received), every header field in the order received,
+// a body stream that pulls from the connection (its first read sends
+// `100 Continue`), and a signal that aborts only if the client goes away
+// before the response is complete.
+
+import { isIPv6, type Socket } from 'node:net';
+import type { Exchange } from '../http/exchange.js';
+import type { RequestHead } from '../http/parser.js';
+
+/** Methods the platform's Request refuses to represent; they are answered 501. */
+export const UNREPRESENTABLE_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+/** host:port of the socket's local address, for requests without a Host field. */
+function localAuthority(socket: Socket): string {
+  const address = socket.localAddress ?? 'localhost';
+  return `${isIPv6(address) ? `[${address}]` : address}:${socket.localPort}`;
+}
+
+export function requestUrl(exchange: Exchange, scheme: string): string {
+  const head = exchange.head;
+  const target = head.target;
+  const first = target.charCodeAt(0);
+  if (first !== 0x2f && first !== 0x2a) return target; // absolute-form, as received
+  const authority = head.host !== undefined && head.host !== '' ? head.host : localAuthority(exchange.connection.socket);
+  // asterisk-form (OPTIONS *) has no path; it is shown as "/*".
+  return `${scheme}://${authority}${first === 0x2a ? '/*' : target}`;
+}
+
+export function requestHeaders(head: RequestHead): Headers {
+  const headers = new Headers();
+  for (let i = 0; i < head.fieldCount; i++) headers.append(head.name(i), head.value(i));
+  return headers;
+}
+
+/** A byte stream of the request body, read from the connection on demand. */
+export function requestBody(exchange: Exchange): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        return exchange.readBody().then(
+          (chunk) => (chunk === null ? controller.close() : controller.enqueue(chunk)),
+          (error: unknown) => controller.error(error),
+        );
+      },
+      cancel() {
+        exchange.discardBody();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+export function createRequest(exchange: Exchange, scheme: string, signal: AbortSignal): Request {
+  const head = exchange.head;
+  const method = head.method;
+  const hasBody = head.hasBody && method !== 'GET' && method !== 'HEAD';
+  // A GET or HEAD body cannot be given to a Request: it is read and dropped.
+  if (head.hasBody && !hasBody) exchange.discardBody();
+  const init: RequestInit & { duplex?: 'half' } = {
+    method,
+    headers: requestHeaders(head),
+    body: hasBody ? requestBody(exchange) : null,
+    signal,
+  };
+  if (hasBody) init.duplex = 'half';
+  return new Request(requestUrl(exchange, scheme), init);
+}

@@ -1,0 +1,81 @@
+// Writing the app's Response: status, header fields (several Set-Cookie stay
+// separate) and body. A body whose length is known when it is first read goes
+// out in one write with Content-Length; a longer or slower one streams, chunk
+// by chunk with backpressure (chunked coding, or the app's own
+// Content-Length, which must then be exact).
+
+import { ResponseState, type Exchange } from '../http/exchange.js';
+import { isBodiless } from '../http/writer.js';
+
+/** Bytes gathered before giving up on sending a body in one write. */
+const WHOLE_BODY_LIMIT = 64 * 1024;
+const LATER = Symbol('later');
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+
+/** A read that settles in this turn of the event loop, or LATER. */
+function readSoon(read: Promise<ReadResult>) {
+  return Promise.race([read, new Promise<typeof LATER>((resolve) => setImmediate(resolve, LATER))]);
+}
+
+function checkChunk(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  throw new TypeError(`the response body stream produced ${typeof value}, not a Uint8Array`);
+}
+
+function declaredLength(headers: Headers): number {
+  const value = headers.get('content-length');
+  return value !== null && /^[0-9]{1,15}$/.test(value) ? Number(value) : -1;
+}
+
+export async function sendResponse(exchange: Exchange, response: Response): Promise<void> {
+  const fields = [...response.headers];
+  const status = response.status;
+  const body = response.body;
+  if (body === null) {
+    exchange.respond(status, fields, null);
+    return;
+  }
+  const reader = body.getReader();
+  exchange.onAbort(() => {
+    reader.cancel().catch(() => {});
+  });
+  // Gather what the stream has at once: if it ends, the length is known.
+  const chunks: Uint8Array[] = [];
+  let gathered = 0;
+  let pending: Promise<ReadResult> | null = reader.read();
+  while (pending !== null) {
+    const result = await readSoon(pending);
+    if (result === LATER) break;
+    pending = null;
+    if (result.done) {
+      exchange.respond(status, fields, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, gathered));
+      return;
+    }
+    const chunk = checkChunk(result.value);
+    chunks.push(chunk);
+    gathered += chunk.byteLength;
+    if (gathered <= WHOLE_BODY_LIMIT) pending = reader.read();
+  }
+
+  // The rest streams. Nothing is sent before the head: it goes out now, so a
+  // client of a slow stream (server-sent events) sees the response at once.
+  const first = chunks.length === 0 ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, gathered);
+  let writable = exchange.beginStream(status, fields, declaredLength(response.headers), first);
+  if (isBodiless(exchange.head.method, status)) {
+    await reader.cancel().catch(() => {});
+    exchange.endStream();
+    return;
+  }
+  for (;;) {
+    if (!writable) await exchange.drained();
+    if (exchange.response !== ResponseState.STREAMING) {
+      await reader.cancel().catch(() => {});
+      return;
+    }
+    const next: ReadResult = await (pending ?? reader.read());
+    pending = null;
+    if (next.done) break;
+    writable = exchange.writeChunk(checkChunk(next.value));
+  }
+  exchange.endStream();
+}

@@ -1,0 +1,271 @@
+// One client socket: reads into the parser, hands each request to the server's
+// handler as an Exchange, and decides what happens between requests:
+// keep-alive, pipelining (one request at a time, in order), timeouts, flow
+// control, and closing. After a `close` nothing more is parsed; bytes still
+// arriving are read and dropped for a moment (a lingering close) so that the
+// last response is not lost to a reset.
+
+import type { Socket } from 'node:net';
+import type { ParseError } from './errors.js';
+import { Exchange, ResponseState } from './exchange.js';
+import { RequestParser, type ParserEvents, type RequestHead } from './parser.js';
+import type { HttpServer } from './server.js';
+import { errorResponse } from './writer.js';
+
+/** Where a connection is between requests. */
+export const Phase = {
+  /** Waiting for (the rest of) a request head. */
+  HEAD: 0,
+  /** A request is being answered. */
+  ACTIVE: 1,
+  /** Between requests on a persistent connection. */
+  IDLE: 2,
+  /** Our side is closed; reading and dropping until the client closes too. */
+  CLOSING: 3,
+  CLOSED: 4,
+} as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** Pipelined bytes held while a request is answered before the socket stops being read. */
+const PIPELINE_BUFFER_LIMIT = 64 * 1024;
+/** How long a closing connection drops late bytes before it is torn down. */
+const LINGER_MS = 2000;
+
+const ignore = () => {};
+
+export class Connection implements ParserEvents {
+  readonly parser: RequestParser;
+  phase: Phase = Phase.HEAD;
+  exchange: Exchange | null = null;
+  requests = 0;
+  /** When the current wait times out (ms since the epoch); 0: no deadline. */
+  deadline: number;
+  /** No further request on this connection (server stopping, harakiri, client half-closed). */
+  private lastRequest = false;
+  private paused = false;
+  /** Reads and writes of the current exchange waiting on the client. */
+  private awaiting = 0;
+  private drainWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly socket: Socket,
+    readonly server: HttpServer,
+  ) {
+    this.parser = new RequestParser(server.limits, this);
+    this.deadline = Date.now() + server.timeouts.header;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', ignore);
+    socket.on('close', () => this.onClose());
+  }
+
+  get idle(): boolean {
+    return this.phase === Phase.IDLE || (this.phase === Phase.HEAD && this.parser.buffered === 0);
+  }
+
+  // ---- socket events --------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    switch (this.phase) {
+      case Phase.CLOSING:
+      case Phase.CLOSED:
+        return;
+      case Phase.IDLE:
+        this.phase = Phase.HEAD;
+        this.deadline = Date.now() + this.server.timeouts.header;
+        break;
+      case Phase.ACTIVE:
+        if (this.awaiting > 0) this.deadline = Date.now() + this.server.timeouts.inactivity;
+        break;
+    }
+    const socket = this.socket;
+    socket.cork();
+    this.parser.execute(chunk);
+    socket.uncork();
+    this.updateFlow();
+  }
+
+  private onEnd(): void {
+    const exchange = this.exchange;
+    if (this.phase === Phase.ACTIVE && exchange !== null) {
+      // The client half-closed: answer what it sent, then close.
+      this.lastRequest = true;
+      this.parser.stop();
+      exchange.failBody(new Error('the client closed before sending the whole body'));
+      if (exchange.response === ResponseState.DONE) this.closeGracefully();
+      return;
+    }
+    this.closeNow();
+  }
+
+  private onDrain(): void {
+    if (this.awaiting > 0) this.deadline = Date.now() + this.server.timeouts.inactivity;
+    this.releaseDrainWaiters();
+  }
+
+  private onClose(): void {
+    this.phase = Phase.CLOSED;
+    this.parser.stop();
+    const exchange = this.exchange;
+    this.exchange = null;
+    if (exchange !== null) exchange.connectionClosed();
+    this.releaseDrainWaiters();
+    this.server.remove(this);
+  }
+
+  /** From the server's sweep: the current deadline has passed. */
+  timedOut(): void {
+    if (this.phase === Phase.HEAD && this.parser.buffered > 0) {
+      // Part of a head arrived, the rest did not in time.
+      this.write(errorResponse(408, this.server.serverSoftware));
+      this.closeGracefully();
+    } else if (this.phase === Phase.HEAD || this.phase === Phase.IDLE) {
+      this.closeGracefully();
+    } else {
+      this.closeNow();
+    }
+  }
+
+  // ---- parser events --------------------------------------------------------
+
+  onHead(head: RequestHead): void {
+    this.requests++;
+    this.phase = Phase.ACTIVE;
+    this.deadline = 0;
+    const keepAlive = head.keepAlive && this.requests < this.server.maxKeepaliveRequests;
+    const exchange = new Exchange(this, head, keepAlive);
+    this.exchange = exchange;
+    this.server.dispatch(exchange);
+  }
+
+  onBody(chunk: Buffer): void {
+    this.exchange?.pushBody(chunk);
+  }
+
+  onMessageEnd(): void {
+    const exchange = this.exchange;
+    if (exchange === null) return;
+    exchange.endBody();
+    if (exchange.response === ResponseState.DONE) this.nextRequest();
+  }
+
+  onError(error: ParseError): void {
+    const exchange = this.exchange;
+    if (exchange === null) {
+      this.write(errorResponse(error.status, this.server.serverSoftware));
+      this.closeGracefully();
+      return;
+    }
+    exchange.failBody(error);
+    if (exchange.response === ResponseState.PENDING) exchange.respondError(error.status, true);
+    else if (exchange.response === ResponseState.DONE) this.closeGracefully();
+    else this.closeNow();
+  }
+
+  // ---- from the exchange ----------------------------------------------------
+
+  write(data: Uint8Array): boolean {
+    if (this.phase === Phase.CLOSED) return false;
+    return this.socket.write(data);
+  }
+
+  /** Resolves once the socket's buffer has drained (or the connection is gone). */
+  drained(): Promise<void> {
+    if (this.phase === Phase.CLOSED || !this.socket.writableNeedDrain) return Promise.resolve();
+    this.awaitClient(true);
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private releaseDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    if (waiters.length === 0) return;
+    this.drainWaiters = [];
+    for (const resolve of waiters) {
+      this.awaitClient(false);
+      resolve();
+    }
+  }
+
+  /** Counts reads and writes waiting on the client: while any wait, --timeout applies. */
+  awaitClient(waiting: boolean): void {
+    this.awaiting += waiting ? 1 : -1;
+    if (this.phase === Phase.ACTIVE) this.deadline = this.awaiting > 0 ? Date.now() + this.server.timeouts.inactivity : 0;
+  }
+
+  /** Whether a response written now may keep the connection open. */
+  mayKeepAlive(): boolean {
+    return !this.lastRequest && !this.server.draining && this.phase !== Phase.CLOSING && this.phase !== Phase.CLOSED;
+  }
+
+  responseDone(exchange: Exchange): void {
+    if (exchange !== this.exchange) return;
+    if (!exchange.keepAlive) {
+      this.closeGracefully();
+    } else if (exchange.bodyComplete) {
+      this.nextRequest();
+    } else {
+      // The app answered without reading all of the body: drop the rest, then go on.
+      exchange.discardBody();
+    }
+  }
+
+  /** Pauses reading while unread body bytes or pipelined requests pile up. */
+  updateFlow(): void {
+    const exchange = this.exchange;
+    const full =
+      this.phase !== Phase.CLOSING &&
+      ((exchange !== null && exchange.bodyBacklogged) || this.parser.buffered > PIPELINE_BUFFER_LIMIT);
+    if (full && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (!full && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  // ---- between requests -----------------------------------------------------
+
+  private nextRequest(): void {
+    this.exchange = null;
+    if (this.lastRequest || this.server.draining) {
+      this.closeGracefully();
+      return;
+    }
+    this.phase = Phase.IDLE;
+    this.deadline = Date.now() + this.server.timeouts.keepalive;
+    this.updateFlow();
+    const socket = this.socket;
+    socket.cork();
+    this.parser.resume();
+    socket.uncork();
+    if (this.phase === Phase.IDLE && this.parser.buffered > 0) {
+      this.phase = Phase.HEAD;
+      this.deadline = Date.now() + this.server.timeouts.header;
+    }
+  }
+
+  /** The server is stopping or retiring: no request after the current one; idle connections close at once when `closeIdle`. */
+  shutdown(closeIdle: boolean): void {
+    this.lastRequest = true;
+    if (closeIdle && this.idle) this.closeGracefully();
+  }
+
+  /** Ends our side after what was written, then drops late bytes until the client closes. */
+  closeGracefully(): void {
+    if (this.phase === Phase.CLOSING || this.phase === Phase.CLOSED) return;
+    this.phase = Phase.CLOSING;
+    this.parser.stop();
+    this.deadline = Date.now() + LINGER_MS;
+    this.socket.end();
+    this.updateFlow();
+  }
+
+  closeNow(): void {
+    if (this.phase === Phase.CLOSED) return;
+    this.parser.stop();
+    this.socket.destroy();
+  }
+}

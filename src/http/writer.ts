@@ -1,0 +1,145 @@
+// Response bytes: the status line, the header section with the framing fields
+// the server owns (Content-Length, Transfer-Encoding, Connection, Date,
+// Server), and chunked-coding frames. App-supplied framing fields never reach
+// the wire as given, and a name or value that could split the response is
+// refused before anything is written.
+
+import { STATUS_REASONS } from './status.js';
+
+/** Thrown for a header the app set that must not be written (CR, LF, NUL, a bad name). */
+export class InvalidHeaderError extends Error {}
+
+/** How the body of a response is delimited. */
+export const Framing = {
+  /** No body at all: HEAD, 1xx, 204, 304. */
+  NONE: 0,
+  LENGTH: 1,
+  CHUNKED: 2,
+  /** HTTP/1.0 and an unknown length: the body ends when the connection closes. */
+  CLOSE: 3,
+} as const;
+export type Framing = (typeof Framing)[keyof typeof Framing];
+
+const TOKEN_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const UNSAFE_VALUE = /[\r\n\0]/;
+
+let dateValue = '';
+let dateExpires = 0;
+/** The IMF-fixdate of now, formatted at most once a second. */
+export function httpDate(): string {
+  const now = Date.now();
+  if (now >= dateExpires) {
+    dateValue = new Date(now).toUTCString();
+    dateExpires = now - (now % 1000) + 1000;
+  }
+  return dateValue;
+}
+
+export function statusLine(status: number): string {
+  return `HTTP/1.1 ${status} ${STATUS_REASONS[status] ?? ''}\r\n`;
+}
+
+/** Whether a response with this status to this method carries no body (RFC 9110 §6.4.1). */
+export function isBodiless(method: string, status: number): boolean {
+  return method === 'HEAD' || status < 200 || status === 204 || status === 304;
+}
+
+export interface HeadSpec {
+  status: number;
+  /** App header fields as [name, value] pairs, in order; names in any case. */
+  fields: Iterable<readonly [string, string]>;
+  framing: Framing;
+  /** The body length for Framing.LENGTH; for HEAD, the length a GET would have had, or -1. */
+  length: number;
+  /** Whether this response ends the connection (`Connection: close`). */
+  close: boolean;
+  /** HTTP/1.0 client keeping the connection: say `Connection: keep-alive`. */
+  keepAliveHeader: boolean;
+  serverSoftware: string;
+}
+
+/** The app's own framing and hop-by-hop fields, which the server decides itself. */
+const SERVER_OWNED = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive']);
+
+/** The complete response head, ready to be written as latin1. */
+export function responseHead(spec: HeadSpec): string {
+  let head = statusLine(spec.status);
+  let hasDate = false;
+  let hasServer = false;
+  for (const [name, value] of spec.fields) {
+    if (!TOKEN_NAME.test(name)) throw new InvalidHeaderError(`invalid header name ${JSON.stringify(name)}`);
+    if (UNSAFE_VALUE.test(value)) throw new InvalidHeaderError(`header ${name} has CR, LF or NUL in its value`);
+    const lower = name.toLowerCase();
+    if (SERVER_OWNED.has(lower)) continue;
+    if (lower === 'date') hasDate = true;
+    else if (lower === 'server') hasServer = true;
+    head += `${name}: ${value}\r\n`;
+  }
+  if (!hasDate) head += `Date: ${httpDate()}\r\n`;
+  if (!hasServer && spec.serverSoftware !== '') head += `Server: ${spec.serverSoftware}\r\n`;
+  if (spec.framing === Framing.LENGTH) head += `Content-Length: ${spec.length}\r\n`;
+  else if (spec.framing === Framing.CHUNKED) head += 'Transfer-Encoding: chunked\r\n';
+  else if (spec.framing === Framing.NONE && spec.length >= 0) head += `Content-Length: ${spec.length}\r\n`;
+  if (spec.close) head += 'Connection: close\r\n';
+  else if (spec.keepAliveHeader) head += 'Connection: keep-alive\r\n';
+  return head + '\r\n';
+}
+
+/** An interim (1xx) response head. */
+export function informationalHead(status: number, fields: Iterable<readonly [string, string]>): string {
+  let head = statusLine(status);
+  for (const [name, value] of fields) {
+    if (!TOKEN_NAME.test(name)) throw new InvalidHeaderError(`invalid header name ${JSON.stringify(name)}`);
+    if (UNSAFE_VALUE.test(value)) throw new InvalidHeaderError(`header ${name} has CR, LF or NUL in its value`);
+    head += `${name}: ${value}\r\n`;
+  }
+  return head + '\r\n';
+}
+
+/** Encodes a head and, when given, a body into one buffer: one write for small responses. */
+export function headAndBody(head: string, body: Uint8Array | string | null): Buffer {
+  const headLength = head.length;
+  const bodyLength = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  const out = Buffer.allocUnsafe(headLength + bodyLength);
+  out.latin1Write(head, 0, headLength);
+  if (typeof body === 'string') out.utf8Write(body, headLength, bodyLength);
+  else if (body !== null) out.set(body, headLength);
+  return out;
+}
+
+/** One chunk of the chunked coding. */
+export function chunkFrame(data: Uint8Array): Buffer {
+  const size = data.byteLength.toString(16);
+  const out = Buffer.allocUnsafe(size.length + 4 + data.byteLength);
+  out.latin1Write(size, 0);
+  out[size.length] = 0x0d;
+  out[size.length + 1] = 0x0a;
+  out.set(data, size.length + 2);
+  out[out.length - 2] = 0x0d;
+  out[out.length - 1] = 0x0a;
+  return out;
+}
+
+/** A plain-text error response that closes the connection. */
+export function errorResponse(status: number, serverSoftware: string): Buffer {
+  const body = errorBody(status);
+  const head = responseHead({
+    status,
+    fields: ERROR_FIELDS,
+    framing: Framing.LENGTH,
+    length: body.length,
+    close: true,
+    keepAliveHeader: false,
+    serverSoftware,
+  });
+  return headAndBody(head, body);
+}
+
+export const ERROR_FIELDS: ReadonlyArray<readonly [string, string]> = [['Content-Type', 'text/plain; charset=utf-8']];
+
+/** The body of an error response: its reason phrase. */
+export function errorBody(status: number): string {
+  return STATUS_REASONS[status] ?? 'Error';
+}
+
+export const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');

@@ -1,0 +1,126 @@
+// A serving process's work, whoever started it: the app behind the HTTP
+// engine, the listeners it accepts on, its request count and the limit drawn
+// for it (--max/--min-reqs-per-child), harakiri, waitUntil work, and stopping
+// (stop accepting, finish or cut what is in flight, wait for cleanups).
+
+import * as net from 'node:net';
+import type { LoadedApp } from '../app/load.js';
+import type { Options } from '../cli/options.js';
+import { createFetchHandler } from '../fetch/adapter.js';
+import type { ServerHooks, WorkerInfo } from '../fetch/context.js';
+import { HttpServer } from '../http/server.js';
+import type { ListenHandle } from '../listen/bind.js';
+import type { Logger } from '../log/logger.js';
+
+/** The request line may be at most this long (over it: 414). */
+const MAX_REQUEST_LINE = 8192;
+/** Chunk extensions in one request may total at most this much (over it: 413). */
+const MAX_CHUNK_EXTENSIONS = 16384;
+
+export interface WorkerSetup {
+  id: number;
+  options: Options;
+  app: LoadedApp & { kind: 'fetch' };
+  log: Logger;
+  /** The worker should be replaced: its request limit was reached, or the app asked (harakiri). */
+  retire(reason: string): void;
+}
+
+/** This worker's request limit: uniform in [min, max] (Starlet's --min-reqs-per-child). */
+export function requestLimit(min: number | undefined, max: number): number {
+  if (min === undefined || !Number.isFinite(max) || min >= max) return max;
+  return min + Math.floor(Math.random() * (max - min + 1));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+export class Worker {
+  readonly http: HttpServer;
+  readonly requestLimit: number;
+  private readonly servers: net.Server[] = [];
+  private readonly cleanups = new Set<Promise<unknown>>();
+  private retiring = false;
+
+  constructor(private readonly setup: WorkerSetup) {
+    const { options, log } = setup;
+    this.requestLimit = requestLimit(options.minReqsPerChild, options.maxReqsPerChild);
+    const worker: WorkerInfo = {
+      id: setup.id,
+      pid: process.pid,
+      get requests() {
+        return http.requests;
+      },
+    };
+    const hooks: ServerHooks = {
+      worker,
+      secure: false,
+      harakiri: () => this.retire('the app asked for harakiri'),
+      waitUntil: (promise) => {
+        const tracked = promise.catch((error: unknown) => log.error('a waitUntil() promise failed', error));
+        this.cleanups.add(tracked);
+        void tracked.finally(() => this.cleanups.delete(tracked));
+      },
+    };
+    const handle = createFetchHandler({ app: setup.app.app, hooks, log, exposeErrors: options.env === 'development' });
+    const http = new HttpServer({
+      limits: {
+        maxHeaderSize: options.maxHeaderSize,
+        maxRequestLine: MAX_REQUEST_LINE,
+        maxHeaders: options.maxHeaders,
+        maxBodySize: options.maxBodySize,
+        maxChunkExtensions: MAX_CHUNK_EXTENSIONS,
+      },
+      headerTimeout: options.headerTimeout,
+      keepaliveTimeout: options.keepaliveTimeout,
+      timeout: options.timeout,
+      maxKeepaliveRequests: options.maxKeepaliveReqs,
+      serverSoftware: options.serverSoftware,
+      dispatch: (exchange) => {
+        if (http.requests >= this.requestLimit) {
+          exchange.connection.shutdown(false);
+          this.retire(`it served its ${this.requestLimit} requests`);
+        }
+        handle(exchange);
+      },
+    });
+    this.http = http;
+  }
+
+  /** Starts accepting on bound handles (from bindListeners, or received from the master). */
+  listen(handles: readonly ListenHandle[]): void {
+    for (const handle of handles) {
+      const server = net.createServer({ allowHalfOpen: true }, (socket) => this.http.accept(socket));
+      server.on('error', (error) => this.setup.log.error('a listener failed', error));
+      server.listen(handle, this.setup.options.backlog);
+      this.servers.push(server);
+    }
+  }
+
+  private retire(reason: string): void {
+    if (this.retiring) return;
+    this.retiring = true;
+    this.setup.retire(reason);
+  }
+
+  /** Stops taking connections; the listening sockets stay open in other processes. */
+  stopAccepting(): void {
+    for (const server of this.servers.splice(0)) server.close();
+  }
+
+  /**
+   * Stops: no new connections; in-flight requests finish (their responses say
+   * `Connection: close`) within `graceMs`, then whatever is left is cut, and
+   * waitUntil() work gets what remains of the grace time. `closeIdle`: idle
+   * keep-alive connections close at once (a stop) rather than at their next
+   * response or timeout (a retirement).
+   */
+  async stop(graceMs: number, closeIdle: boolean): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    this.stopAccepting();
+    await Promise.race([this.http.shutdown(closeIdle), delay(graceMs)]);
+    this.http.destroy();
+    if (this.cleanups.size > 0) await Promise.race([Promise.allSettled([...this.cleanups]), delay(Math.max(0, deadline - Date.now()))]);
+  }
+}
