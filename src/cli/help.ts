@@ -1,0 +1,126 @@
+// The --help text and the Markdown options reference (docs/options.md), both generated from the
+// option table, so that neither can say something the parser does not do.
+import { OPTIONS, SECTIONS, spellings, type OptionSpec } from './options.js';
+
+const WIDTH = 100;
+
+// Prose shared by the help and the docs; `code` spans are kept in Markdown, dropped in help.
+const ABOUT: readonly string[] = [
+  'APP is a module file (`.js`, `.mjs`, `.cjs`, `.ts`, `.mts`, `.cts`) whose default export is a ' +
+    'Fetch app (`{ fetch }`), a `(req, res)` listener or an object with `callback()`. Without APP, ' +
+    'the first of `app.ts`, `app.mts`, `app.js`, `app.mjs`, `app.cjs` in the current directory.',
+];
+const NOTES: readonly string[] = [
+  'Values: `--name=VALUE` or `--name VALUE`; short options `-p 8080` or `-p8080`; `--` ends the ' +
+    'options. On/off options never take the next argument: `--quiet`, `--no-quiet` or ' +
+    '`--quiet=0|1` (also true/false, yes/no, on/off). SEC is a number of seconds (`0.5`); BYTES a ' +
+    'number of bytes with an optional `k`, `m` or `g` (x1024, x1024^2, x1024^3).',
+  'Every option can also be set in the environment as `STARLIGHT_<NAME>` (`STARLIGHT_WORKERS=4`; ' +
+    'repeatable options comma-separated; empty variables are ignored), and the port as `PORT`. ' +
+    "Precedence: command line, `STARLIGHT_*`, `PORT`, the app's own `port` and `hostname` " +
+    'exports, the default.',
+  'Options marked (not available yet) are refused by this version.',
+];
+
+export function helpText(): string {
+  const rows = OPTIONS.map((spec) => {
+    const [long = '', ...aliases] = longNames(spec);
+    const short = shortNames(spec);
+    // options without a short form are indented to line up with the long ones
+    return { spec, aliases, names: `${short.length > 0 ? `${short.join(', ')}, ` : '    '}${long}` };
+  });
+  const column = 2 + Math.max(...rows.map((row) => row.names.length)) + 2;
+  const lines = ['Usage: starlight [options] [APP]', '', ...paragraphs(ABOUT, plain)];
+  for (const section of SECTIONS) {
+    lines.push(`${section}:`);
+    for (const { spec, aliases, names } of rows.filter((row) => row.spec.section === section)) {
+      const defaultText = defaultOf(spec);
+      const units = [
+        ...spec.help.split(' '),
+        ...(isUnavailable(spec) ? ['(not available yet)'] : []),
+        ...(aliases.length > 0 ? [`[alias: ${aliases.join(', ')}]`] : []),
+        ...(defaultText !== undefined ? [`[default: ${defaultText}]`] : []),
+        ...(spec.kind === 'value' ? [`[env: ${spec.env.join(', ')}]`] : []),
+      ];
+      const [first, ...more] = wrap(units, WIDTH - column);
+      lines.push(`  ${names.padEnd(column - 2)}${first}`, ...more.map((line) => ' '.repeat(column) + line));
+    }
+    lines.push('');
+  }
+  lines.push(...paragraphs(NOTES, plain));
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+export function optionsMarkdown(): string {
+  const lines = [
+    '# starlight options',
+    '',
+    '<!-- Generated from src/cli/options.ts by `npm run docs`: do not edit. -->',
+    '',
+    '```',
+    'starlight [options] [APP]',
+    '```',
+    '',
+    ...paragraphs(ABOUT, same),
+  ];
+  for (const section of SECTIONS) {
+    lines.push(`## ${section}`, '', '| option | default | environment | meaning |', '| --- | --- | --- | --- |');
+    for (const spec of OPTIONS.filter((option) => option.section === section)) {
+      const cells = [
+        [...shortNames(spec), ...longNames(spec)].map(code).join(', '),
+        defaultOf(spec) ?? '—',
+        spec.kind === 'value' ? spec.env.map(code).join(', ') : '—',
+        spec.help + (isUnavailable(spec) ? ' *(not available yet)*' : ''),
+      ];
+      lines.push(`| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`);
+    }
+    lines.push('');
+  }
+  lines.push('## Notes', '', ...paragraphs(NOTES, same));
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** `-p` */
+function shortNames(spec: OptionSpec): string[] {
+  return spellings(spec).filter((name) => !name.startsWith('--'));
+}
+
+/** `--workers=N`, `--max-workers=N` */
+function longNames(spec: OptionSpec): string[] {
+  const value = spec.kind === 'value' && spec.placeholder !== undefined ? `=${spec.placeholder}` : '';
+  return spellings(spec).filter((name) => name.startsWith('--')).map((name) => name + value);
+}
+
+/** The default in words; undefined when there is nothing to show (unset, empty or off). */
+function defaultOf(spec: OptionSpec): string | undefined {
+  if (spec.kind === 'action') return undefined;
+  if (spec.defaultText !== undefined) return spec.defaultText;
+  const value = spec.default;
+  if (typeof value === 'function' || value === undefined || value === false) return undefined;
+  if (Array.isArray(value) && value.length === 0) return undefined;
+  return spec.type.format(value);
+}
+
+function isUnavailable(spec: OptionSpec): boolean {
+  return spec.kind === 'value' && !spec.available;
+}
+
+/** Wrapped paragraphs, each followed by an empty line; a `code span` is never split. */
+function paragraphs(texts: readonly string[], render: (word: string) => string): string[] {
+  return texts.flatMap((text) => [...wrap((text.match(/(?:`[^`]*`|[^\s`])+/g) ?? []).map(render), WIDTH), '']);
+}
+
+/** Lines of at most `width` columns, filled greedily with `units`. */
+function wrap(units: readonly string[], width: number): string[] {
+  const lines: string[] = [];
+  for (const unit of units) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + unit.length <= width) lines[last] += ` ${unit}`;
+    else lines.push(unit);
+  }
+  return lines;
+}
+
+const plain = (text: string): string => text.replaceAll('`', '');
+const same = (text: string): string => text;
+const code = (text: string): string => `\`${text}\``;

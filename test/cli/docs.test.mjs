@@ -1,0 +1,81 @@
+// The help text and docs/options.md come from the option table: the committed docs must be what
+// the table generates now, and both must show every option.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+
+import { helpText, optionsMarkdown } from '../../dist/cli/help.js';
+import { OPTIONS } from '../../dist/cli/options.js';
+
+const DOCS = new URL('../../docs/options.md', import.meta.url);
+
+describe('docs/options.md', () => {
+  test('is what the table generates (run `npm run docs` after changing an option)', () => {
+    assert.equal(readFileSync(DOCS, 'utf8'), optionsMarkdown());
+  });
+
+  test('has one table row per option, with its names and environment variables', () => {
+    const markdown = optionsMarkdown();
+    const rows = markdown.split('\n').filter((line) => line.startsWith('| `'));
+    assert.equal(rows.length, OPTIONS.length);
+    for (const spec of OPTIONS) {
+      const row = rows.find((line) => line.includes(`\`--${spec.name}`));
+      assert.ok(row, spec.name);
+      for (const alias of spec.aliases) assert.ok(row.includes(`\`${alias}`), `${spec.name}: ${alias}`);
+      if (spec.kind === 'value') {
+        for (const variable of spec.env) assert.ok(row.includes(`\`${variable}\``), `${spec.name}: ${variable}`);
+        assert.equal(row.includes('*(not available yet)*'), !spec.available, spec.name);
+      }
+    }
+    assert.match(markdown, /^\| `-p`, `--port=N` \| 5000 \| `STARLIGHT_PORT`, `PORT` \| TCP port \|$/m);
+    assert.match(markdown, /^\| `--max-reqs-per-child=N\\\|inf`, `--max-requests=N\\\|inf` \| inf \|/m);
+  });
+
+  test('shows machine-dependent defaults in words', () => {
+    const markdown = optionsMarkdown();
+    assert.match(markdown, /\| `--workers=N`, `--max-workers=N` \| number of CPUs \|/);
+    assert.match(markdown, /\| `-E`, `--env=NAME` \| NODE_ENV or production \|/);
+    assert.match(markdown, /\| `--server-software=STR` \| starlight\/VERSION \|/);
+  });
+});
+
+describe('--help', () => {
+  const help = helpText();
+  const lines = help.split('\n');
+
+  test('fits in 100 columns', () => {
+    for (const line of lines) assert.ok(line.length <= 100, `${line.length}: ${line}`);
+  });
+
+  test('has the usage line, the APP note and every section', () => {
+    assert.equal(lines[0], 'Usage: starlight [options] [APP]');
+    assert.match(help, /\.js, \.mjs, \.cjs, \.ts, \.mts, \.cts/);
+    assert.match(help, /app\.ts,\s+app\.mts,\s+app\.js,\s+app\.mjs,\s+app\.cjs/);
+    for (const section of ['Listening', 'Processes', 'HTTP', 'Application and logs']) {
+      assert.ok(lines.includes(`${section}:`), section);
+    }
+  });
+
+  test('lists every option, aligned, with default and environment', () => {
+    assert.match(help, /^ {2}-p, --port=N +TCP port \[default: 5000\] \[env: STARLIGHT_PORT, PORT\]$/m);
+    assert.match(help, /^ {6}--workers=N +worker processes;/m);
+    assert.match(help, /\[alias: --max-workers=N\]\s+\[default: number of CPUs\]/);
+    const column = lines.find((line) => line.startsWith('  -p, --port=N')).indexOf('TCP port');
+    for (const spec of OPTIONS) {
+      const names = new RegExp(`^  (?:-[a-zA-Z], | {4})--${spec.name}(?:=| |$)`);
+      const line = lines.find((candidate) => names.test(candidate));
+      assert.ok(line, spec.name);
+      assert.equal(line.slice(column).trimStart(), line.slice(column), `${spec.name} is not aligned`);
+      assert.ok(line[column - 1] === ' ' && line[column] !== ' ', `${spec.name} is not aligned`);
+    }
+    for (const spec of OPTIONS.filter((option) => option.kind === 'value')) {
+      assert.ok(help.includes(`[env: ${spec.env.join(', ')}]`), spec.name);
+    }
+  });
+
+  test('marks each option that is not available yet', () => {
+    const unavailable = OPTIONS.filter((spec) => spec.kind === 'value' && !spec.available).length;
+    assert.ok(unavailable > 0);
+    assert.equal(help.split('(not available yet)').length - 1, unavailable + 1); // + the note at the end
+  });
+});
