@@ -56,13 +56,11 @@ export class HttpServer {
     this.sweeper = setInterval(() => this.sweep(), period).unref();
   }
 
-  /** Serves a newly accepted socket. */
+  /** Serves a newly accepted socket (while draining, for one request). */
   accept(socket: Socket): void {
-    if (this.draining) {
-      socket.destroy();
-      return;
-    }
-    this.connections.add(new Connection(socket, this));
+    const connection = new Connection(socket, this);
+    this.connections.add(connection);
+    if (this.draining) connection.shutdown(false);
   }
 
   remove(connection: Connection): void {

@@ -59,6 +59,12 @@ async function bindTcp(spec: { host: string | undefined; port: number }, ipv6: b
     }
     const bound: { address?: string; port?: number } = {};
     (handle as unknown as { getsockname(out: object): number }).getsockname(bound);
+    if (bound.port === undefined) {
+      // libuv keeps a failed bind's error (EADDRINUSE) for listen() to report.
+      lastError = (handle as unknown as { listen(backlog: number): number }).listen(1);
+      handle.close();
+      break;
+    }
     return {
       spec: { kind: 'tcp', ...spec },
       handle,

@@ -31,7 +31,7 @@ export async function serveInProcess(commandLine: CommandLine): Promise<void> {
     log,
     retire: (reason) => log.warn(`worker would retire (${reason}), but with --workers=0 there is no worker to replace it; serving on`),
   });
-  worker.listen(listeners.map((listener) => listener.handle));
+  await worker.listen(listeners.map((listener) => listener.handle));
   if (!options.quiet) for (const listener of listeners) process.stderr.write(banner(listener.url, 0));
 
   const stop = async (graceful: boolean) => {

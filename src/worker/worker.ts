@@ -78,10 +78,7 @@ export class Worker {
       maxKeepaliveRequests: options.maxKeepaliveReqs,
       serverSoftware: options.serverSoftware,
       dispatch: (exchange) => {
-        if (http.requests >= this.requestLimit) {
-          exchange.connection.shutdown(false);
-          this.retire(`it served its ${this.requestLimit} requests`);
-        }
+        if (http.requests >= this.requestLimit) this.retire(`it received its ${this.requestLimit} requests`);
         handle(exchange);
       },
     });
@@ -89,13 +86,20 @@ export class Worker {
   }
 
   /** Starts accepting on bound handles (from bindListeners, or received from the master). */
-  listen(handles: readonly ListenHandle[]): void {
-    for (const handle of handles) {
+  listen(handles: readonly ListenHandle[]): Promise<void> {
+    const listening = handles.map((handle) => {
       const server = net.createServer({ allowHalfOpen: true }, (socket) => this.http.accept(socket));
-      server.on('error', (error) => this.setup.log.error('a listener failed', error));
-      server.listen(handle, this.setup.options.backlog);
       this.servers.push(server);
-    }
+      return new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(handle, this.setup.options.backlog, () => {
+          server.off('error', reject);
+          server.on('error', (error) => this.setup.log.error('a listener failed', error));
+          resolve();
+        });
+      });
+    });
+    return Promise.all(listening).then(() => {});
   }
 
   private retire(reason: string): void {

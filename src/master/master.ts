@@ -1,0 +1,358 @@
+// The master: one loop that owns every decision about the worker processes.
+// Signal handlers and worker events only record and wake it; each pass then
+//   1. acts on queued signals (stop, roll, grow, shrink),
+//   2. reaps exited workers (logs, crash-loop backoff, a failed roll),
+//   3. opens the listeners once a first worker has loaded the app,
+//   4. hands listeners to booted workers and tells them to serve,
+//   5. kills workers that stopped heartbeating,
+//   6. keeps the number of workers (replacements first, retirements after),
+//   7. advances a rolling restart by one step,
+// then sleeps for --main-process-delay or until the next event. It never
+// loads app code: workers do, and report what the app exported.
+
+import { fileURLToPath } from 'node:url';
+import { isTypeScript, resolveAppFile, typeScriptSupport } from '../app/load.js';
+import type { Options } from '../cli/options.js';
+import { withAppDefaults, type CommandLine } from '../cli/parse.js';
+import { listenSpecs } from '../listen/address.js';
+import { bindListeners, type BoundListener } from '../listen/bind.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { heartbeatInterval } from '../worker/protocol.js';
+import { Balancer } from './balancer.js';
+import { banner } from './banner.js';
+import { PidFile } from './pidfile.js';
+import { Pool, WorkerState, type WorkerEntry, type WorkerProcess } from './pool.js';
+
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2'] as const;
+type Signal = (typeof SIGNALS)[number];
+
+/** A worker that dies sooner than this after it was ready counts as a crash loop. */
+const STABLE_AFTER_MS = 5000;
+/** Longest pause between respawns in a crash loop. */
+const MAX_BACKOFF_MS = 10000;
+/** How long an immediate stop waits for workers to exit before killing them. */
+const IMMEDIATE_STOP_MS = 1000;
+
+/** A rolling restart: old workers to replace, and the new one now starting. */
+interface Roll {
+  old: WorkerProcess[];
+  fresh: WorkerProcess | null;
+  lastStep: number;
+}
+
+/** The fatal end of a start: the message to print and the exit code. */
+class Fatal extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export class Master {
+  private options: Options;
+  private readonly log: Logger;
+  private readonly pool: Pool;
+  private readonly pidFile: PidFile | null;
+  private readonly signals: Signal[] = [];
+  private wake: () => void = () => {};
+  private listeners: BoundListener[] | null = null;
+  private balancer: Balancer | null = null;
+  /** The number of workers wanted (--workers, changed by TTIN/TTOU). */
+  private target: number;
+  private generation = 1;
+  private roll: Roll | null = null;
+  private stopping: { deadline: number; graceful: boolean } | null = null;
+  private lastSpawn = 0;
+  /** Consecutive workers that died young, and when the next may start. */
+  private failures = 0;
+  private spawnNotBefore = 0;
+  /** Whether the app has loaded in any worker yet: before that, a failure ends the start. */
+  private appLoaded = false;
+
+  constructor(
+    private readonly commandLine: CommandLine,
+    private readonly appFile: string | undefined,
+    entry: WorkerEntry,
+  ) {
+    this.options = commandLine.options;
+    this.target = this.options.workers;
+    this.log = createLogger(process.stderr, () => `starlight master[${process.pid}]`);
+    const cwd = process.cwd();
+    this.pidFile = this.options.pid === undefined ? null : new PidFile(this.options.pid, cwd);
+    this.pool = new Pool(entry, { options: this.options, app: appFile, cwd }, () => this.wake());
+  }
+
+  /** Runs until stopped; resolves with the exit code. */
+  async run(): Promise<number> {
+    process.title = 'starlight master';
+    this.pidFile?.write();
+    for (const signal of SIGNALS) {
+      process.on(signal, () => {
+        this.signals.push(signal);
+        this.wake();
+      });
+    }
+    try {
+      for (;;) {
+        this.handleSignals();
+        this.reap();
+        await this.openListeners();
+        this.serveBooted();
+        this.checkHeartbeats();
+        this.maintainCount();
+        this.stepRoll();
+        if (this.stopping !== null) {
+          if (this.pool.size === 0) return 0;
+          this.enforceStopDeadline();
+        }
+        await this.sleep();
+      }
+    } catch (error) {
+      if (!(error instanceof Fatal)) throw error;
+      process.stderr.write(`starlight: ${error.message}\n`);
+      this.killAll();
+      return error.exitCode;
+    } finally {
+      for (const listener of this.listeners ?? []) listener.handle.close();
+      this.pidFile?.remove();
+    }
+  }
+
+  private sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, this.options.mainProcessDelay * 1000);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  // 1. Signals ----------------------------------------------------------------
+
+  private handleSignals(): void {
+    for (const signal of this.signals.splice(0)) {
+      switch (signal) {
+        case 'SIGTERM':
+        case 'SIGINT':
+          // A second TERM/INT during a graceful stop stops at once.
+          this.stop(this.stopping === null);
+          break;
+        case 'SIGQUIT':
+          this.stop(false);
+          break;
+        case 'SIGHUP':
+          this.startRoll();
+          break;
+        case 'SIGTTIN':
+          this.target++;
+          this.log.info(`SIGTTIN: ${this.target} workers wanted`);
+          break;
+        case 'SIGTTOU':
+          this.target = Math.max(1, this.target - 1);
+          this.log.info(`SIGTTOU: ${this.target} workers wanted`);
+          break;
+        case 'SIGUSR1':
+          this.log.info('SIGUSR1: no log files to reopen');
+          break;
+        case 'SIGUSR2':
+          this.log.warn('SIGUSR2 (re-executing starlight) is not available yet; ignored');
+          break;
+      }
+    }
+  }
+
+  private stop(graceful: boolean): void {
+    if (this.stopping !== null && !this.stopping.graceful) return;
+    const graceMs = this.options.gracefulTimeout * 1000;
+    this.stopping = { graceful, deadline: Date.now() + (graceful ? graceMs + 1000 : IMMEDIATE_STOP_MS) };
+    this.roll = null;
+    this.balancer?.close();
+    for (const worker of this.pool.list()) {
+      worker.state = WorkerState.STOPPING;
+      if (graceful) worker.send({ type: 'stop', graceful: true, closeIdle: true, graceMs });
+      else worker.child.kill('SIGQUIT');
+    }
+  }
+
+  private enforceStopDeadline(): void {
+    if (Date.now() < this.stopping!.deadline) return;
+    for (const worker of this.pool.list()) {
+      if (worker.child.signalCode === null && worker.exit === null) {
+        this.log.warn(`${worker.describe()} did not stop in time: killing it`);
+        worker.child.kill('SIGKILL');
+      }
+    }
+    this.stopping!.deadline = Infinity;
+  }
+
+  private killAll(): void {
+    for (const worker of this.pool.list()) worker.child.kill('SIGKILL');
+  }
+
+  // 2. Exited workers ---------------------------------------------------------
+
+  private reap(): void {
+    if (this.pool.list().some((worker) => worker.state !== WorkerState.BOOTING)) this.appLoaded = true;
+    for (const worker of this.pool.list()) {
+      if (worker.exit === null) continue;
+      this.pool.remove(worker);
+      if (worker.state === WorkerState.STOPPING) continue;
+      const { code, signal } = worker.exit;
+      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+      if (!this.appLoaded) {
+        throw new Fatal(worker.failure ?? `the first worker ${how} before loading the app`, 1);
+      }
+      if (worker.failure !== null) this.log.error(`${worker.describe()} cannot serve: ${worker.failure}`);
+      else if (!worker.unresponsive) this.log.error(`${worker.describe()} ${how}`);
+      if (this.roll?.fresh === worker) {
+        this.log.error('the rolling restart stopped: the new workers do not start; the old ones keep serving');
+        this.roll = null;
+      }
+      const young = worker.readyAt === 0 || Date.now() - worker.readyAt < STABLE_AFTER_MS;
+      if (young) {
+        this.failures++;
+        const pause = Math.min(MAX_BACKOFF_MS, 100 * 2 ** (this.failures - 1));
+        this.spawnNotBefore = Date.now() + pause;
+        if (this.failures > 1) this.log.warn(`workers keep dying young: next start in ${pause} ms`);
+      }
+    }
+    // A worker that stayed up ends a crash loop.
+    const now = Date.now();
+    if (this.failures > 0 && this.pool.list().some((w) => w.readyAt > 0 && now - w.readyAt >= STABLE_AFTER_MS)) this.failures = 0;
+  }
+
+  // 3. Listeners --------------------------------------------------------------
+
+  /** Binds once the first worker has loaded the app: its exported port/hostname may decide where. */
+  private async openListeners(): Promise<void> {
+    if (this.listeners !== null) return;
+    const booted = this.pool.list().find((worker) => worker.state !== WorkerState.BOOTING && worker.failure === null);
+    if (booted === undefined) return;
+    try {
+      this.options = withAppDefaults(this.commandLine, { port: booted.appPort, hostname: booted.appHostname }, this.appFile ?? '-e');
+      this.listeners = await bindListeners(listenSpecs(this.options), { ipv6: this.options.ipv6 });
+    } catch (error) {
+      const exitCode = (error as { exitCode?: number }).exitCode ?? 1;
+      throw new Fatal((error as Error).message, exitCode);
+    }
+    if (this.options.workers > 1) {
+      this.balancer = new Balancer(() => this.pool.inState(WorkerState.READY), this.log);
+      try {
+        this.balancer.listen(this.listeners, this.options.backlog);
+      } catch (error) {
+        throw new Fatal((error as Error).message, 1);
+      }
+    }
+    if (!this.options.quiet) for (const listener of this.listeners) process.stderr.write(banner(listener.url, this.options.workers));
+  }
+
+  // 4. Booted workers ---------------------------------------------------------
+
+  /** Hands the listeners to workers that loaded the app (unless the master deals connections) and lets them serve. */
+  private serveBooted(): void {
+    if (this.listeners === null) return;
+    for (const worker of this.pool.inState(WorkerState.BOOTED)) {
+      if (worker.served) continue;
+      worker.served = true;
+      if (this.balancer === null) for (const listener of this.listeners) worker.send({ type: 'listener' }, listener.handle);
+      worker.send({ type: 'serve' });
+    }
+    this.balancer?.flush();
+  }
+
+  // 5. Heartbeats -------------------------------------------------------------
+
+  private checkHeartbeats(): void {
+    const timeout = this.options.workerTimeout * 1000;
+    if (timeout === 0) return;
+    const now = Date.now();
+    for (const worker of this.pool.list()) {
+      if (worker.unresponsive || worker.state === WorkerState.STOPPING) continue;
+      // Loading the app is allowed as long as a heartbeat gap, and heartbeats come a few times per timeout.
+      if (now - worker.lastSeen > timeout + heartbeatInterval(this.options.workerTimeout)) {
+        worker.unresponsive = true;
+        this.log.error(`${worker.describe()} sent no heartbeat for ${((now - worker.lastSeen) / 1000).toFixed(1)} s: killing it`);
+        worker.child.kill('SIGKILL');
+      }
+    }
+  }
+
+  // 6. Worker count -----------------------------------------------------------
+
+  private maintainCount(): void {
+    if (this.stopping !== null) return;
+    const now = Date.now();
+    const fresh = this.roll?.fresh ?? null;
+    const counted = () => this.pool.list().filter((worker) => worker.counted && worker !== fresh);
+    // Replacements and new workers, paced by --spawn-interval and the crash-loop backoff.
+    while (counted().length < this.target && now >= this.spawnNotBefore) {
+      if (now - this.lastSpawn < this.options.spawnInterval * 1000) break;
+      this.lastSpawn = now;
+      this.pool.spawn(this.generation);
+    }
+    // Retiring workers stop once their replacements serve.
+    const serving = this.pool.inState(WorkerState.READY).filter((worker) => worker !== fresh).length;
+    if (serving >= this.target) for (const worker of this.pool.inState(WorkerState.RETIRING)) this.retire(worker, false);
+    // Fewer workers wanted (TTOU): the oldest go.
+    const surplus = counted().length - this.target;
+    if (surplus > 0 && this.roll === null) {
+      const oldest = counted().sort((a, b) => a.startedAt - b.startedAt).slice(0, surplus);
+      for (const worker of oldest) this.retire(worker, true);
+    }
+  }
+
+  /** Stops one worker gracefully; it answers what it has in flight with `Connection: close`. */
+  private retire(worker: WorkerProcess, closeIdle: boolean): void {
+    worker.state = WorkerState.STOPPING;
+    worker.send({ type: 'stop', graceful: true, closeIdle, graceMs: this.options.gracefulTimeout * 1000 });
+  }
+
+  // 7. Rolling restart --------------------------------------------------------
+
+  private startRoll(): void {
+    if (this.stopping !== null) return;
+    this.generation++;
+    const old = this.pool.list().filter((worker) => worker.counted && worker.generation < this.generation);
+    this.log.info(`SIGHUP: replacing ${old.length} workers with ones that load the app afresh`);
+    this.roll = { old, fresh: null, lastStep: 0 };
+  }
+
+  /** One step: start a new worker; once it serves, retire one old worker; at most one per --spawn-interval. */
+  private stepRoll(): void {
+    const roll = this.roll;
+    if (roll === null || this.stopping !== null) return;
+    roll.old = roll.old.filter((worker) => worker.counted);
+    if (roll.fresh !== null) {
+      if (roll.fresh.state !== WorkerState.READY) return;
+      const old = roll.old.shift();
+      if (old !== undefined) this.retire(old, false);
+      roll.fresh = null;
+      roll.lastStep = Date.now();
+    }
+    if (roll.old.length === 0) {
+      this.roll = null;
+      this.log.info('rolling restart done');
+      return;
+    }
+    if (Date.now() - roll.lastStep >= this.options.spawnInterval * 1000 && Date.now() >= this.spawnNotBefore) {
+      roll.fresh = this.pool.spawn(this.generation);
+      this.lastSpawn = Date.now();
+    }
+  }
+}
+
+/** The worker entry of the command line, with the Node flags a TypeScript app needs. */
+export function commandLineWorkerEntry(appFile: string | undefined): WorkerEntry {
+  const execArgv = process.execArgv.filter((arg) => !/^--(inspect|debug)/.test(arg));
+  if (appFile !== undefined && isTypeScript(appFile) && typeScriptSupport() === 'with-flag') execArgv.push('--experimental-strip-types');
+  return { module: fileURLToPath(new URL('../worker/main.js', import.meta.url)), args: [], execArgv };
+}
+
+/** Runs the master for a command line; resolves with the exit code. */
+export async function runMaster(commandLine: CommandLine): Promise<number> {
+  const appFile = commandLine.options.eval === undefined ? resolveAppFile(commandLine.app, process.cwd()) : undefined;
+  return new Master(commandLine, appFile, commandLineWorkerEntry(appFile)).run();
+}

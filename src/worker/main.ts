@@ -1,0 +1,100 @@
+// The entry of a worker process forked by the master. It loads the app,
+// reports, serves on the listeners (or the connections) the master hands it,
+// heartbeats, asks to be replaced when its request limit is reached, and
+// stops when told. Signals sent to the whole process group (a Ctrl-C, a
+// closed terminal) are the master's to act on, so the worker ignores them.
+
+import { Socket } from 'node:net';
+import { bootApp } from '../app/load.js';
+import type { Options } from '../cli/options.js';
+import type { ListenHandle } from '../listen/bind.js';
+import { createLogger } from '../log/logger.js';
+import {
+  EXIT_CANNOT_SERVE,
+  decodeOptions,
+  heartbeatInterval,
+  wireValue,
+  type FromWorker,
+  type ToWorker,
+} from './protocol.js';
+import { Worker } from './worker.js';
+
+const send = (message: FromWorker) => process.send?.(message);
+
+let id = 0;
+let worker: Worker | null = null;
+let options: Options | null = null;
+const listeners: ListenHandle[] = [];
+const log = createLogger(process.stderr, () => `starlight worker ${id}[${process.pid}]`);
+
+async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  id = message.id;
+  process.title = `starlight worker ${id}`;
+  options = decodeOptions(message.options);
+  try {
+    const app = await bootApp({ app: message.app, code: options.eval, imports: options.import, cwd: message.cwd });
+    worker = new Worker({ id, options, app, log, retire: (reason) => send({ type: 'retire', reason }) });
+    send({ type: 'booted', port: wireValue(app.port), hostname: wireValue(app.hostname) });
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function serve(): Promise<void> {
+  if (worker === null || options === null) return;
+  const current = worker;
+  try {
+    await current.listen(listeners);
+  } catch (error) {
+    fail(`cannot listen: ${(error as Error).message}`);
+    return;
+  }
+  setInterval(() => send({ type: 'heartbeat', requests: current.http.requests, connections: current.http.connections.size }), heartbeatInterval(options.workerTimeout)).unref();
+  send({ type: 'ready' });
+}
+
+/** Tells the master why this worker cannot serve, then exits. */
+function fail(message: string): void {
+  const failed: FromWorker = { type: 'failed', message };
+  process.send?.(failed, undefined, undefined, () => process.exit(EXIT_CANNOT_SERVE));
+}
+
+let stopping = false;
+async function stop(graceful: boolean, closeIdle: boolean, graceMs: number): Promise<void> {
+  if (!graceful || stopping || worker === null) {
+    worker?.http.destroy();
+    process.exit(0);
+  }
+  stopping = true;
+  await worker.stop(graceMs, closeIdle);
+  process.exit(0);
+}
+
+process.on('message', (message: ToWorker, handle?: unknown) => {
+  switch (message.type) {
+    case 'start':
+      void start(message);
+      break;
+    case 'listener':
+      listeners.push(handle as ListenHandle);
+      break;
+    case 'serve':
+      void serve();
+      break;
+    case 'connection':
+      if (worker !== null && handle !== undefined) {
+        worker.http.accept(new Socket({ handle, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]));
+      }
+      break;
+    case 'stop':
+      void stop(message.graceful, message.closeIdle, message.graceMs);
+      break;
+  }
+});
+
+// The master is gone: finish what is in flight, then go too.
+process.on('disconnect', () => void stop(true, true, (options?.gracefulTimeout ?? 30) * 1000));
+process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
+process.on('SIGTERM', () => void stop(true, true, (options?.gracefulTimeout ?? 30) * 1000));
+process.on('SIGQUIT', () => void stop(false, false, 0));

@@ -1,0 +1,58 @@
+// The messages between the master and a worker process, over the IPC channel
+// of child_process.fork (JSON). Listening sockets and, when the master deals
+// out connections, accepted sockets travel as handles beside the messages.
+
+import type { Options } from '../cli/options.js';
+
+/** Master → worker. */
+export type ToWorker =
+  /** The first message: who the worker is and what it serves. */
+  | { type: 'start'; id: number; options: WireOptions; app: string | undefined; cwd: string }
+  /** A listening socket to accept on (handle attached). */
+  | { type: 'listener' }
+  /** All listeners sent (or none, when the master deals out connections): start serving. */
+  | { type: 'serve' }
+  /** An accepted connection (handle attached). */
+  | { type: 'connection' }
+  /** Stop: gracefully within graceMs (idle keep-alive connections closed at once with closeIdle), or at once. */
+  | { type: 'stop'; graceful: boolean; closeIdle: boolean; graceMs: number };
+
+/** Worker → master. */
+export type FromWorker =
+  /** The app loaded; its own `port`/`hostname` exports, for the master to bind with. */
+  | { type: 'booted'; port: string | number | undefined; hostname: string | number | undefined }
+  /** The app could not load; the worker exits after this. */
+  | { type: 'failed'; message: string }
+  /** Accepting requests. */
+  | { type: 'ready' }
+  /** Sent while the event loop runs; the master kills a worker that stops sending them. */
+  | { type: 'heartbeat'; requests: number; connections: number }
+  /** Wants to be replaced (its request limit, or harakiri); it keeps serving until told to stop. */
+  | { type: 'retire'; reason: string };
+
+/** The worker's exit code when it cannot serve (the app does not load, a listener fails). */
+export const EXIT_CANNOT_SERVE = 3;
+
+/** How often a worker with this --worker-timeout says it is alive (ms). */
+export function heartbeatInterval(workerTimeout: number): number {
+  return workerTimeout === 0 ? 1000 : Math.min(1000, Math.max(20, (workerTimeout * 1000) / 4));
+}
+
+/** Options as JSON: the one value JSON cannot carry (Infinity, for "no limit") is spelled out. */
+export type WireOptions = Record<string, unknown>;
+const INFINITY = { infinity: true } as const;
+
+export function encodeOptions(options: Options): WireOptions {
+  return Object.fromEntries(Object.entries(options).map(([key, value]) => [key, value === Infinity ? INFINITY : value]));
+}
+
+export function decodeOptions(wire: WireOptions): Options {
+  const decode = (value: unknown) => (typeof value === 'object' && value !== null && (value as { infinity?: unknown }).infinity === true ? Infinity : value);
+  return Object.fromEntries(Object.entries(wire).map(([key, value]) => [key, decode(value)])) as unknown as Options;
+}
+
+/** A value the app exported for port/hostname, reduced to what JSON carries. */
+export function wireValue(value: unknown): string | number | undefined {
+  if (value === undefined || typeof value === 'string' || typeof value === 'number') return value;
+  return String(value);
+}
