@@ -142,6 +142,7 @@ const HOST = bytesOf('host');
 const EXPECT = bytesOf('expect');
 const UPGRADE = bytesOf('upgrade');
 const CONNECTION = bytesOf('connection');
+const PROXY_CONNECTION = bytesOf('proxy-connection');
 const CONTENT_LENGTH = bytesOf('content-length');
 const TRANSFER_ENCODING = bytesOf('transfer-encoding');
 const CLOSE = bytesOf('close');
@@ -173,6 +174,12 @@ function forEachListElement(buf: Buffer, start: number, end: number, each: (s: n
     if (a < b) each(a, b);
     s = comma + 1;
   }
+}
+
+/** Whether a tab comes in the whitespace after buf[end - 1], before the next comma or the line end. */
+function tabFollows(buf: Buffer, end: number, lineEnd: number): boolean {
+  for (let i = end; i < lineEnd && buf[i] !== COMMA; i++) if (buf[i] === HTAB) return true;
+  return false;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -469,16 +476,11 @@ export class RequestParser {
         }
         break;
       case 7:
-        if (isWord(buf, start, nameEnd, UPGRADE)) this.upgradeField = true;
+        // An empty Upgrade offers no protocol (and llhttp does not count it).
+        if (isWord(buf, start, nameEnd, UPGRADE) && ve > vs) this.upgradeField = true;
         break;
       case 10:
-        if (isWord(buf, start, nameEnd, CONNECTION)) {
-          forEachListElement(buf, vs, ve, (s, e) => {
-            if (isWord(buf, s, e, CLOSE)) this.connectionClose = true;
-            else if (isWord(buf, s, e, KEEP_ALIVE)) this.connectionKeepAlive = true;
-            else if (isWord(buf, s, e, UPGRADE)) this.connectionUpgrade = true;
-          });
-        }
+        if (isWord(buf, start, nameEnd, CONNECTION)) this.connectionOptions(buf, vs, ve, lineEnd);
         break;
       case 14:
         if (isWord(buf, start, nameEnd, CONTENT_LENGTH)) {
@@ -487,6 +489,11 @@ export class RequestParser {
           for (let i = ve; i < lineEnd; i++) if (buf[i] === HTAB) fail('BAD_CONTENT_LENGTH', 'tab after Content-Length');
           this.contentLength = parseDecimal(buf, vs, ve);
         }
+        break;
+      case 16:
+        // Not in any RFC, but llhttp reads it as Connection: so must we, or
+        // the two would disagree on where the connection's requests end.
+        if (isWord(buf, start, nameEnd, PROXY_CONNECTION)) this.connectionOptions(buf, vs, ve, lineEnd);
         break;
       case 17:
         if (isWord(buf, start, nameEnd, TRANSFER_ENCODING)) {
@@ -512,6 +519,19 @@ export class RequestParser {
         }
         break;
     }
+  }
+
+  /** Notes close, keep-alive and upgrade in a Connection (or Proxy-Connection) value. */
+  private connectionOptions(buf: Buffer, vs: number, ve: number, lineEnd: number): void {
+    forEachListElement(buf, vs, ve, (s, e) => {
+      if (isWord(buf, s, e, CLOSE)) this.connectionClose = true;
+      // llhttp does not see an option followed by a tab (`keep-alive\t`):
+      // closing anyway is safe, but keeping the connection or upgrading it
+      // where llhttp would not is not.
+      else if (tabFollows(buf, e, lineEnd)) return;
+      else if (isWord(buf, s, e, KEEP_ALIVE)) this.connectionKeepAlive = true;
+      else if (isWord(buf, s, e, UPGRADE)) this.connectionUpgrade = true;
+    });
   }
 
   private endHead(emptyLine: number, bodyStart: number): boolean {
@@ -600,15 +620,17 @@ export class RequestParser {
     const buf = this.buf;
     const start = this.lineStart;
     const lf = this.findLineEnd();
-    if (lf === -1) {
-      // No line end yet: the line may only be as long as sizes and extensions allow.
-      if (buf.length - start > 64 + this.limits.maxChunkExtensions - this.extensionBytes) {
-        const semicolon = buf.indexOf(SEMICOLON, start);
-        if (semicolon !== -1) fail('CHUNK_EXTENSIONS_TOO_LARGE', 'chunk extensions too large');
-        fail('BAD_CHUNK_SIZE', 'chunk-size line too long');
-      }
-      return false;
+    // The line may only be as long as sizes and extensions allow. Whether it is
+    // too long, and why, is decided on its first `limit + 1` bytes alone, the
+    // same with or without its end: else the error would depend on how the
+    // bytes arrive.
+    const limit = 64 + this.limits.maxChunkExtensions - this.extensionBytes;
+    if ((lf === -1 ? buf.length : lf) - start > limit) {
+      const semicolon = buf.indexOf(SEMICOLON, start);
+      if (semicolon !== -1 && semicolon <= start + limit) fail('CHUNK_EXTENSIONS_TOO_LARGE', 'chunk extensions too large');
+      fail('BAD_CHUNK_SIZE', 'chunk-size line too long');
     }
+    if (lf === -1) return false;
     const end = lf - 1;
     if (lf === start || buf[end] !== CR) fail('BAD_LINE_ENDING', 'chunk-size line not ended by CRLF');
     let i = start;
@@ -671,10 +693,17 @@ function methodName(buf: Buffer, start: number, end: number): string {
   return buf.latin1Slice(start, end);
 }
 
+// The authority's characters: unreserved, sub-delims, ":" and "%" (RFC 3986
+// §3.2), and the brackets of an IP-literal. llhttp refuses any other (`\`,
+// `"`, `{`, `#`...) there, though they are fine in a path or query.
+const AUTHORITY_FORM = /^[A-Za-z0-9\-._~!$&'()*+,;=%:[\]]+:[0-9]+$/;
+/** http(s)://, an optional userinfo, a host, then the end, a path or a query. */
+const ABSOLUTE_FORM = /^https?:\/\/(?:[A-Za-z0-9\-._~!$&'()*+,;=%:[\]]*@)?[A-Za-z0-9\-._~!$&'()*+,;=%:[\]]+(?:[/?]|$)/i;
+
 /** The request-target forms of RFC 9112 §3.2, each only where it belongs. */
 function checkTargetForm(method: string, target: string): void {
   if (method === 'CONNECT') {
-    if (!/^[^/?#@]+:[0-9]+$/.test(target)) fail('BAD_TARGET', 'CONNECT needs an authority-form target');
+    if (!AUTHORITY_FORM.test(target)) fail('BAD_TARGET', 'CONNECT needs an authority-form target');
     return;
   }
   const first = target.charCodeAt(0);
@@ -683,7 +712,7 @@ function checkTargetForm(method: string, target: string): void {
     if (method !== 'OPTIONS') fail('BAD_TARGET', 'asterisk-form is only for OPTIONS');
     return;
   }
-  if (!/^https?:\/\/[^/?#]/i.test(target)) fail('BAD_TARGET', 'invalid request-target');
+  if (!ABSOLUTE_FORM.test(target)) fail('BAD_TARGET', 'invalid request-target');
 }
 
 /** Content-Length = 1*DIGIT (RFC 9110 §8.6); no sign, no list, no overflow. */
