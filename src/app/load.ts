@@ -3,6 +3,7 @@
 // fail (no file, an import that throws, a wrong export) becomes an
 // AppLoadError whose message names the file and says what was found.
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join, resolve } from 'node:path';
@@ -54,22 +55,48 @@ export function isTypeScript(file: string): boolean {
   return TYPESCRIPT_EXTENSIONS.has(extname(file));
 }
 
+let shims = 0;
+
+/**
+ * Imports a package as a module in `cwd` would, with the resolution of ES
+ * modules (the `import` condition, as `node --import` does), through a
+ * one-line module written there for the moment. False if it cannot be written.
+ */
+async function importFromCwd(specifier: string, cwd: string): Promise<boolean> {
+  const file = join(cwd, `.starlight-import-${process.pid}-${++shims}.mjs`);
+  try {
+    writeFileSync(file, `import ${JSON.stringify(specifier)};\n`);
+  } catch {
+    return false;
+  }
+  try {
+    await import(pathToFileURL(file).href);
+  } finally {
+    unlinkSync(file);
+  }
+  return true;
+}
+
 /** Imports `--import` modules (resolved from `cwd`, like the app's own imports). */
 export async function preload(modules: readonly string[], cwd: string): Promise<void> {
   const requireFromCwd = createRequire(join(cwd, 'noop.js'));
   for (const specifier of modules) {
-    let url: string;
-    if (specifier.startsWith('.') || specifier.startsWith('/')) {
-      url = pathToFileURL(resolve(cwd, specifier)).href;
-    } else {
-      try {
-        url = pathToFileURL(requireFromCwd.resolve(specifier)).href;
-      } catch {
-        url = specifier; // resolved from starlight's own location (e.g. a global install)
-      }
-    }
     try {
-      await import(url);
+      if (specifier.startsWith('.') || specifier.startsWith('/')) {
+        await import(pathToFileURL(resolve(cwd, specifier)).href);
+        continue;
+      }
+      // Found from cwd? (require.resolve picks a package's `require` entry, and
+      // refuses one that only has an `import` entry: only the finding counts.)
+      let found: string | undefined;
+      let inCwd = true;
+      try {
+        found = pathToFileURL(requireFromCwd.resolve(specifier)).href;
+      } catch (error) {
+        inCwd = (error as { code?: unknown }).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
+      }
+      if (inCwd && (await importFromCwd(specifier, cwd))) continue;
+      await import(found ?? specifier); // else resolved from starlight's own location (e.g. a global install)
     } catch (error) {
       throw new AppLoadError(`--import ${specifier} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
@@ -88,7 +115,11 @@ function describeExport(value: unknown): string {
 
 /** Tells a Fetch app from a Node app by the shape of the default export. */
 export function classifyExport(file: string, moduleNamespace: Record<string, unknown>): LoadedApp {
-  const value = moduleNamespace.default;
+  let value = moduleNamespace.default;
+  // CommonJS compiled from `export default` (tsc, Babel): the default is exports.default.
+  if (typeof value === 'object' && value !== null && (value as { __esModule?: unknown }).__esModule === true && 'default' in value) {
+    value = (value as { default: unknown }).default;
+  }
   if (typeof value === 'function') {
     return { kind: 'node', listener: value as NodeListener, port: undefined, hostname: undefined, file };
   }
@@ -107,15 +138,30 @@ export function classifyExport(file: string, moduleNamespace: Record<string, unk
   );
 }
 
-async function importModule(file: string): Promise<Record<string, unknown>> {
+/**
+ * Where a syntax error is: Node does not say for ES modules (the stack has
+ * only its own frames), so `node --check` is asked, which shows the file, line
+ * and column. Null if the file itself parses (the error is in a module it imports).
+ */
+function syntaxErrorLocation(file: string): string | null {
+  const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10_000 });
+  if (check.status === 0 || typeof check.stderr !== 'string' || check.stderr === '') return null;
+  return check.stderr.replace(/\n+Node\.js v[\d.]+\s*$/, '');
+}
+
+async function importModule(file: string, name = file): Promise<Record<string, unknown>> {
   try {
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
     if (isTypeScript(file) && typeScriptSupport() !== 'native' && error instanceof Error && /Unknown file extension|ERR_UNKNOWN_FILE_EXTENSION/.test(`${(error as { code?: string }).code} ${error.message}`)) {
       throw new AppLoadError(typeScriptHelp(file));
     }
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    throw new AppLoadError(`${file}: the app failed to load:\n${detail}`);
+    let detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    // (`node --check` does not strip types: not for TypeScript, whose errors say where they are.)
+    if (error instanceof SyntaxError && !isTypeScript(file) && !detail.includes(file)) {
+      detail = syntaxErrorLocation(file) ?? `${detail}\n(in a module that ${name} imports: Node does not say which)`;
+    }
+    throw new AppLoadError(`${name}: the app failed to load:\n${detail}`);
   }
 }
 
@@ -139,7 +185,7 @@ export async function loadApp(spec: { app: string | undefined; code: string | un
       throw new AppLoadError(`-e: cannot write a temporary module in ${spec.cwd}: ${(error as Error).message}`);
     }
     try {
-      return classifyExport('-e', await importModule(file));
+      return classifyExport('-e', await importModule(file, '-e'));
     } finally {
       unlinkSync(file);
     }

@@ -3,12 +3,13 @@
 // wrong in the app (a throw, a rejection, a value that is not a Response, a
 // body stream that fails) is logged once with the request line and answered
 // 500 if nothing was sent yet, or the connection is cut if the response had
-// begun; the server keeps serving.
+// begun; the server keeps serving. A request body the client did not send
+// whole, which the app failed on, is answered 400 and not logged.
 
 import { ResponseState, type Exchange } from '../http/exchange.js';
 import type { Logger } from '../log/logger.js';
 import { RequestContext, type ServerHooks } from './context.js';
-import { UNREPRESENTABLE_METHODS, createRequest } from './request.js';
+import { UNREPRESENTABLE_METHODS, createRequest, requestBodyErrors } from './request.js';
 import { sendResponse } from './response.js';
 
 export interface FetchApp {
@@ -35,6 +36,13 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
   const fail = (exchange: Exchange, error: unknown) => {
     // Answered by the server (a bad request body) or abandoned by the client: nothing to report.
     if (exchange.response === ResponseState.DONE || exchange.response === ResponseState.ABORTED) return;
+    // The request body could not be read (the client sent a bad or short body): not the app's failure.
+    const cause = (error as { cause?: unknown } | null | undefined)?.cause;
+    if (requestBodyErrors.has(error as object) || requestBodyErrors.has(cause as object)) {
+      if (exchange.response === ResponseState.STREAMING) exchange.abort();
+      else exchange.respondError(400, true);
+      return;
+    }
     log.error(`${exchange.requestLine}: the app failed`, error);
     if (exchange.response === ResponseState.STREAMING) {
       exchange.abort();
@@ -49,6 +57,11 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
   const send = (exchange: Exchange, response: unknown) => {
     if (!(response instanceof Response)) {
       fail(exchange, new TypeError(`fetch() returned ${describeValue(response)}, not a Response`));
+      return;
+    }
+    // Response.error() (status 0) is a network error, not something to send.
+    if (response.type === 'error') {
+      fail(exchange, new TypeError('fetch() returned Response.error(), which has no status to send'));
       return;
     }
     sendResponse(exchange, response).catch((error: unknown) => fail(exchange, error));

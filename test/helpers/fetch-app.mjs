@@ -1,0 +1,55 @@
+// Starts starlight (--workers=0) with test/fixtures/fetch-app.mjs and adds the
+// helpers the Fetch tests share: plain GETs, the app's gates and state, and a
+// way to be sure stderr has caught up before counting log records.
+// Importing this module has no side effect (the test runner may import it).
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { startServer } from './server.mjs';
+
+export const FETCH_APP = fileURLToPath(new URL('../fixtures/fetch-app.mjs', import.meta.url));
+
+/** Polls `check` until it returns a truthy value (or throws after `ms`). */
+export async function until(check, ms = 5000, what = 'condition') {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Occurrences of `needle` in `text`. */
+export function count(text, needle) {
+  let n = 0;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) n++;
+  return n;
+}
+
+/** A unique id for gates and state. */
+export const uid = () => randomUUID().slice(0, 8);
+
+export async function startFetchApp(args = [], opts = {}) {
+  const server = await startServer(['--workers=0', ...args, FETCH_APP], opts);
+  const get = async (path, init) => {
+    const response = await fetch(server.url(path), init);
+    return { response, status: response.status, headers: response.headers, text: await response.text() };
+  };
+  return {
+    ...server,
+    get stderr() {
+      return server.stderr;
+    },
+    get,
+    /** Opens the app's gate `id`. */
+    open: (id) => get(`/open?id=${encodeURIComponent(id)}`),
+    /** What the app recorded under `id`: { has, value }. */
+    state: async (id) => JSON.parse((await get(`/state?id=${encodeURIComponent(id)}`)).text),
+    /** Resolves once every stderr record written so far has reached us (the app writes a marker; stderr is ordered). */
+    async settleLog() {
+      const m = uid();
+      await get(`/mark?m=${m}`);
+      await until(() => server.stderr.includes(`MARK ${m}\n`), 5000, 'the log marker');
+    },
+  };
+}
