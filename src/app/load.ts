@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FetchApp } from '../fetch/adapter.js';
+import { installFastResponse } from '../fetch/fast-response.js';
 
 export class AppLoadError extends Error {
   readonly exitCode = 1;
@@ -195,11 +196,19 @@ export async function loadApp(spec: { app: string | undefined; code: string | un
 }
 
 /**
- * Everything a serving process does before it can take requests: preload
+ * Everything a serving process does before it can take requests: install the
+ * light Response (--fast-fetch) before any app code sees `Response`, preload
  * `--import` modules, then load the app. Fails early, with the ways out, for
  * TypeScript on a Node that cannot run it.
  */
-export async function bootApp(spec: { app: string | undefined; code: string | undefined; imports: readonly string[]; cwd: string }): Promise<LoadedApp & { kind: 'fetch' }> {
+export async function bootApp(spec: {
+  app: string | undefined;
+  code: string | undefined;
+  imports: readonly string[];
+  cwd: string;
+  fastResponse: boolean;
+}): Promise<LoadedApp & { kind: 'fetch' }> {
+  if (spec.fastResponse) installFastResponse();
   if (spec.code === undefined) {
     const file = resolveAppFile(spec.app, spec.cwd);
     if (isTypeScript(file) && typeScriptSupport() === 'none' && spec.imports.length === 0) throw new AppLoadError(typeScriptHelp(file));

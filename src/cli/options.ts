@@ -52,6 +52,7 @@ export interface Options {
   env: string;
   import: string[];
   eval: string | undefined;
+  fastFetch: boolean;
   reload: boolean;
   reloadDirs: string[];
   accessLog: string | undefined;
@@ -428,6 +429,11 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
   eval: {
     aliases: ['-e'], type: text(), default: undefined, placeholder: 'CODE',
     help: "the app module's source, inline (instead of APP)", section: 'Application and logs',
+  },
+  fastFetch: {
+    type: boolean(), default: true,
+    help: 'a lazy Request and a lighter global Response in the workers; --no-fast-fetch: the platform\'s own',
+    section: 'Application and logs',
   },
   reload: {
     aliases: ['-r'], type: boolean(), default: false, help: 'on file changes, restart the workers',

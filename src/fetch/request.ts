@@ -27,6 +27,17 @@ export function requestUrl(exchange: Exchange, scheme: string): string {
   return `${scheme}://${authority}${first === 0x2a ? '/*' : target}`;
 }
 
+/** A plain `name` or `name:port` Host, which needs no URL parsing to be known good. */
+const SIMPLE_HOST = /^[A-Za-z0-9.-]+(?::([0-9]{1,5}))?$/;
+
+/** Whether the request's URL can be parsed (a Host with a bad port or escape cannot). */
+export function requestUrlIsValid(exchange: Exchange, scheme: string): boolean {
+  const host = exchange.head.host;
+  const simple = host === undefined ? null : SIMPLE_HOST.exec(host);
+  if (simple !== null && exchange.head.target.charCodeAt(0) === 0x2f) return simple[1] === undefined || Number(simple[1]) <= 65535;
+  return URL.canParse(requestUrl(exchange, scheme));
+}
+
 export function requestHeaders(head: RequestHead): Headers {
   const headers = new Headers();
   for (let i = 0; i < head.fieldCount; i++) headers.append(head.name(i), head.value(i));

@@ -4,7 +4,8 @@
 // by chunk with backpressure (chunked coding, or the app's own
 // Content-Length, which must then be exact).
 
-import { ResponseState, type Exchange } from '../http/exchange.js';
+import { ResponseState, type Exchange, type HeaderFields } from '../http/exchange.js';
+import type { ResponseParts } from './fast-response.js';
 import { isBodiless } from '../http/writer.js';
 
 /** Bytes gathered before giving up on sending a body in one write. */
@@ -42,9 +43,29 @@ function checkChunk(value: unknown): Uint8Array {
   throw new TypeError(`the response body stream produced ${typeof value}, not a Uint8Array`);
 }
 
-function declaredLength(headers: Headers): number {
-  const value = headers.get('content-length');
-  return value !== null && /^[0-9]{1,15}$/.test(value) ? Number(value) : -1;
+/** The app's own Content-Length, if it is a valid one; else -1. */
+function declaredLength(value: string | null | undefined): number {
+  return typeof value === 'string' && /^[0-9]{1,15}$/.test(value) ? Number(value) : -1;
+}
+
+/** A response whose length is known: one write, Content-Length set by the server. */
+function respondWhole(exchange: Exchange, status: number, fields: HeaderFields, body: Uint8Array | string | null, declared: number): void {
+  if (body === null && declared >= 0 && exchange.head.method === 'HEAD') {
+    // A HEAD answer that says how long the GET would be: that length is sent.
+    exchange.beginStream(status, fields, declared, null);
+    exchange.endStream();
+  } else {
+    exchange.respond(status, fields, body);
+  }
+}
+
+/** A FastResponse in its light form: written as it is, with no stream in between. */
+export function sendLightResponse(exchange: Exchange, parts: ResponseParts): void {
+  let declared = -1;
+  if (parts.body === null) {
+    for (const [name, value] of parts.fields) if (name.length === 14 && name.toLowerCase() === 'content-length') declared = declaredLength(value);
+  }
+  respondWhole(exchange, parts.status, parts.fields, parts.body, declared);
 }
 
 export async function sendResponse(exchange: Exchange, response: Response): Promise<void> {
@@ -52,14 +73,7 @@ export async function sendResponse(exchange: Exchange, response: Response): Prom
   const status = response.status;
   const body = response.body;
   if (body === null) {
-    const declared = declaredLength(response.headers);
-    if (declared >= 0 && exchange.head.method === 'HEAD') {
-      // A HEAD answer that says how long the GET would be: that length is sent.
-      exchange.beginStream(status, fields, declared, null);
-      exchange.endStream();
-    } else {
-      exchange.respond(status, fields, null);
-    }
+    respondWhole(exchange, status, fields, null, declaredLength(response.headers.get('content-length')));
     return;
   }
   const reader = body.getReader();
@@ -75,7 +89,7 @@ export async function sendResponse(exchange: Exchange, response: Response): Prom
     if (result === LATER) break;
     pending = null;
     if (result.done) {
-      exchange.respond(status, fields, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, gathered));
+      respondWhole(exchange, status, fields, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, gathered), -1);
       return;
     }
     const chunk = checkChunk(result.value);
@@ -87,7 +101,7 @@ export async function sendResponse(exchange: Exchange, response: Response): Prom
   // The rest streams. Nothing is sent before the head: it goes out now, so a
   // client of a slow stream (server-sent events) sees the response at once.
   const first = chunks.length === 0 ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, gathered);
-  const declared = declaredLength(response.headers);
+  const declared = declaredLength(response.headers.get('content-length'));
   const bodiless = isBodiless(exchange.head.method, status);
   // The app's own Content-Length must be exact: a body that breaks it is an app
   // error, thrown here (so that it is logged) before the exchange would cut it.

@@ -19,6 +19,7 @@ export async function serveInProcess(commandLine: CommandLine): Promise<void> {
     code: commandLine.options.eval,
     imports: commandLine.options.import,
     cwd: process.cwd(),
+    fastResponse: commandLine.options.fastFetch,
   });
   const options = withAppDefaults(commandLine, app, app.file);
   const listeners = await bindListeners(listenSpecs(options), { ipv6: options.ipv6 });

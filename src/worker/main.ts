@@ -32,7 +32,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   process.title = `starlight worker ${id}`;
   options = decodeOptions(message.options);
   try {
-    const app = await bootApp({ app: message.app, code: options.eval, imports: options.import, cwd: message.cwd });
+    const app = await bootApp({ app: message.app, code: options.eval, imports: options.import, cwd: message.cwd, fastResponse: options.fastFetch });
     worker = new Worker({ id, options, app, log, retire: (reason) => send({ type: 'retire', reason }) });
     send({ type: 'booted', port: wireValue(app.port), hostname: wireValue(app.hostname) });
   } catch (error) {

@@ -63,7 +63,7 @@ export class Worker {
         void tracked.finally(() => this.cleanups.delete(tracked));
       },
     };
-    const handle = createFetchHandler({ app: setup.app.app, hooks, log, exposeErrors: options.env === 'development' });
+    const handle = createFetchHandler({ app: setup.app.app, hooks, log, exposeErrors: options.env === 'development', fast: options.fastFetch });
     const http = new HttpServer({
       limits: {
         maxHeaderSize: options.maxHeaderSize,

@@ -1,0 +1,236 @@
+// A lighter Response for the worker's global scope. Building the platform's
+// Response and reading its body back through a stream costs microseconds per
+// request; most apps only construct one and return it. FastResponse keeps what
+// it was given (status, header fields, a string or bytes) so that the server
+// can write it directly, and builds the real Response only when the app uses
+// something beyond that (its body stream, clone(), text(), ...).
+//
+// It is interchangeable with the platform's class both ways: a FastResponse is
+// `instanceof` the native Response (its prototype chains to the native one),
+// and a native Response is `instanceof` FastResponse (Symbol.hasInstance), so
+// code holding either class accepts either kind of object. Every member of
+// the native prototype that is not implemented here delegates to the real
+// Response, so nothing is missing. `--no-fast-response` leaves the global alone.
+
+import type { HeaderFields } from '../http/exchange.js';
+import { inheritPlatformMembers } from './delegate.js';
+
+const NativeResponse: typeof Response = globalThis.Response;
+const NativeHeaders: typeof Headers = globalThis.Headers;
+
+const TEXT_PLAIN = 'text/plain;charset=UTF-8';
+const FORM_URLENCODED = 'application/x-www-form-urlencoded;charset=UTF-8';
+const APPLICATION_JSON = 'application/json';
+
+/** Statuses whose responses have no body (Fetch "null body status"). */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** Leading and trailing HTTP whitespace, which Headers strips from values. */
+const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
+/** What the server writes for a FastResponse that is still in its light form. */
+export interface ResponseParts {
+  status: number;
+  fields: HeaderFields;
+  body: string | Uint8Array | null;
+}
+
+type Field = [string, string];
+
+function headerFields(init: unknown): Field[] {
+  if (init === undefined || init === null) return [];
+  const fields: Field[] = [];
+  const add = (name: unknown, value: unknown) => {
+    const n = String(name);
+    const v = String(value).replace(EDGE_WHITESPACE, '');
+    if (!TOKEN.test(n)) throw new TypeError(`Headers.append: "${n}" is an invalid header name.`);
+    if (FORBIDDEN_IN_VALUE.test(v)) throw new TypeError(`Headers.append: "${v}" is an invalid header value.`);
+    fields.push([n, v]);
+  };
+  if (init instanceof NativeHeaders) {
+    for (const [name, value] of init) fields.push([name, value]);
+  } else if (typeof init === 'object' && Symbol.iterator in init) {
+    for (const pair of init as Iterable<unknown>) {
+      if (typeof pair !== 'object' || pair === null || !(Symbol.iterator in pair)) throw new TypeError('Headers: a header must be a [name, value] pair');
+      const entry = [...(pair as Iterable<unknown>)];
+      if (entry.length !== 2) throw new TypeError('Headers: a header must be a [name, value] pair');
+      add(entry[0], entry[1]);
+    }
+  } else if (typeof init === 'object') {
+    for (const name of Object.keys(init)) add(name, (init as Record<string, unknown>)[name]);
+  } else {
+    throw new TypeError('Headers: the init is not a record or a sequence of pairs');
+  }
+  return fields;
+}
+
+function hasField(fields: readonly Field[], lowerName: string): boolean {
+  for (const [name] of fields) if (name.length === lowerName.length && name.toLowerCase() === lowerName) return true;
+  return false;
+}
+
+/** A copy of the bytes of a BufferSource (the Fetch standard copies them when the Response is made). */
+function copyBytes(source: ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (source instanceof ArrayBuffer) return new Uint8Array(source.slice(0));
+  return new Uint8Array(source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength));
+}
+
+// Set in the class's static block, which alone can read its private fields.
+/** The parts of a FastResponse still in its light form, or null. */
+let lightParts: (response: object) => ResponseParts | null;
+/** The real Response behind a FastResponse (built on first need). */
+let realResponse: (response: FastResponse) => Response;
+
+export class FastResponse {
+  #status = 200;
+  #statusText = '';
+  #fields: Field[] = [];
+  #body: string | Uint8Array | null = null;
+  /** Created on first use of `headers`; from then on the header list of record. */
+  #headers: Headers | null = null;
+  /** The real Response, once something needs it. */
+  #native: Response | null = null;
+
+  constructor(body?: unknown, init?: ResponseInit) {
+    let contentType: string | null = null;
+    if (body === undefined || body === null) {
+      this.#body = null;
+    } else if (typeof body === 'string') {
+      this.#body = body;
+      contentType = TEXT_PLAIN;
+    } else if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
+      this.#body = copyBytes(body);
+    } else if (body instanceof URLSearchParams) {
+      this.#body = body.toString();
+      contentType = FORM_URLENCODED;
+    } else {
+      // Streams, Blobs, FormData and the rest: the platform's own Response.
+      this.#native = new NativeResponse(body as ConstructorParameters<typeof Response>[0], init);
+      return;
+    }
+    if (init !== undefined && init !== null) {
+      if (init.status !== undefined) {
+        const status = Math.trunc(Number(init.status));
+        if (!(status >= 200 && status <= 599)) throw new RangeError('init["status"] must be in the range of 200 to 599, inclusive.');
+        this.#status = status;
+      }
+      if (init.statusText !== undefined) {
+        const statusText = String(init.statusText);
+        if (!REASON_PHRASE.test(statusText)) throw new TypeError('Invalid statusText');
+        this.#statusText = statusText;
+      }
+      this.#fields = headerFields(init.headers);
+    }
+    if (this.#body !== null && NULL_BODY_STATUS.has(this.#status)) {
+      throw new TypeError(`Response constructor: Invalid response status code ${this.#status}`);
+    }
+    if (contentType !== null && !hasField(this.#fields, 'content-type')) this.#fields.push(['content-type', contentType]);
+  }
+
+  static {
+    lightParts = (response) => {
+      if (!(#native in response) || response.#native !== null) return null;
+      return { status: response.#status, fields: response.#headers === null ? response.#fields : [...response.#headers], body: response.#body };
+    };
+    realResponse = (response) => response.#materialize();
+  }
+
+  /** The real Response: built once, from the light form, when the app needs it. */
+  #materialize(): Response {
+    if (this.#native === null) {
+      this.#native = new NativeResponse(this.#body, {
+        status: this.#status,
+        statusText: this.#statusText,
+        headers: this.#headers ?? this.#fields,
+      });
+    }
+    return this.#native;
+  }
+
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(NativeResponse, value);
+  }
+
+  static json(data: unknown, init?: ResponseInit): Response {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError('Value is not JSON serializable');
+    const headers = headerFields(init?.headers);
+    if (!hasField(headers, 'content-type')) headers.push(['content-type', APPLICATION_JSON]);
+    return new FastResponse(text, { ...init, headers }) as unknown as Response;
+  }
+
+  static error(): Response {
+    return NativeResponse.error();
+  }
+
+  static redirect(url: string | URL, status?: number): Response {
+    return (NativeResponse.redirect as (url: string | URL, status?: number) => Response)(url, status);
+  }
+
+  get status(): number {
+    return this.#native?.status ?? this.#status;
+  }
+  get ok(): boolean {
+    const status = this.status;
+    return status >= 200 && status <= 299;
+  }
+  get statusText(): string {
+    return this.#native?.statusText ?? this.#statusText;
+  }
+  get headers(): Headers {
+    if (this.#native !== null) return this.#native.headers;
+    return (this.#headers ??= new NativeHeaders(this.#fields));
+  }
+  get type(): Response['type'] {
+    return this.#native?.type ?? 'default';
+  }
+  get url(): string {
+    return this.#native?.url ?? '';
+  }
+  get redirected(): boolean {
+    return this.#native?.redirected ?? false;
+  }
+  get bodyUsed(): boolean {
+    return this.#native?.bodyUsed ?? false;
+  }
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.#materialize().body;
+  }
+  clone(): Response {
+    return this.#materialize().clone();
+  }
+  text(): Promise<string> {
+    return this.#materialize().text();
+  }
+  json(): Promise<unknown> {
+    return this.#materialize().json();
+  }
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return this.#materialize().arrayBuffer();
+  }
+  blob(): Promise<Blob> {
+    return this.#materialize().blob();
+  }
+  formData(): Promise<FormData> {
+    return this.#materialize().formData();
+  }
+}
+
+/** The light parts of `response` if it is a FastResponse still in its light form. */
+export function responseParts(response: object): ResponseParts | null {
+  return lightParts(response);
+}
+
+// A FastResponse is a Response: the prototype chain says so, and whatever the
+// native prototype has that FastResponse does not is handed to the real one.
+inheritPlatformMembers(FastResponse, NativeResponse, realResponse);
+Object.setPrototypeOf(FastResponse, NativeResponse);
+// Installed as the global, it is `Response` by name too.
+Object.defineProperty(FastResponse, 'name', { value: NativeResponse.name });
+
+/** Makes `Response` in this process the FastResponse (the worker does it before loading the app). */
+export function installFastResponse(): void {
+  globalThis.Response = FastResponse as unknown as typeof Response;
+}

@@ -1,0 +1,145 @@
+// The Request the app sees, made lazily: creating the platform's Request
+// (with its Headers, URL parsing, AbortSignal and body stream) costs
+// microseconds per request, and most apps read two or three of its
+// properties. ServerRequest answers those from the parsed head, reads the body
+// straight from the connection for text()/json()/arrayBuffer(), creates the
+// signal only when asked, and builds the real Request for anything else.
+// Its prototype chains to the native Request.prototype, so `instanceof
+// Request` holds, and every native member not implemented here delegates to
+// the real Request.
+
+import { ResponseState, type Exchange } from '../http/exchange.js';
+import { inheritPlatformMembers } from './delegate.js';
+import { requestBody, requestHeaders, requestUrl } from './request.js';
+
+const NativeRequest: typeof Request = globalThis.Request;
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
+
+let realRequest: (request: ServerRequest) => Request;
+
+export class ServerRequest {
+  readonly #exchange: Exchange;
+  readonly #scheme: string;
+  #url: string | null = null;
+  #headers: Headers | null = null;
+  #signal: AbortSignal | null = null;
+  /** The body stream once handed out (undefined: not yet; null: the request has no body). */
+  #body: ReadableStream<Uint8Array> | null | undefined = undefined;
+  #used = false;
+  #native: Request | null = null;
+
+  constructor(exchange: Exchange, scheme: string) {
+    this.#exchange = exchange;
+    this.#scheme = scheme;
+  }
+
+  static {
+    realRequest = (request) => request.#materialize();
+  }
+
+  /** The platform's Request, for what ServerRequest does not answer itself. */
+  #materialize(): Request {
+    if (this.#native === null) {
+      const hasBody = this.#hasBody();
+      const init: RequestInit & { duplex?: 'half' } = {
+        method: this.method,
+        headers: this.headers,
+        body: hasBody ? this.body : null,
+        signal: this.signal,
+      };
+      if (hasBody) init.duplex = 'half';
+      this.#native = new NativeRequest(this.url, init);
+    }
+    return this.#native;
+  }
+
+  /** GET and HEAD requests carry no body for the app, whatever the client sent. */
+  #hasBody(): boolean {
+    const head = this.#exchange.head;
+    return head.hasBody && head.method !== 'GET' && head.method !== 'HEAD';
+  }
+
+  get method(): string {
+    return this.#exchange.head.method;
+  }
+
+  get url(): string {
+    return (this.#url ??= requestUrl(this.#exchange, this.#scheme));
+  }
+
+  get headers(): Headers {
+    return (this.#headers ??= requestHeaders(this.#exchange.head));
+  }
+
+  /** Aborts only if the client goes away before the response is complete. */
+  get signal(): AbortSignal {
+    if (this.#signal === null) {
+      const controller = new AbortController();
+      const exchange = this.#exchange;
+      if (exchange.response === ResponseState.ABORTED) controller.abort();
+      else exchange.onAbort(() => controller.abort());
+      this.#signal = controller.signal;
+    }
+    return this.#signal;
+  }
+
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this.#native !== null) return this.#native.body;
+    if (this.#body === undefined) this.#body = this.#hasBody() ? requestBody(this.#exchange) : null;
+    return this.#body;
+  }
+
+  get bodyUsed(): boolean {
+    if (this.#native !== null) return this.#native.bodyUsed;
+    return this.#used;
+  }
+
+  /** The whole body; what text(), json(), arrayBuffer(), bytes() and blob() are made of. */
+  async #bytes(): Promise<Uint8Array> {
+    if (this.#native !== null || this.#body !== undefined) {
+      // The stream was handed out: read through it, as the platform would.
+      return new Uint8Array(await this.#materialize().arrayBuffer());
+    }
+    if (this.#used) throw new TypeError('Body is unusable: Body has already been read');
+    this.#used = true;
+    if (!this.#hasBody()) return new Uint8Array(0);
+    return this.#exchange.readWholeBody();
+  }
+
+  async text(): Promise<string> {
+    const bytes = await this.#bytes();
+    const bom = bytes[0] === UTF8_BOM[0] && bytes[1] === UTF8_BOM[1] && bytes[2] === UTF8_BOM[2] ? 3 : 0;
+    return Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.byteLength - bom).toString('utf8');
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const bytes = await this.#bytes();
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    return new Uint8Array(await this.arrayBuffer());
+  }
+
+  async blob(): Promise<Blob> {
+    return new Blob([await this.arrayBuffer()], { type: this.headers.get('content-type') ?? '' });
+  }
+
+  formData(): Promise<FormData> {
+    return this.#materialize().formData();
+  }
+
+  clone(): Request {
+    return this.#materialize().clone();
+  }
+}
+
+// A ServerRequest is a Request: the prototype chain says so, and whatever the
+// native prototype has that ServerRequest does not is handed to the real one.
+inheritPlatformMembers(ServerRequest, NativeRequest, realRequest);
+// Its constructor is the platform's: `request.constructor === Request`, and new ones are real Requests.
+Object.defineProperty(ServerRequest.prototype, 'constructor', { value: NativeRequest, writable: true, configurable: true });
