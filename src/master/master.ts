@@ -3,7 +3,8 @@
 //   1. acts on queued signals (stop, roll, grow, shrink),
 //   2. reaps exited workers (logs, crash-loop backoff, a failed roll),
 //   3. opens the listeners once a first worker has loaded the app,
-//   4. hands listeners to booted workers and tells them to serve,
+//   4. hands listeners to booted workers and tells them to serve (and shows
+//      the banner once one serves),
 //   5. kills workers that stopped heartbeating,
 //   6. keeps the number of workers (replacements first, retirements after),
 //   7. advances a rolling restart by one step,
@@ -70,6 +71,7 @@ export class Master {
   private spawnNotBefore = 0;
   /** Whether the app has loaded in any worker yet: before that, a failure ends the start. */
   private appLoaded = false;
+  private bannerShown = false;
 
   constructor(
     private readonly commandLine: CommandLine,
@@ -100,6 +102,7 @@ export class Master {
         this.reap();
         await this.openListeners();
         this.serveBooted();
+        this.showBanner();
         this.checkHeartbeats();
         this.maintainCount();
         this.stepRoll();
@@ -169,6 +172,9 @@ export class Master {
     const graceMs = this.options.gracefulTimeout * 1000;
     this.stopping = { graceful, deadline: Date.now() + (graceful ? graceMs + 1000 : IMMEDIATE_STOP_MS) };
     this.roll = null;
+    // Stop accepting: new connections are refused (a client can go elsewhere) rather than held unanswered.
+    for (const listener of this.listeners ?? []) listener.handle.close();
+    this.listeners = [];
     this.balancer?.close();
     for (const worker of this.pool.list()) {
       worker.state = WorkerState.STOPPING;
@@ -239,14 +245,37 @@ export class Master {
       throw new Fatal((error as Error).message, exitCode);
     }
     if (this.options.workers > 1) {
-      this.balancer = new Balancer(() => this.pool.inState(WorkerState.READY), this.log);
+      this.balancer = new Balancer(() => this.dealable(), this.log);
       try {
         this.balancer.listen(this.listeners, this.options.backlog);
       } catch (error) {
         throw new Fatal((error as Error).message, 1);
       }
     }
+  }
+
+  /**
+   * The banner, once a worker serves: with one worker the master only binds
+   * and the worker listens, so before that a connection would be refused.
+   */
+  private showBanner(): void {
+    if (this.bannerShown || this.listeners === null || this.pool.inState(WorkerState.READY).length === 0) return;
+    this.bannerShown = true;
     if (!this.options.quiet) for (const listener of this.listeners) process.stderr.write(banner(listener.url, this.options.workers));
+  }
+
+  /**
+   * The ready workers to deal connections to, less those whose heartbeat is
+   * overdue: their event loop is blocked, and a connection handed to one would
+   * wait until it is killed. If every one seems late (this process was the one
+   * stalled), all of them.
+   */
+  private dealable(): WorkerProcess[] {
+    const ready = this.pool.inState(WorkerState.READY);
+    const overdue = Math.max(500, 2 * heartbeatInterval(this.options.workerTimeout));
+    const now = Date.now();
+    const prompt = ready.filter((worker) => now - worker.lastSeen <= overdue);
+    return prompt.length > 0 ? prompt : ready;
   }
 
   // 4. Booted workers ---------------------------------------------------------
@@ -296,11 +325,12 @@ export class Master {
     // Retiring workers stop once their replacements serve.
     const serving = this.pool.inState(WorkerState.READY).filter((worker) => worker !== fresh).length;
     if (serving >= this.target) for (const worker of this.pool.inState(WorkerState.RETIRING)) this.retire(worker, false);
-    // Fewer workers wanted (TTOU): the oldest go.
+    // Fewer workers wanted (TTOU): the oldest go, as retiring workers do (their idle keep-alive
+    // connections are not cut under a client about to send; each closes after its next response).
     const surplus = counted().length - this.target;
     if (surplus > 0 && this.roll === null) {
       const oldest = counted().sort((a, b) => a.startedAt - b.startedAt).slice(0, surplus);
-      for (const worker of oldest) this.retire(worker, true);
+      for (const worker of oldest) this.retire(worker, false);
     }
   }
 
@@ -314,6 +344,9 @@ export class Master {
 
   private startRoll(): void {
     if (this.stopping !== null) return;
+    // A roll already under way: its new worker that is not ready yet goes (this roll starts its own);
+    // kept, it would be one old worker too many to replace, and a worker too many once done.
+    if (this.roll?.fresh) this.retire(this.roll.fresh, false);
     this.generation++;
     const old = this.pool.list().filter((worker) => worker.counted && worker.generation < this.generation);
     this.log.info(`SIGHUP: replacing ${old.length} workers with ones that load the app afresh`);
@@ -324,7 +357,8 @@ export class Master {
   private stepRoll(): void {
     const roll = this.roll;
     if (roll === null || this.stopping !== null) return;
-    roll.old = roll.old.filter((worker) => worker.counted);
+    // Old workers that exited meanwhile (killed, crashed) are replaced by the count, not by the roll.
+    roll.old = roll.old.filter((worker) => worker.counted && worker.exit === null);
     if (roll.fresh !== null) {
       if (roll.fresh.state !== WorkerState.READY) return;
       const old = roll.old.shift();

@@ -1,0 +1,361 @@
+// Helpers for test/process/: the master's children as Linux shows them
+// (/proc), a small keep-alive HTTP/1.1 client on raw sockets, request loops
+// that count failures, app files written into a temporary folder, and a
+// server wrapper that always cleans up (master by pid, then any worker left).
+// Importing this module has no side effect.
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startServer } from './server.mjs';
+
+export const APP = fileURLToPath(new URL('../fixtures/process-app.mjs', import.meta.url));
+export const APP_LIB = pathToFileURL(fileURLToPath(new URL('../fixtures/process-app-lib.mjs', import.meta.url))).href;
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---- processes ----------------------------------------------------------------
+
+/** The pids of `pid`'s children (every thread's), or [] when it is gone. */
+export function childPids(pid) {
+  const pids = new Set();
+  let tasks = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  for (const task of tasks) {
+    try {
+      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/)) {
+        if (child !== '') pids.add(Number(child));
+      }
+    } catch {
+      // the thread ended
+    }
+  }
+  return [...pids];
+}
+
+/** { state, ppid } from /proc/PID/stat, or null when there is no such process. */
+export function procStat(pid) {
+  let text;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return null;
+  }
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0], ppid: Number(fields[1]) };
+}
+
+/** The process's command line as ps shows it (its title, once set). */
+export function cmdline(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0+$/, '').replace(/\0/g, ' ').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Running (not exited, not a zombie). */
+export function isAlive(pid) {
+  const stat = procStat(pid);
+  return stat !== null && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+/** The master's children that are not zombies. */
+export function livePids(master) {
+  return childPids(master).filter(isAlive);
+}
+
+/** The master's children in state Z now. */
+export function zombies(master) {
+  return childPids(master).filter((pid) => procStat(pid)?.state === 'Z');
+}
+
+/**
+ * Fails if a child of the master is a zombie and stays one for a second (an
+ * exit being reaped at the very moment of the look, on a busy machine, is not
+ * a zombie left behind; Starlight's B4 zombies stay forever).
+ */
+export async function assertNoZombies(master, what = '') {
+  let left = zombies(master);
+  const end = Date.now() + 1000;
+  while (left.length > 0 && Date.now() < end) {
+    await sleep(50);
+    const now = zombies(master);
+    left = left.filter((pid) => now.includes(pid));
+  }
+  if (left.length > 0) throw new Error(`zombie children of the master ${what}: ${left.join(', ')}`);
+}
+
+/** Polls `check` every `intervalMs` until it returns a truthy value (returned), or fails after `timeoutMs`. */
+export async function waitFor(check, { timeoutMs = 5000, intervalMs = 20, message = 'condition' } = {}) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof message === 'function' ? message() : message}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Waits until the master has exactly `n` live children and returns their pids. */
+export function waitForWorkers(master, n, timeoutMs = 5000) {
+  return waitFor(
+    () => {
+      const pids = livePids(master);
+      return pids.length === n ? pids : null;
+    },
+    { timeoutMs, message: () => `${n} workers (have ${livePids(master).join(', ') || 'none'})` },
+  );
+}
+
+/** A child's exit as { code, signal }, or null after `ms`. */
+export function exitWithin(exited, ms) {
+  let timer;
+  return Promise.race([exited, new Promise((resolve) => (timer = setTimeout(() => resolve(null), ms)))]).finally(() => clearTimeout(timer));
+}
+
+// ---- a raw keep-alive client ----------------------------------------------------
+
+/** One connection to 127.0.0.1:port; request() sends a GET and resolves with the parsed response. */
+export class Client {
+  static open(port, timeoutMs = 5000) {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error('connect timed out'));
+      }, timeoutMs);
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(new Client(socket));
+      });
+    });
+  }
+
+  constructor(socket) {
+    this.socket = socket;
+    this.buffer = Buffer.alloc(0);
+    this.pending = null;
+    /** null while open; 'fin' or 'reset' once closed. */
+    this.closedHow = null;
+    this.closed = new Promise((resolve) => (this.onClosed = resolve));
+    socket.on('data', (chunk) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      this.parse();
+    });
+    socket.on('error', () => (this.closedHow ??= 'reset'));
+    socket.on('end', () => (this.closedHow ??= 'fin'));
+    socket.on('close', () => {
+      this.closedHow ??= 'reset';
+      this.onClosed(this.closedHow);
+      this.pending?.reject(new Error(`the connection closed (${this.closedHow}) before the response was complete`));
+      this.pending = null;
+    });
+  }
+
+  /** GET `path`; `close` sends `Connection: close`. */
+  request(path = '/', { close = false, timeoutMs = 10000 } = {}) {
+    if (this.pending !== null) return Promise.reject(new Error('one request at a time'));
+    if (this.closedHow !== null || this.socket.destroyed) return Promise.reject(new Error('the connection is closed'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending = null;
+        reject(new Error(`no response to ${path} within ${timeoutMs} ms`));
+        this.socket.destroy();
+      }, timeoutMs);
+      this.pending = {
+        resolve: (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${close ? 'Connection: close\r\n' : ''}\r\n`);
+    });
+  }
+
+  parse() {
+    if (this.pending === null) return;
+    const end = this.buffer.indexOf('\r\n\r\n');
+    if (end === -1) return;
+    const lines = this.buffer.subarray(0, end).toString('latin1').split('\r\n');
+    const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(lines[0])?.[1]);
+    const headers = {};
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    if (headers['content-length'] === undefined) {
+      const pending = this.pending;
+      this.pending = null;
+      pending.reject(new Error(`a response without Content-Length: ${lines[0]}`));
+      this.socket.destroy();
+      return;
+    }
+    const length = Number(headers['content-length']);
+    if (this.buffer.length < end + 4 + length) return;
+    const body = this.buffer.subarray(end + 4, end + 4 + length).toString('utf8');
+    this.buffer = this.buffer.subarray(end + 4 + length);
+    const pending = this.pending;
+    this.pending = null;
+    let json = null;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      // not from the app
+    }
+    pending.resolve({ status, headers, body, json, close: /\bclose\b/i.test(headers.connection ?? '') });
+  }
+
+  destroy() {
+    this.socket.destroy();
+  }
+}
+
+/** One request on a new connection (with `Connection: close`). */
+export async function get(port, path = '/', timeoutMs = 10000) {
+  const client = await Client.open(port, timeoutMs);
+  try {
+    return await client.request(path, { close: true, timeoutMs });
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Request loops against the server until stop(): `keepAlive` loops that send
+ * request after request on one connection (opening a new one after a
+ * `Connection: close` response), and `oneShot` loops that open a connection
+ * per request. Any error or non-200 answer is a failure. stop() resolves with
+ * { ok, failures: [messages], pids: Map(pid → count), versions: Set, closes }
+ * (closes: keep-alive connections the server ended with `Connection: close`).
+ */
+export function startLoad(port, { keepAlive = 2, oneShot = 2, path = '/', pauseMs = 0 } = {}) {
+  const stats = { ok: 0, failures: [], pids: new Map(), versions: new Set(), closes: 0, sequence: [] };
+  let running = true;
+  const note = (response) => {
+    if (response.status !== 200 || response.json === null) {
+      stats.failures.push(`status ${response.status}: ${response.body.slice(0, 200)}`);
+      return;
+    }
+    stats.ok++;
+    stats.pids.set(response.json.pid, (stats.pids.get(response.json.pid) ?? 0) + 1);
+    stats.versions.add(response.json.version);
+    stats.sequence.push(response.json.version);
+  };
+  const keepAliveLoop = async () => {
+    let client = null;
+    while (running) {
+      try {
+        client ??= await Client.open(port);
+        const response = await client.request(path);
+        note(response);
+        if (response.close) {
+          stats.closes++;
+          client.destroy();
+          client = null;
+        }
+      } catch (error) {
+        stats.failures.push(`keep-alive: ${error.message}`);
+        client?.destroy();
+        client = null;
+      }
+      if (pauseMs > 0) await sleep(pauseMs);
+    }
+    client?.destroy();
+  };
+  const oneShotLoop = async () => {
+    while (running) {
+      try {
+        note(await get(port, path));
+      } catch (error) {
+        stats.failures.push(`new connection: ${error.message}`);
+      }
+      if (pauseMs > 0) await sleep(pauseMs);
+    }
+  };
+  const loops = [...Array.from({ length: keepAlive }, keepAliveLoop), ...Array.from({ length: oneShot }, oneShotLoop)];
+  return {
+    stats,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return stats;
+    },
+  };
+}
+
+// ---- apps and servers ---------------------------------------------------------
+
+/** A temporary folder; remove() deletes it. */
+export function tempDir() {
+  const path = mkdtempSync(join(tmpdir(), 'starlight-process-'));
+  return { path, file: (name) => join(path, name), remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** App source for version `version` of the test app; `bootDelayMs` delays its load; `throws` makes it fail to load. */
+export function appSource(version, { bootDelayMs = 0, throws = null } = {}) {
+  if (throws !== null) return `throw new Error(${JSON.stringify(throws)});\n`;
+  const delay = bootDelayMs > 0 ? `await new Promise((resolve) => setTimeout(resolve, ${bootDelayMs}));\n` : '';
+  return `import { makeApp } from ${JSON.stringify(APP_LIB)};\n${delay}export default makeApp(${JSON.stringify(version)});\n`;
+}
+
+export function writeApp(file, version, options) {
+  writeFileSync(file, appSource(version, options));
+}
+
+/**
+ * Starts starlight (test/helpers/server.mjs), runs `fn(server)`, and always
+ * stops it: the master by its pid (TERM, then KILL), then any worker still
+ * alive by its pid.
+ */
+export async function withServer(args, opts, fn) {
+  const server = await startServer(args, { timeoutMs: 15000, ...opts });
+  const seen = new Set();
+  const track = setInterval(() => {
+    for (const pid of childPids(server.pid)) seen.add(pid);
+  }, 50);
+  try {
+    for (const pid of childPids(server.pid)) seen.add(pid);
+    return await fn(server);
+  } finally {
+    clearInterval(track);
+    for (const pid of childPids(server.pid)) seen.add(pid);
+    await server.stop();
+    for (const pid of seen) {
+      if (isAlive(pid) && /starlight worker|worker\/main\.js/.test(cmdline(pid) ?? '')) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+  }
+}
+
+/** Requests on new connections until `n` different worker pids answered; returns the pids. */
+export async function seenWorkers(port, n, timeoutMs = 5000) {
+  const pids = new Set();
+  await waitFor(
+    async () => {
+      pids.add((await get(port)).json.pid);
+      return pids.size >= n;
+    },
+    { timeoutMs, intervalMs: 0, message: () => `${n} workers answering (saw ${[...pids].join(', ')})` },
+  );
+  return [...pids];
+}

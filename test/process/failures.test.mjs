@@ -1,0 +1,174 @@
+// SPEC §2, failures: a killed worker is replaced at once; a worker whose event
+// loop is blocked past --worker-timeout is killed and replaced while the
+// others keep answering; workers that die right after boot are restarted with
+// a growing delay (a crash loop, not hundreds of forks); an app that cannot
+// load at start ends the start with its error and no worker left.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { BIN } from '../helpers/server.mjs';
+import {
+  APP,
+  Client,
+  assertNoZombies,
+  exitWithin,
+  get,
+  isAlive,
+  livePids,
+  seenWorkers,
+  sleep,
+  tempDir,
+  waitFor,
+  waitForWorkers,
+  withServer,
+} from '../helpers/process.mjs';
+
+const settle = (promise) => promise.then((response) => ({ response }), (error) => ({ error }));
+
+test('--workers=1: the worker killed with SIGKILL is replaced within a second; a request meanwhile waits for it', { timeout: 30000 }, async () => {
+  await withServer(['--workers=1', APP], {}, async (server) => {
+    const [first] = await waitForWorkers(server.pid, 1);
+    const killedAt = Date.now();
+    process.kill(first, 'SIGKILL');
+    // Sent while no worker runs: the listening socket stays open in the master, so it waits.
+    const answering = get(server.port);
+    const [second] = await waitFor(
+      () => {
+        const live = livePids(server.pid);
+        return live.length === 1 && live[0] !== first ? live : null;
+      },
+      { timeoutMs: 3000, intervalMs: 10, message: 'a replacement worker' },
+    );
+    assert.ok(Date.now() - killedAt < 1000, `replaced ${Date.now() - killedAt} ms after the kill`);
+    const answer = await answering;
+    assert.equal(answer.json.pid, second);
+    await assertNoZombies(server.pid, 'after SIGKILL');
+    assert.match(server.stderr, /was killed by SIGKILL/);
+  });
+});
+
+test('--worker-timeout=1: a worker blocked in a busy loop is killed and replaced; the other keeps answering', { timeout: 40000 }, async () => {
+  await withServer(['--workers=2', '--worker-timeout=1', APP], {}, async (server) => {
+    const workers = await waitForWorkers(server.pid, 2);
+    await seenWorkers(server.port, 2);
+    // One keep-alive connection on each worker (the master deals them in turn).
+    const a = await Client.open(server.port);
+    const b = await Client.open(server.port);
+    const pa = (await a.request('/')).json.pid;
+    const pb = (await b.request('/')).json.pid;
+    assert.deepEqual([pa, pb].sort(), [...workers].sort());
+    const blockedAt = Date.now();
+    const blocked = settle(a.request('/block?ms=10000', { timeoutMs: 15000 }));
+    // The other worker answers all along on its connection, and new connections go to it once the
+    // blocked one is late with its heartbeat (after at most 0.5 s: the master cannot know sooner).
+    let newConnections = 0;
+    const failures = [];
+    while (isAlive(pa) && Date.now() - blockedAt < 6000) {
+      const answer = await b.request('/');
+      assert.equal(answer.json.pid, pb);
+      if (Date.now() - blockedAt >= 800) {
+        const fresh = await settle(get(server.port, '/', 4000));
+        if (fresh.error) failures.push(fresh.error.message);
+        else newConnections++;
+      }
+      await sleep(50);
+    }
+    const killedAfter = Date.now() - blockedAt;
+    assert.ok(!isAlive(pa), 'the blocked worker was not killed');
+    assert.ok(killedAfter >= 900 && killedAfter < 4000, `killed ${killedAfter} ms after it blocked, with --worker-timeout=1`);
+    assert.ok((await blocked).error !== undefined, 'the blocked request got an answer');
+    assert.match(server.stderr, /sent no heartbeat for \d+\.\d s: killing it/);
+    const now = await waitForWorkers(server.pid, 2);
+    assert.ok(now.includes(pb) && !now.includes(pa));
+    assert.deepEqual((await seenWorkers(server.port, 2)).sort(), [...now].sort());
+    assert.deepEqual(failures, [], `new connections while a worker was blocked: ${newConnections} answered`);
+    assert.ok(newConnections >= 1, 'no new connection was tried while the worker was blocked');
+    b.destroy();
+    await assertNoZombies(server.pid, 'after a heartbeat kill');
+  });
+});
+
+test('workers that die right after boot are restarted with a growing delay; the loop ends once they stay up', { timeout: 40000 }, async () => {
+  const dir = tempDir();
+  const log = dir.file('loads.log');
+  const crash = dir.file('crash');
+  try {
+    await withServer(['--workers=1', APP], { env: { PROCESS_APP_LOG: log, PROCESS_APP_CRASH_FILE: crash } }, async (server) => {
+      const [first] = await waitForWorkers(server.pid, 1);
+      assert.equal((await get(server.port)).json.pid, first);
+      // From now on every new worker exits 50 ms after it loaded the app.
+      writeFileSync(crash, '');
+      const loadsBefore = readFileSync(log, 'utf8').trim().split('\n').length;
+      const killedAt = Date.now();
+      process.kill(first, 'SIGKILL');
+      await sleep(3000);
+      const loads = readFileSync(log, 'utf8').trim().split('\n').slice(loadsBefore).map((line) => Number(line.split(' ')[2]));
+      const gaps = loads.slice(1).map((at, i) => at - loads[i]);
+      const what = `${loads.length} starts in 3 s, ${gaps.join(', ')} ms apart`;
+      assert.ok(loads.length >= 3 && loads.length <= 10, what);
+      // Each gap is the pause plus a start-up time that a busy machine stretches; the pauses double.
+      assert.ok(gaps.at(-1) - gaps[0] >= 150, `the delay does not grow: ${what}`);
+      const pauses = [...server.stderr.matchAll(/workers keep dying young: next start in (\d+) ms/g)].map((m) => Number(m[1]));
+      assert.ok(pauses.length >= 2, server.stderr);
+      for (let i = 1; i < pauses.length; i++) assert.ok(pauses[i] > pauses[i - 1], `pauses ${pauses}`);
+      await assertNoZombies(server.pid, 'during a crash loop');
+      // The app is fixed: the next start stays up and serves.
+      rmSync(crash);
+      const answer = await waitFor(async () => (await settle(get(server.port, '/', 2000))).response, { timeoutMs: 12000, intervalMs: 200, message: 'a worker to serve after the crash loop' });
+      assert.equal(answer.status, 200);
+      assert.ok(Date.now() - killedAt < 15000);
+      assert.equal(server.child.exitCode, null, 'the master stays up through a crash loop');
+    });
+  } finally {
+    dir.remove();
+  }
+});
+
+for (const workers of [1, 2]) {
+  test(`--workers=${workers}: an app that cannot load at start: its error, exit non-zero, no worker left`, { timeout: 30000 }, async () => {
+    const dir = tempDir();
+    const app = dir.file('broken.mjs');
+    const log = dir.file('loads.log');
+    writeFileSync(
+      app,
+      `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(log)}, process.pid + '\\n');\nthrow new Error('process-test: the app cannot load at start');\n`,
+    );
+    const child = spawn(process.execPath, [BIN, '--host=127.0.0.1', '--port=0', `--workers=${workers}`, app], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      const exit = await exitWithin(exited, 10000);
+      assert.notEqual(exit, null, `the master did not exit; stderr:\n${stderr}`);
+      assert.ok(exit.code !== 0 && exit.code !== null, `exit ${JSON.stringify(exit)}`);
+      assert.match(stderr, /process-test: the app cannot load at start/);
+      assert.doesNotMatch(stderr, /Accepting connections/);
+      const loaders = readFileSync(log, 'utf8').trim().split('\n').map(Number);
+      assert.ok(loaders.length >= 1 && !loaders.includes(child.pid), `loaded in ${loaders}`);
+      await sleep(200);
+      for (const pid of loaders) assert.ok(!isAlive(pid), `worker ${pid} is left`);
+      assert.deepEqual(livePids(child.pid), []);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      dir.remove();
+    }
+  });
+}
+
+for (const workers of [1, 2]) {
+  test(`--workers=${workers}: the master killed with SIGKILL: its workers finish and exit, none is left serving`, { timeout: 30000 }, async () => {
+    await withServer([`--workers=${workers}`, APP], {}, async (server) => {
+      const pids = await waitForWorkers(server.pid, workers);
+      await seenWorkers(server.port, workers);
+      const busy = await Client.open(server.port);
+      const slow = settle(busy.request('/slow?ms=800'));
+      await sleep(200);
+      process.kill(server.pid, 'SIGKILL');
+      const { response } = await slow;
+      assert.equal(response?.status, 200, 'the in-flight request is finished');
+      await waitFor(() => pids.every((pid) => !isAlive(pid)), { timeoutMs: 5000, message: () => `orphaned workers to exit: ${pids.filter(isAlive)}` });
+      await assert.rejects(get(server.port, '/', 2000), 'nothing serves once the master is gone');
+    });
+  });
+}
