@@ -300,7 +300,7 @@ export class Master {
     const now = Date.now();
     for (const worker of this.pool.list()) {
       if (worker.unresponsive || worker.state === WorkerState.STOPPING) continue;
-      // Loading the app is allowed as long as a heartbeat gap, and heartbeats come a few times per timeout.
+      // Heartbeats come a few times per timeout, from the moment a worker starts (loading included).
       if (now - worker.lastSeen > timeout + heartbeatInterval(this.options.workerTimeout)) {
         worker.unresponsive = true;
         this.log.error(`${worker.describe()} sent no heartbeat for ${((now - worker.lastSeen) / 1000).toFixed(1)} s: killing it`);

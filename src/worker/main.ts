@@ -31,6 +31,12 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   id = message.id;
   process.title = `starlight worker ${id}`;
   options = decodeOptions(message.options);
+  // Heartbeats start now: an app that takes its time to load (awaiting a
+  // database, say) is alive; one whose loading blocks the event loop is not.
+  setInterval(
+    () => send({ type: 'heartbeat', requests: worker?.http.requests ?? 0, connections: worker?.http.connections.size ?? 0 }),
+    heartbeatInterval(options.workerTimeout),
+  ).unref();
   try {
     const app = await bootApp({ app: message.app, code: options.eval, imports: options.import, cwd: message.cwd, fastResponse: options.fastFetch });
     worker = new Worker({ id, options, app, log, retire: (reason) => send({ type: 'retire', reason }) });
@@ -41,15 +47,13 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
 }
 
 async function serve(): Promise<void> {
-  if (worker === null || options === null) return;
-  const current = worker;
+  if (worker === null) return;
   try {
-    await current.listen(listeners);
+    await worker.listen(listeners);
   } catch (error) {
     fail(`cannot listen: ${(error as Error).message}`);
     return;
   }
-  setInterval(() => send({ type: 'heartbeat', requests: current.http.requests, connections: current.http.connections.size }), heartbeatInterval(options.workerTimeout)).unref();
   send({ type: 'ready' });
 }
 
