@@ -98,9 +98,22 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
     }
   };
 
-  return (exchange) => {
-    if (UNREPRESENTABLE_METHODS.has(exchange.head.method)) {
+  const handle = (exchange: Exchange): void => {
+    const method = exchange.head.method;
+    if (UNREPRESENTABLE_METHODS.has(method)) {
       exchange.respondError(501, false);
+      return;
+    }
+    // A GET or HEAD body means nothing to the app, which gets the request once
+    // that body is all in: one that turns out malformed is answered 400, and
+    // the app never sees the request.
+    if ((method === 'GET' || method === 'HEAD') && !exchange.bodyComplete) {
+      dropBody(exchange).then(
+        () => handle(exchange),
+        () => {
+          if (exchange.response === ResponseState.PENDING) exchange.respondError(400, true);
+        },
+      );
       return;
     }
     const request = makeRequest(exchange);
@@ -124,4 +137,9 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
       send(exchange, result);
     }
   };
+  return handle;
+}
+
+async function dropBody(exchange: Exchange): Promise<void> {
+  while ((await exchange.readBody()) !== null);
 }

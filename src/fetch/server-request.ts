@@ -8,7 +8,7 @@
 // Request` holds, and every native member not implemented here delegates to
 // the real Request.
 
-import { ResponseState, type Exchange } from '../http/exchange.js';
+import type { Exchange } from '../http/exchange.js';
 import { inheritPlatformMembers } from './delegate.js';
 import { requestBody, requestHeaders, requestUrl } from './request.js';
 
@@ -75,9 +75,7 @@ export class ServerRequest {
   get signal(): AbortSignal {
     if (this.#signal === null) {
       const controller = new AbortController();
-      const exchange = this.#exchange;
-      if (exchange.response === ResponseState.ABORTED) controller.abort();
-      else exchange.onAbort(() => controller.abort());
+      this.#exchange.onAbort(() => controller.abort());
       this.#signal = controller.signal;
     }
     return this.#signal;

@@ -40,8 +40,10 @@ export class Connection implements ParserEvents {
   requests = 0;
   /** When the current wait times out (ms since the epoch); 0: no deadline. */
   deadline: number;
-  /** No further request on this connection (server stopping, harakiri, client half-closed). */
+  /** No further request on this connection (server stopping, harakiri). */
   private lastRequest = false;
+  /** The client half-closed: the requests it sent are answered, then the connection closes. */
+  private clientEnded = false;
   private paused = false;
   /** Reads and writes of the current exchange waiting on the client. */
   private awaiting = 0;
@@ -88,16 +90,26 @@ export class Connection implements ParserEvents {
   }
 
   private onEnd(): void {
-    const exchange = this.exchange;
-    if (this.phase === Phase.ACTIVE && exchange !== null) {
-      // The client half-closed: answer what it sent, then close.
-      this.lastRequest = true;
-      this.parser.stop();
-      exchange.failBody(new Error('the client closed before sending the whole body'));
-      if (exchange.response === ResponseState.DONE) this.closeGracefully();
+    if (this.phase === Phase.ACTIVE) {
+      // The client half-closed: answer what it sent, pipelined requests
+      // included (nextRequest() closes once no whole request is left).
+      this.clientEnded = true;
+      if (this.exchange !== null) {
+        this.exchange.clientEnded();
+        this.endOfInput(this.exchange);
+      }
       return;
     }
     this.closeNow();
+  }
+
+  /** No more bytes will come: a body still incomplete never will be, and this request is the last. */
+  private endOfInput(exchange: Exchange): void {
+    if (exchange.bodyComplete) return;
+    this.lastRequest = true;
+    this.parser.stop();
+    exchange.failBody(new Error('the client closed before sending the whole body'));
+    if (exchange.response === ResponseState.DONE) this.closeGracefully();
   }
 
   private onDrain(): void {
@@ -234,6 +246,15 @@ export class Connection implements ParserEvents {
       this.closeGracefully();
       return;
     }
+    if (this.socket.writableNeedDrain) {
+      // The client is not reading the answers: take no further (pipelined)
+      // request until it does, or their answers would pile up here without
+      // bound. Still ACTIVE meanwhile, under --timeout.
+      void this.drained().then(() => {
+        if (this.phase === Phase.ACTIVE && this.exchange === null) this.nextRequest();
+      });
+      return;
+    }
     this.phase = Phase.IDLE;
     this.deadline = Date.now() + this.server.timeouts.keepalive;
     this.updateFlow();
@@ -241,6 +262,12 @@ export class Connection implements ParserEvents {
     socket.cork();
     this.parser.resume();
     socket.uncork();
+    if (this.clientEnded) {
+      // Only what is buffered is left: a request it holds whole is answered, nothing else.
+      if ((this.phase as Phase) === Phase.ACTIVE && this.exchange !== null) this.endOfInput(this.exchange);
+      else this.closeGracefully();
+      return;
+    }
     if (this.phase === Phase.IDLE && this.parser.buffered > 0) {
       this.phase = Phase.HEAD;
       this.deadline = Date.now() + this.server.timeouts.header;

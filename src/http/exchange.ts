@@ -48,6 +48,8 @@ export class Exchange {
   private framing: Framing = Framing.NONE;
   private continueSent = false;
   private abortListeners: Array<() => void> | null = null;
+  /** The client went away before the response was complete (see onAbort). */
+  clientGone = false;
 
   // The request body: chunks waiting for the reader, and a reader waiting for chunks.
   private queue: Buffer[] = [];
@@ -57,6 +59,8 @@ export class Exchange {
   private waiting: { resolve: (chunk: Buffer | null) => void; reject: (error: Error) => void } | null = null;
   private discarded = 0;
   private discarding = false;
+  /** More unread body than DRAIN_LIMIT arrived before the response was done: reading waits for it. */
+  private overflowing = false;
 
   constructor(
     readonly connection: Connection,
@@ -78,7 +82,7 @@ export class Exchange {
 
   /** True while the body is not read and holds more than the high-water mark. */
   get bodyBacklogged(): boolean {
-    return this.queued > BODY_HIGH_WATER;
+    return this.queued > BODY_HIGH_WATER || this.overflowing;
   }
 
   // ---- request body --------------------------------------------------------
@@ -125,7 +129,7 @@ export class Exchange {
   pushBody(chunk: Buffer): void {
     if (this.discarding) {
       this.discarded += chunk.length;
-      if (this.discarded > DRAIN_LIMIT) this.connection.closeNow();
+      if (this.discarded > DRAIN_LIMIT && !this.overflowing) this.tooMuchToDiscard();
       return;
     }
     const waiting = this.waiting;
@@ -138,6 +142,22 @@ export class Exchange {
     this.queue.push(chunk);
     this.queued += chunk.length;
     if (this.queued > BODY_HIGH_WATER) this.connection.updateFlow();
+  }
+
+  /**
+   * The connection will not be reused. Cutting it now would lose a response
+   * still to come, or one not yet read by the client (a close with unread
+   * bytes is a reset): once the response is out it closes gracefully (a
+   * lingering close drops the rest); until then reading waits.
+   */
+  private tooMuchToDiscard(): void {
+    this.keepAlive = false;
+    if (this.response === ResponseState.DONE) {
+      this.connection.closeGracefully();
+    } else {
+      this.overflowing = true;
+      this.connection.updateFlow();
+    }
   }
 
   /** From the connection: the body is complete. */
@@ -260,9 +280,20 @@ export class Exchange {
     this.connection.closeNow();
   }
 
-  /** Calls `listener` if the client goes away before the response is complete. */
+  /** Calls `listener` if (or as soon as) the client goes away before the response is complete. */
   onAbort(listener: () => void): void {
-    (this.abortListeners ??= []).push(listener);
+    if (this.clientGone) listener();
+    else (this.abortListeners ??= []).push(listener);
+  }
+
+  /**
+   * From the connection: the client ended its side while the response was not
+   * complete. The response may still be written, but for a long poll or an
+   * event stream this is how a client that left shows itself, so the request
+   * is aborted (as Node's and Go's servers do).
+   */
+  clientEnded(): void {
+    if (this.response !== ResponseState.DONE) this.goneBeforeDone();
   }
 
   /** From the connection: the socket closed. */
@@ -270,6 +301,12 @@ export class Exchange {
     this.failBody(new Error('the client closed the connection'));
     if (this.response === ResponseState.DONE) return;
     this.response = ResponseState.ABORTED;
+    this.goneBeforeDone();
+  }
+
+  private goneBeforeDone(): void {
+    if (this.clientGone) return;
+    this.clientGone = true;
     const listeners = this.abortListeners;
     this.abortListeners = null;
     if (listeners !== null) for (const listener of listeners) listener();

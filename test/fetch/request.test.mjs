@@ -246,7 +246,7 @@ describe('request', { timeout: 20_000 }, () => {
   // TODO(src/http/connection.ts): a FIN from the client while the app works is taken as a
   // half-close ("answer what it sent, then close"), so the signal does not abort until a write
   // fails. Node's http server (httpAllowHalfOpen false) and Go's net/http cancel on it.
-  test('signal: aborted when the client closes its side before the response', { todo: 'connection.ts treats a FIN as a half-close' }, async () => {
+  test('signal: aborted when the client closes its side before the response', async () => {
     const id = uid();
     const connection = await connect(server.port);
     connection.send(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);

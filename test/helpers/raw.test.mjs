@@ -1,0 +1,80 @@
+// The response-stream parser the HTTP tests rely on: what it accepts, and
+// that every framing error it is meant to catch is caught.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { httpRequest, parseResponses } from './raw.mjs';
+
+const parse = (text, options) => parseResponses(Buffer.from(text, 'latin1'), options);
+const OK = 'HTTP/1.1 200 OK\r\n';
+
+describe('parseResponses', () => {
+  test('Content-Length, chunked (with trailers), HEAD, 1xx, 204, 304 and close-delimited bodies', () => {
+    const stream =
+      'HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n' +
+      `${OK}Content-Length: 3\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nabc` +
+      `${OK}Transfer-Encoding: chunked\r\n\r\n2\r\nhe\r\n3\r\nllo\r\n0\r\nX-T: 1\r\n\r\n` +
+      `${OK}Content-Length: 11\r\n\r\n` +
+      'HTTP/1.1 204 No Content\r\n\r\n' +
+      'HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n' +
+      `${OK}Connection: close\r\n\r\nto the end`;
+    const r = parse(stream, { methods: ['GET', 'GET', 'HEAD', 'GET', 'GET', 'GET'], closed: true });
+    assert.equal(r.error, null);
+    assert.deepEqual(
+      r.all.map((x) => [x.status, x.framing, x.text]),
+      [
+        [103, 'none', ''],
+        [200, 'length', 'abc'],
+        [200, 'chunked', 'hello'],
+        [200, 'none', ''],
+        [204, 'none', ''],
+        [304, 'none', ''],
+        [200, 'close', 'to the end'],
+      ],
+    );
+    assert.deepEqual(r.responses[0].all('set-cookie'), ['a=1', 'b=2']);
+    assert.deepEqual(r.responses[1].trailers, [['X-T', '1']]);
+    assert.equal(r.interim.length, 1);
+  });
+
+  test('a response not complete yet is incomplete while open, an error once closed', () => {
+    const partial = `${OK}Content-Length: 10\r\n\r\nabc`;
+    assert.deepEqual([parse(partial).incomplete, parse(partial).error], [true, null]);
+    assert.match(parse(partial, { closed: true }).error, /closed inside a response/);
+    assert.equal(parse(`${OK}Content-Length: 3\r\n\r\nabc`).incomplete, false);
+  });
+
+  for (const [what, stream] of [
+    ['an HTTP/1.0 status line', 'HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n'],
+    ['garbage', 'hello\r\n\r\n'],
+    ['a bare LF', 'HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n'],
+    ['a bare CR in a value', `${OK}X: a\rb\r\nContent-Length: 0\r\n\r\n`],
+    ['space before the colon', `${OK}X : a\r\nContent-Length: 0\r\n\r\n`],
+    ['two Content-Lengths', `${OK}Content-Length: 1\r\nContent-Length: 1\r\n\r\na`],
+    ['a bad Content-Length', `${OK}Content-Length: 1x\r\n\r\na`],
+    ['Content-Length with Transfer-Encoding', `${OK}Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`],
+    ['a coding other than chunked', `${OK}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`],
+    ['a 204 with a length', 'HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n'],
+    ['a 1xx with chunked coding', 'HTTP/1.1 103 Early Hints\r\nTransfer-Encoding: chunked\r\n\r\n'],
+    ['a bad chunk size', `${OK}Transfer-Encoding: chunked\r\n\r\nx\r\n`],
+    ['a chunk extension', `${OK}Transfer-Encoding: chunked\r\n\r\n1;a=b\r\nx\r\n0\r\n\r\n`],
+    ['chunk data too long', `${OK}Transfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n0\r\n\r\n`],
+    ['bytes after a Connection: close response', `${OK}Connection: close\r\nContent-Length: 0\r\n\r\n${OK}Content-Length: 0\r\n\r\n`],
+  ]) {
+    test(`fails on ${what}`, () => {
+      assert.notEqual(parse(stream, { closed: true }).error, null);
+    });
+  }
+});
+
+describe('httpRequest', () => {
+  test('adds Host to 1.1 requests and Content-Length to a body', () => {
+    assert.equal(httpRequest('POST', '/x', { body: 'abc' }).toString('latin1'), 'POST /x HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc');
+    assert.equal(httpRequest('GET', '/', { version: '1.0' }).toString('latin1'), 'GET / HTTP/1.0\r\n\r\n');
+    assert.equal(
+      httpRequest('POST', '/', { headers: { host: null, 'Transfer-Encoding': 'chunked' }, body: '0\r\n\r\n' }).toString('latin1'),
+      'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    );
+  });
+});
