@@ -39,13 +39,7 @@ export function parseCommandLine(argv: readonly string[], env: Env): CommandLine
   const requested = requestedAction(argv);
   if (requested !== 'serve') return actionOnly(requested, env);
 
-  const settings = new Settings(env);
-  for (const spec of VALUE_OPTIONS) {
-    for (const variable of [...spec.env].reverse()) {
-      const value = env[variable];
-      if (value !== undefined && value !== '') settings.set(spec, variable, variable, value);
-    }
-  }
+  const settings = Settings.fromEnvironment(env);
   const { action, app } = readArgv(argv, settings);
   if (action !== 'serve') return actionOnly(action, env); // bundled: -qh
 
@@ -84,6 +78,30 @@ export function withAppDefaults(cl: CommandLine, app: { port?: unknown; hostname
   return options;
 }
 
+/**
+ * serve(options) from code: the same options as the command line, camelCase,
+ * over the environment and the defaults (as the command line would be). A value
+ * is checked as its command-line text would be; a misspelled name is refused
+ * with a suggestion.
+ */
+export function commandLineFromCode(values: Readonly<Record<string, unknown>>, env: Env): CommandLine {
+  const settings = Settings.fromEnvironment(env);
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const spec = VALUE_OPTIONS.find((option) => option.key === key);
+    const name = `serve() option ${key}`;
+    if (spec === undefined) {
+      const guess = suggestion(`--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`);
+      const camel = guess?.slice(2).replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+      throw new UsageError(`unknown ${name}${camel === undefined ? '' : ` (did you mean ${camel}?)`}`);
+    }
+    if (typeof value === 'boolean' && spec.type.flag) settings.set(spec, 'code', name, value);
+    else if (Array.isArray(value) && spec.type.repeatable) for (const item of value) settings.set(spec, 'code', name, String(item));
+    else settings.set(spec, 'code', name, Array.isArray(value) ? value.join(',') : String(value));
+  }
+  return { action: 'serve', options: settings.options, explicit: settings.explicit, app: undefined };
+}
+
 /** `--help` or `--version` anywhere before `--` wins over everything else, errors included. */
 function requestedAction(argv: readonly string[]): Action {
   const end = argv.indexOf('--');
@@ -120,6 +138,18 @@ class Settings {
 
   constructor(env: Env) {
     this.options = defaults(env);
+  }
+
+  /** The defaults, then PORT and the STARLIGHT_* variables over them. */
+  static fromEnvironment(env: Env): Settings {
+    const settings = new Settings(env);
+    for (const spec of VALUE_OPTIONS) {
+      for (const variable of [...spec.env].reverse()) {
+        const value = env[variable];
+        if (value !== undefined && value !== '') settings.set(spec, variable, variable, value);
+      }
+    }
+    return settings;
   }
 
   /** Sets `spec` from `raw` (text, or the on/off of `--name`/`--no-name`); `name` as written. */

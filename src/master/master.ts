@@ -75,8 +75,11 @@ export class Master {
 
   constructor(
     private readonly commandLine: CommandLine,
+    /** The app module (undefined for -e code and serve()): named in messages, and sent to workers. */
     private readonly appFile: string | undefined,
     entry: WorkerEntry,
+    /** Called once the listeners are open and a worker serves. */
+    private readonly onListening: (listeners: readonly BoundListener[]) => void = () => {},
   ) {
     this.options = commandLine.options;
     this.target = this.options.workers;
@@ -262,6 +265,13 @@ export class Master {
     if (this.bannerShown || this.listeners === null || this.pool.inState(WorkerState.READY).length === 0) return;
     this.bannerShown = true;
     if (!this.options.quiet) for (const listener of this.listeners) process.stderr.write(banner(listener.url, this.options.workers));
+    this.onListening(this.listeners);
+  }
+
+  /** Stops as TERM (graceful) or QUIT would; run() then resolves. */
+  requestStop(graceful: boolean): void {
+    this.signals.push(graceful ? 'SIGTERM' : 'SIGQUIT');
+    this.wake();
   }
 
   /**

@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Options } from '../cli/options.js';
 import type { ListenHandle } from '../listen/bind.js';
-import { encodeOptions, type FromWorker, type ToWorker } from '../worker/protocol.js';
+import { MASTER_PID_VARIABLE, encodeOptions, type FromWorker, type ToWorker } from '../worker/protocol.js';
 
 export const WorkerState = {
   /** Forked; loading the app. */
@@ -97,6 +97,7 @@ export class Pool {
     const child = fork(this.entry.module, this.entry.args, {
       execArgv: this.entry.execArgv,
       cwd: this.start.cwd,
+      env: { ...process.env, [MASTER_PID_VARIABLE]: String(process.pid) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
     });
@@ -104,6 +105,8 @@ export class Pool {
     this.workers.set(id, worker);
     child.on('message', (message: FromWorker) => {
       worker.lastSeen = Date.now();
+      // The worker listens now: it is told who it is and what to serve.
+      if (message.type === 'hello') worker.send({ type: 'start', id, options: encodeOptions(this.start.options), app: this.start.app, cwd: this.start.cwd });
       record(worker, message);
       this.changed();
     });
@@ -114,7 +117,6 @@ export class Pool {
     child.on('error', () => {
       // A failed fork or a broken channel: the exit event follows, or the heartbeat check catches it.
     });
-    worker.send({ type: 'start', id, options: encodeOptions(this.start.options), app: this.start.app, cwd: this.start.cwd });
     return worker;
   }
 

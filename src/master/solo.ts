@@ -1,30 +1,28 @@
 // --workers=0: the master serves by itself, with no worker to start,
-// supervise or replace. It binds, loads the app, serves, and stops on a
+// supervise or replace. It binds, serves, shows the banner, and stops on a
 // signal: TERM/INT gracefully (a second one at once), QUIT at once.
 
-import { bootApp } from '../app/load.js';
+import { bootApp, type LoadedApp } from '../app/load.js';
 import type { CommandLine } from '../cli/parse.js';
 import { withAppDefaults } from '../cli/parse.js';
 import { listenSpecs } from '../listen/address.js';
-import { bindListeners } from '../listen/bind.js';
+import { bindListeners, type BoundListener } from '../listen/bind.js';
 import { createLogger } from '../log/logger.js';
 import { Worker } from '../worker/worker.js';
 import { banner } from './banner.js';
 
-export async function serveInProcess(commandLine: CommandLine): Promise<void> {
+export interface SoloServer {
+  readonly listeners: readonly BoundListener[];
+  /** Stops serving: gracefully (in-flight requests finish within --graceful-timeout) or at once. */
+  stop(graceful: boolean): Promise<void>;
+}
+
+/** Serves `app` in this process; `source` names it in messages (its file, or serve()). */
+export async function serveSolo(commandLine: CommandLine, app: LoadedApp & { kind: 'fetch' }, source: string): Promise<SoloServer> {
   process.title = 'starlight master';
   const log = createLogger(process.stderr, () => `starlight[${process.pid}]`);
-  const app = await bootApp({
-    app: commandLine.app,
-    code: commandLine.options.eval,
-    imports: commandLine.options.import,
-    cwd: process.cwd(),
-    fastResponse: commandLine.options.fastFetch,
-  });
-  const options = withAppDefaults(commandLine, app, app.file);
+  const options = withAppDefaults(commandLine, app, source);
   const listeners = await bindListeners(listenSpecs(options), { ipv6: options.ipv6 });
-
-  let stopping = false;
   const worker = new Worker({
     id: 0,
     options,
@@ -35,17 +33,33 @@ export async function serveInProcess(commandLine: CommandLine): Promise<void> {
   await worker.listen(listeners.map((listener) => listener.handle));
   if (!options.quiet) for (const listener of listeners) process.stderr.write(banner(listener.url, 0));
 
-  const stop = async (graceful: boolean) => {
-    if (stopping || !graceful) {
+  let stopping: Promise<void> | null = null;
+  const stop = (graceful: boolean): Promise<void> => {
+    if (stopping !== null && graceful) return stopping;
+    if (!graceful || stopping !== null) {
       worker.http.destroy();
-      process.exit(0);
+      worker.stopAccepting();
+      return Promise.resolve();
     }
-    stopping = true;
-    await worker.stop(options.gracefulTimeout * 1000, true);
-    process.exit(0);
+    stopping = worker.stop(options.gracefulTimeout * 1000, true);
+    return stopping;
   };
-  process.on('SIGTERM', () => void stop(true));
-  process.on('SIGINT', () => void stop(true));
-  process.on('SIGQUIT', () => void stop(false));
+  const stopAndExit = (graceful: boolean) => void stop(graceful).then(() => process.exit(0));
+  process.on('SIGTERM', () => stopAndExit(stopping === null));
+  process.on('SIGINT', () => stopAndExit(stopping === null));
+  process.on('SIGQUIT', () => stopAndExit(false));
   process.on('SIGHUP', () => log.warn('SIGHUP ignored: with --workers=0 there are no workers to restart'));
+  return { listeners, stop };
+}
+
+/** The command line with --workers=0: load the app module here, then serve it. */
+export async function serveInProcess(commandLine: CommandLine): Promise<void> {
+  const app = await bootApp({
+    app: commandLine.app,
+    code: commandLine.options.eval,
+    imports: commandLine.options.import,
+    cwd: process.cwd(),
+    fastResponse: commandLine.options.fastFetch,
+  });
+  await serveSolo(commandLine, app, app.file);
 }

@@ -1,11 +1,13 @@
-// The entry of a worker process forked by the master. It loads the app,
-// reports, serves on the listeners (or the connections) the master hands it,
-// heartbeats, asks to be replaced when its request limit is reached, and
-// stops when told. Signals sent to the whole process group (a Ctrl-C, a
-// closed terminal) are the master's to act on, so the worker ignores them.
+// The life of a worker process forked by the master: it says hello, receives
+// its options, loads the app (through the loader it is given: the app module
+// for the command line, the script's own fetch for serve()), reports, serves
+// on the listeners (or the connections) the master hands it, heartbeats, asks
+// to be replaced when its request limit is reached, and stops when told.
+// Signals sent to the whole process group (a Ctrl-C, a closed terminal) are
+// the master's to act on, so the worker ignores them.
 
 import { Socket } from 'node:net';
-import { bootApp } from '../app/load.js';
+import type { LoadedApp } from '../app/load.js';
 import type { Options } from '../cli/options.js';
 import type { ListenHandle } from '../listen/bind.js';
 import { createLogger } from '../log/logger.js';
@@ -27,7 +29,11 @@ let options: Options | null = null;
 const listeners: ListenHandle[] = [];
 const log = createLogger(process.stderr, () => `starlight worker ${id}[${process.pid}]`);
 
-async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+export type StartMessage = Extract<ToWorker, { type: 'start' }>;
+/** Loads the app of a worker, given what the master sent. */
+export type AppLoader = (start: StartMessage, options: Options) => Promise<LoadedApp & { kind: 'fetch' }>;
+
+async function start(message: StartMessage, load: AppLoader): Promise<void> {
   id = message.id;
   process.title = `starlight worker ${id}`;
   options = decodeOptions(message.options);
@@ -38,7 +44,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     heartbeatInterval(options.workerTimeout),
   ).unref();
   try {
-    const app = await bootApp({ app: message.app, code: options.eval, imports: options.import, cwd: message.cwd, fastResponse: options.fastFetch });
+    const app = await load(message, options);
     worker = new Worker({ id, options, app, log, retire: (reason) => send({ type: 'retire', reason }) });
     send({ type: 'booted', port: wireValue(app.port), hostname: wireValue(app.hostname) });
   } catch (error) {
@@ -74,31 +80,35 @@ async function stop(graceful: boolean, closeIdle: boolean, graceMs: number): Pro
   process.exit(0);
 }
 
-process.on('message', (message: ToWorker, handle?: unknown) => {
-  switch (message.type) {
-    case 'start':
-      void start(message);
-      break;
-    case 'listener':
-      listeners.push(handle as ListenHandle);
-      break;
-    case 'serve':
-      void serve();
-      break;
-    case 'connection':
-      if (worker !== null && handle !== undefined) {
-        worker.http.accept(new Socket({ handle, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]));
-      }
-      break;
-    case 'stop':
-      void stop(message.graceful, message.closeIdle, message.graceMs);
-      break;
-  }
-});
+/** Runs this process as a worker of the master that forked it. */
+export function runWorkerProcess(load: AppLoader): void {
+  process.on('message', (message: ToWorker, handle?: unknown) => {
+    switch (message.type) {
+      case 'start':
+        void start(message, load);
+        break;
+      case 'listener':
+        listeners.push(handle as ListenHandle);
+        break;
+      case 'serve':
+        void serve();
+        break;
+      case 'connection':
+        if (worker !== null && handle !== undefined) {
+          worker.http.accept(new Socket({ handle, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]));
+        }
+        break;
+      case 'stop':
+        void stop(message.graceful, message.closeIdle, message.graceMs);
+        break;
+    }
+  });
 
-// The master is gone: finish what is in flight, then go too.
-process.on('disconnect', () => void stop(true, true, (options?.gracefulTimeout ?? 30) * 1000));
-process.on('SIGINT', () => {});
-process.on('SIGHUP', () => {});
-process.on('SIGTERM', () => void stop(true, true, (options?.gracefulTimeout ?? 30) * 1000));
-process.on('SIGQUIT', () => void stop(false, false, 0));
+  // The master is gone: finish what is in flight, then go too.
+  process.on('disconnect', () => void stop(true, true, (options?.gracefulTimeout ?? 30) * 1000));
+  process.on('SIGINT', () => {});
+  process.on('SIGHUP', () => {});
+  process.on('SIGTERM', () => void stop(true, true, (options?.gracefulTimeout ?? 30) * 1000));
+  process.on('SIGQUIT', () => void stop(false, false, 0));
+  send({ type: 'hello' });
+}

@@ -19,6 +19,8 @@ export type ToWorker =
 
 /** Worker → master. */
 export type FromWorker =
+  /** Listening for messages: the master may send `start`. */
+  | { type: 'hello' }
   /** The app loaded; its own `port`/`hostname` exports, for the master to bind with. */
   | { type: 'booted'; port: string | number | undefined; hostname: string | number | undefined }
   /** The app could not load; the worker exits after this. */
@@ -29,6 +31,14 @@ export type FromWorker =
   | { type: 'heartbeat'; requests: number; connections: number }
   /** Wants to be replaced (its request limit, or harakiri); it keeps serving until told to stop. */
   | { type: 'retire'; reason: string };
+
+/** Set in a worker's environment: the pid of the master that forked it. */
+export const MASTER_PID_VARIABLE = 'STARLIGHT_MASTER_PID';
+
+/** Whether this process is a worker forked by a starlight master (and not, say, a child of a worker). */
+export function isWorkerProcess(): boolean {
+  return process.send !== undefined && process.env[MASTER_PID_VARIABLE] === String(process.ppid);
+}
 
 /** The worker's exit code when it cannot serve (the app does not load, a listener fails). */
 export const EXIT_CANNOT_SERVE = 3;

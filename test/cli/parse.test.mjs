@@ -42,7 +42,7 @@ describe('defaults', () => {
       timeout: 300, keepaliveTimeout: 5, maxKeepaliveReqs: 1000, headerTimeout: 60, maxHeaderSize: 16384,
       maxHeaders: 100, maxBodySize: Infinity, serverSoftware: `starlight/${VERSION}`,
       forwardedAllowIps: ['127.0.0.1', '::1'], proxyProtocol: false,
-      env: 'production', import: [], eval: undefined, reload: false, reloadDirs: [], accessLog: undefined,
+      env: 'production', import: [], eval: undefined, fastFetch: true, reload: false, reloadDirs: [], accessLog: undefined,
       accessLogFormat: 'combined', errorLog: undefined, quiet: false, statusPath: undefined,
       statusAllow: ['127.0.0.1', '::1'],
     });

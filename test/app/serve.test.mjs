@@ -1,0 +1,77 @@
+// serve() from code: in one process and as the master of workers that run the
+// same script again; its ready promise (awaitable and callable), onListen
+// callback, close(), signals, and the option checks of the command line.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { serve } from '../../dist/index.js';
+
+const SCRIPT = fileURLToPath(new URL('../fixtures/serve-script.mjs', import.meta.url));
+
+/** Runs the fixture script; resolves with its URL once it printed READY. */
+function runScript(env) {
+  const child = spawn(process.execPath, [SCRIPT], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no READY; stdout: ${out}; stderr: ${err}`)), 10_000);
+    child.stdout.on('data', () => {
+      const m = /READY (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+  return { child, exited, ready, output: () => out, errors: () => err };
+}
+
+async function stop(run) {
+  if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+  await run.exited;
+}
+
+test('serve() in one process: ready, onListen, requests, close()', async () => {
+  const run = runScript({ SERVE_WORKERS: '0', SERVE_CLOSE_AFTER: '300' });
+  try {
+    const url = await run.ready;
+    assert.match(run.output(), /LISTENING http:\/\/127\.0\.0\.1:\d+\//);
+    const text = await (await fetch(`${url}hello`)).text();
+    assert.match(text, /^\/hello pid=\d+ worker=0$/);
+    assert.equal(Number(/pid=(\d+)/.exec(text)[1]), run.child.pid);
+    // close() stops serving; with nothing else to do, the script ends by itself.
+    assert.deepEqual(await run.exited, { code: 0, signal: null });
+    assert.match(run.output(), /CLOSED/);
+  } finally {
+    await stop(run);
+  }
+});
+
+test('serve() with workers: the script is the master and runs again in each worker', async () => {
+  const run = runScript({ SERVE_WORKERS: '2' });
+  try {
+    const url = await run.ready;
+    const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(url, { headers: { connection: 'close' } }).then((r) => r.text())));
+    const pids = new Set(answers.map((text) => Number(/pid=(\d+)/.exec(text)[1])));
+    assert.equal(pids.size, 2, `two workers answer: ${answers.join(' | ')}`);
+    assert.ok(!pids.has(run.child.pid), 'the master does not serve');
+    assert.deepEqual(new Set(answers.map((text) => /worker=(\d+)/.exec(text)[1])), new Set(['1', '2']));
+    // TERM stops the master and its workers, as it does for the command.
+    run.child.kill('SIGTERM');
+    assert.deepEqual(await run.exited, { code: 0, signal: null });
+    for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/);
+  } finally {
+    await stop(run);
+  }
+});
+
+test('serve() checks its options as the command line does', () => {
+  assert.throws(() => serve({ fetch: () => new Response(''), workrs: 2 }), /unknown serve\(\) option workrs \(did you mean workers\?\)/);
+  assert.throws(() => serve({ fetch: () => new Response(''), port: 'eighty' }), /port: expected an integer from 0 to 65535/);
+  assert.throws(() => serve({ fetch: () => new Response(''), ssl: true }), /not available yet/);
+  assert.throws(() => serve({}), /needs a fetch/);
+});
