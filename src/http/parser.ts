@@ -500,6 +500,8 @@ export class RequestParser {
           // Whitespace after the last coding hides `chunked` from some parsers
           // (llhttp refuses a tab there but serves a space): refuse both.
           if (ve !== lineEnd) fail('BAD_TRANSFER_ENCODING', 'whitespace after Transfer-Encoding');
+          // An empty field names no coding; beside another one it is a TE.TE trick (later llhttp refuses it too).
+          if (vs === ve) fail('BAD_TRANSFER_ENCODING', 'empty Transfer-Encoding');
           this.transferEncoding = true;
           let afterChunked = this.chunkedLast ? vs : -1;
           forEachListElement(buf, vs, ve, (s, e) => {

@@ -175,6 +175,18 @@ export const DELIBERATE = [
     matches: (line, m, rest) => /\n(?:proxy-)?connection:[^\r\n]*close[ \t]*\t/i.test(head(rest)),
   },
   {
+    name: 'a tab after the Content-Length digits',
+    code: 'BAD_CONTENT_LENGTH',
+    reason: 'llhttp 9.3 (Node 20) refuses it and later llhttp (Node 24) serves it; we keep the stricter reading on every Node',
+    matches: (line, m, rest) => /\ncontent-length:[^\r\n]*[0-9][ \t]*\t[ \t]*\r\n/i.test(head(rest)),
+  },
+  {
+    name: 'keep-alive followed by a tab',
+    code: 'CLOSE',
+    reason: 'llhttp 9.3 (Node 20) does not see the option and later llhttp (Node 24) does; we close, the reading that is safe with both',
+    matches: (line, m, rest) => /\n(?:proxy-)?connection:[^\r\n]*keep-alive[ \t]*\t/i.test(head(rest)),
+  },
+  {
     name: 'chunk size above 2^52',
     code: 'BAD_CHUNK_SIZE',
     reason: 'sizes are counted exactly in a JS number (no body is that large); llhttp counts in 64 bits',
