@@ -10,7 +10,8 @@ export function inheritPlatformMembers<T extends object>(
   real: (self: T) => object,
 ): void {
   Object.setPrototypeOf(light.prototype, platform.prototype);
-  for (const name of Object.getOwnPropertyNames(platform.prototype)) {
+  // Symbol-keyed members too: Symbol.iterator (Headers), util.inspect's hook.
+  for (const name of Reflect.ownKeys(platform.prototype)) {
     if (name === 'constructor' || Object.prototype.hasOwnProperty.call(light.prototype, name)) continue;
     const descriptor = Object.getOwnPropertyDescriptor(platform.prototype, name)!;
     if (typeof descriptor.value === 'function') {

@@ -10,7 +10,8 @@
 
 import type { Exchange } from '../http/exchange.js';
 import { inheritPlatformMembers } from './delegate.js';
-import { requestBody, requestHeaders, requestUrl } from './request.js';
+import { RequestHeaders } from './request-headers.js';
+import { requestBody, requestUrl } from './request.js';
 
 const NativeRequest: typeof Request = globalThis.Request;
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
@@ -68,7 +69,7 @@ export class ServerRequest {
   }
 
   get headers(): Headers {
-    return (this.#headers ??= requestHeaders(this.#exchange.head));
+    return (this.#headers ??= new RequestHeaders(this.#exchange.head) as unknown as Headers);
   }
 
   /** Aborts only if the client goes away before the response is complete. */

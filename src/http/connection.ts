@@ -33,6 +33,21 @@ const LINGER_MS = 2000;
 
 const ignore = () => {};
 
+const CONNECTION = Symbol('connection');
+type SocketWithConnection = Socket & { [CONNECTION]: Connection };
+function onSocketData(this: SocketWithConnection, chunk: Buffer): void {
+  this[CONNECTION].onData(chunk);
+}
+function onSocketEnd(this: SocketWithConnection): void {
+  this[CONNECTION].onEnd();
+}
+function onSocketDrain(this: SocketWithConnection): void {
+  this[CONNECTION].onDrain();
+}
+function onSocketClose(this: SocketWithConnection): void {
+  this[CONNECTION].onClose();
+}
+
 export class Connection implements ParserEvents {
   readonly parser: RequestParser;
   phase: Phase = Phase.HEAD;
@@ -48,6 +63,10 @@ export class Connection implements ParserEvents {
   /** Reads and writes of the current exchange waiting on the client. */
   private awaiting = 0;
   private drainWaiters: Array<() => void> = [];
+  /** Responses held while input is parsed (see batched()). */
+  private batch: Uint8Array[] | null = null;
+  /** A request parsed but not yet handed to the app (see dispatchParsed()). */
+  private undispatched: Exchange | null = null;
 
   constructor(
     readonly socket: Socket,
@@ -56,11 +75,13 @@ export class Connection implements ParserEvents {
     this.parser = new RequestParser(server.limits, this);
     this.deadline = Date.now() + server.timeouts.header;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onEnd());
-    socket.on('drain', () => this.onDrain());
+    // Shared listeners that find the connection on the socket: nothing allocated per connection for them.
+    (socket as SocketWithConnection)[CONNECTION] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('drain', onSocketDrain);
     socket.on('error', ignore);
-    socket.on('close', () => this.onClose());
+    socket.on('close', onSocketClose);
   }
 
   get idle(): boolean {
@@ -69,7 +90,7 @@ export class Connection implements ParserEvents {
 
   // ---- socket events --------------------------------------------------------
 
-  private onData(chunk: Buffer): void {
+  onData(chunk: Buffer): void {
     switch (this.phase) {
       case Phase.CLOSING:
       case Phase.CLOSED:
@@ -82,14 +103,50 @@ export class Connection implements ParserEvents {
         if (this.awaiting > 0) this.deadline = Date.now() + this.server.timeouts.inactivity;
         break;
     }
-    const socket = this.socket;
-    socket.cork();
-    this.parser.execute(chunk);
-    socket.uncork();
+    this.batched(() => this.parser.execute(chunk));
     this.updateFlow();
   }
 
-  private onEnd(): void {
+  /**
+   * Runs `parse`, gathering the responses it writes (answers to pipelined
+   * requests, when the app answers at once) into one socket write.
+   */
+  private batched(parse: () => void): void {
+    if (this.batch !== null) {
+      parse(); // inside the loop below, which hands out what this parses
+      return;
+    }
+    this.batch = [];
+    try {
+      parse();
+      // Answering a request may parse the next (pipelined) one: handed out in
+      // turn, in this loop rather than by recursion.
+      while (this.undispatched !== null) this.dispatchParsed();
+    } finally {
+      this.flushBatch();
+    }
+  }
+
+  /**
+   * Hands the app the request whose head the last input completed. Waiting
+   * for the end of that input first means a body that came with the head is
+   * all there when the app reads it, and a malformed one is refused before the
+   * app ever sees the request.
+   */
+  private dispatchParsed(): void {
+    const exchange = this.undispatched!;
+    this.undispatched = null;
+    if (exchange === this.exchange && exchange.response === ResponseState.PENDING) this.server.dispatch(exchange);
+  }
+
+  private flushBatch(): void {
+    const batch = this.batch;
+    this.batch = null;
+    if (batch === null || batch.length === 0 || this.phase === Phase.CLOSED) return;
+    this.socket.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+  }
+
+  onEnd(): void {
     if (this.phase === Phase.ACTIVE) {
       // The client half-closed: answer what it sent, pipelined requests
       // included (nextRequest() closes once no whole request is left).
@@ -112,12 +169,12 @@ export class Connection implements ParserEvents {
     if (exchange.response === ResponseState.DONE) this.closeGracefully();
   }
 
-  private onDrain(): void {
+  onDrain(): void {
     if (this.awaiting > 0) this.deadline = Date.now() + this.server.timeouts.inactivity;
     this.releaseDrainWaiters();
   }
 
-  private onClose(): void {
+  onClose(): void {
     this.phase = Phase.CLOSED;
     this.parser.stop();
     const exchange = this.exchange;
@@ -149,7 +206,7 @@ export class Connection implements ParserEvents {
     const keepAlive = head.keepAlive && this.requests < this.server.maxKeepaliveRequests;
     const exchange = new Exchange(this, head, keepAlive);
     this.exchange = exchange;
-    this.server.dispatch(exchange);
+    this.undispatched = exchange;
   }
 
   onBody(chunk: Buffer): void {
@@ -180,6 +237,10 @@ export class Connection implements ParserEvents {
 
   write(data: Uint8Array): boolean {
     if (this.phase === Phase.CLOSED) return false;
+    if (this.batch !== null) {
+      this.batch.push(data);
+      return true;
+    }
     return this.socket.write(data);
   }
 
@@ -258,10 +319,7 @@ export class Connection implements ParserEvents {
     this.phase = Phase.IDLE;
     this.deadline = Date.now() + this.server.timeouts.keepalive;
     this.updateFlow();
-    const socket = this.socket;
-    socket.cork();
-    this.parser.resume();
-    socket.uncork();
+    this.batched(() => this.parser.resume());
     if (this.clientEnded) {
       // Only what is buffered is left: a request it holds whole is answered, nothing else.
       if ((this.phase as Phase) === Phase.ACTIVE && this.exchange !== null) this.endOfInput(this.exchange);
@@ -283,6 +341,7 @@ export class Connection implements ParserEvents {
   /** Ends our side after what was written, then drops late bytes until the client closes. */
   closeGracefully(): void {
     if (this.phase === Phase.CLOSING || this.phase === Phase.CLOSED) return;
+    this.flushBatch();
     this.phase = Phase.CLOSING;
     this.parser.stop();
     this.deadline = Date.now() + LINGER_MS;

@@ -105,7 +105,18 @@ export class Exchange {
   }
 
   /** The whole body, as one buffer. */
-  async readWholeBody(): Promise<Buffer> {
+  readWholeBody(): Promise<Buffer> {
+    if (this.bodyDone && this.bodyError === null) {
+      // All of it is here already (a small body comes with its head): no waiting.
+      const chunks = this.queue;
+      this.queue = [];
+      this.queued = 0;
+      return Promise.resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    }
+    return this.gatherBody();
+  }
+
+  private async gatherBody(): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let total = 0;
     for (let chunk = await this.readBody(); chunk !== null; chunk = await this.readBody()) {
@@ -298,7 +309,7 @@ export class Exchange {
 
   /** From the connection: the socket closed. */
   connectionClosed(): void {
-    this.failBody(new Error('the client closed the connection'));
+    if (!this.bodyDone) this.failBody(new Error('the client closed the connection'));
     if (this.response === ResponseState.DONE) return;
     this.response = ResponseState.ABORTED;
     this.goneBeforeDone();

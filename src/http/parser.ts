@@ -73,6 +73,32 @@ export class RequestHead {
     const f = this.fields;
     return this.raw.latin1Slice(f[4 * i + 2]!, f[4 * i + 3]!);
   }
+
+  /**
+   * The values of the fields named `lowerName` (a lower-case token), joined by
+   * ", " as Headers.get() joins them; null if there is none. Read from the
+   * bytes, with no string made for the fields that do not match.
+   */
+  get(lowerName: string): string | null {
+    const f = this.fields;
+    const raw = this.raw;
+    const length = lowerName.length;
+    let found: string | null = null;
+    for (let i = 0; i < f.length; i += 4) {
+      const start = f[i]!;
+      if (f[i + 1]! - start !== length) continue;
+      let j = 0;
+      while (j < length) {
+        const b = raw[start + j]!;
+        if ((b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== lowerName.charCodeAt(j)) break;
+        j++;
+      }
+      if (j !== length) continue;
+      const value = raw.latin1Slice(f[i + 2]!, f[i + 3]!);
+      found = found === null ? value : `${found}, ${value}`;
+    }
+    return found;
+  }
 }
 
 /** The parser's states, named as in RFC 9112. */
