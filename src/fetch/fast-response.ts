@@ -83,10 +83,16 @@ let lightParts: (response: object) => ResponseParts | null;
 /** The real Response behind a FastResponse (built on first need). */
 let realResponse: (response: FastResponse) => Response;
 
+/** The field list of a response whose only field is the Content-Type its body implies: one frozen list each, shared (the writer caches its lines). */
+const NO_FIELDS: readonly Field[] = Object.freeze([]);
+const DEFAULT_FIELDS = new Map<string, readonly Field[]>(
+  [TEXT_PLAIN, FORM_URLENCODED, APPLICATION_JSON].map((type) => [type, Object.freeze([Object.freeze(['content-type', type])]) as readonly Field[]]),
+);
+
 export class FastResponse {
   #status = 200;
   #statusText = '';
-  #fields: Field[] = [];
+  #fields: readonly Field[] = NO_FIELDS;
   #body: string | Uint8Array | null = null;
   /** Created on first use of `headers`; from then on the header list of record. */
   #headers: Headers | null = null;
@@ -110,6 +116,12 @@ export class FastResponse {
       this.#native = new NativeResponse(body as ConstructorParameters<typeof Response>[0], init);
       return;
     }
+    this.#setUp(init, contentType);
+  }
+
+  /** Status, status text and fields from `init`, checked as the standard checks them; `contentType` unless a field sets one. */
+  #setUp(init: ResponseInit | undefined, contentType: string | null): void {
+    let fields: Field[] | null = null;
     if (init !== undefined && init !== null) {
       if (init.status !== undefined) {
         const status = Math.trunc(Number(init.status));
@@ -121,12 +133,17 @@ export class FastResponse {
         if (!REASON_PHRASE.test(statusText)) throw new TypeError('Invalid statusText');
         this.#statusText = statusText;
       }
-      this.#fields = headerFields(init.headers);
+      if (init.headers !== undefined && init.headers !== null) fields = headerFields(init.headers);
     }
     if (this.#body !== null && NULL_BODY_STATUS.has(this.#status)) {
       throw new TypeError(`Response constructor: Invalid response status code ${this.#status}`);
     }
-    if (contentType !== null && !hasField(this.#fields, 'content-type')) this.#fields.push(['content-type', contentType]);
+    if (fields === null) {
+      this.#fields = contentType === null ? NO_FIELDS : DEFAULT_FIELDS.get(contentType)!;
+    } else {
+      if (contentType !== null && !hasField(fields, 'content-type')) fields.push(['content-type', contentType]);
+      this.#fields = fields;
+    }
   }
 
   static {
@@ -143,7 +160,7 @@ export class FastResponse {
       this.#native = new NativeResponse(this.#body, {
         status: this.#status,
         statusText: this.#statusText,
-        headers: this.#headers ?? this.#fields,
+        headers: this.#headers ?? (this.#fields as Field[]),
       });
     }
     return this.#native;
@@ -156,9 +173,10 @@ export class FastResponse {
   static json(data: unknown, init?: ResponseInit): Response {
     const text = JSON.stringify(data);
     if (text === undefined) throw new TypeError('Value is not JSON serializable');
-    const headers = headerFields(init?.headers);
-    if (!hasField(headers, 'content-type')) headers.push(['content-type', APPLICATION_JSON]);
-    return new FastResponse(text, { ...init, headers }) as unknown as Response;
+    const response = new FastResponse();
+    response.#body = text;
+    response.#setUp(init, APPLICATION_JSON);
+    return response as unknown as Response;
   }
 
   static error(): Response {
@@ -181,7 +199,7 @@ export class FastResponse {
   }
   get headers(): Headers {
     if (this.#native !== null) return this.#native.headers;
-    return (this.#headers ??= new NativeHeaders(this.#fields));
+    return (this.#headers ??= new NativeHeaders(this.#fields as Field[]));
   }
   get type(): Response['type'] {
     return this.#native?.type ?? 'default';

@@ -27,15 +27,21 @@ export function requestUrl(exchange: Exchange, scheme: string): string {
   return `${scheme}://${authority}${first === 0x2a ? '/*' : target}`;
 }
 
-/** A plain `name` or `name:port` Host, which needs no URL parsing to be known good. */
-const SIMPLE_HOST = /^[A-Za-z0-9.-]+(?::([0-9]{1,5}))?$/;
+/** Hosts whose URLs were checked lately (they repeat: one or a few per client). */
+const checkedHosts = new Map<string, boolean>();
 
 /** Whether the request's URL can be parsed (a Host with a bad port or escape cannot). */
 export function requestUrlIsValid(exchange: Exchange, scheme: string): boolean {
-  const host = exchange.head.host;
-  const simple = host === undefined ? null : SIMPLE_HOST.exec(host);
-  if (simple !== null && exchange.head.target.charCodeAt(0) === 0x2f) return simple[1] === undefined || Number(simple[1]) <= 65535;
-  return URL.canParse(requestUrl(exchange, scheme));
+  const head = exchange.head;
+  // Origin-form: the target is a path, so the URL stands or falls with the Host.
+  if (head.target.charCodeAt(0) !== 0x2f || head.host === undefined) return URL.canParse(requestUrl(exchange, scheme));
+  let valid = checkedHosts.get(head.host);
+  if (valid === undefined) {
+    valid = URL.canParse(requestUrl(exchange, scheme));
+    if (checkedHosts.size >= 1024) checkedHosts.clear();
+    checkedHosts.set(head.host, valid);
+  }
+  return valid;
 }
 
 export function requestHeaders(head: RequestHead): Headers {

@@ -64,7 +64,7 @@ export class Connection implements ParserEvents {
   private awaiting = 0;
   private drainWaiters: Array<() => void> = [];
   /** Responses held while input is parsed (see batched()). */
-  private batch: Uint8Array[] | null = null;
+  private batch: Array<Uint8Array | string> | null = null;
   /** A request parsed but not yet handed to the app (see dispatchParsed()). */
   private undispatched: Exchange | null = null;
 
@@ -143,7 +143,9 @@ export class Connection implements ParserEvents {
     const batch = this.batch;
     this.batch = null;
     if (batch === null || batch.length === 0 || this.phase === Phase.CLOSED) return;
-    this.socket.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+    if (batch.length === 1) this.send(batch[0]!);
+    else if (batch.every((piece) => typeof piece === 'string')) this.socket.write(batch.join(''), 'latin1');
+    else this.socket.write(Buffer.concat(batch.map((piece) => (typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece))));
   }
 
   onEnd(): void {
@@ -235,13 +237,18 @@ export class Connection implements ParserEvents {
 
   // ---- from the exchange ----------------------------------------------------
 
-  write(data: Uint8Array): boolean {
+  /** Writes bytes, or a latin1 string (a response head, ASCII text). */
+  write(data: Uint8Array | string): boolean {
     if (this.phase === Phase.CLOSED) return false;
     if (this.batch !== null) {
       this.batch.push(data);
       return true;
     }
-    return this.socket.write(data);
+    return this.send(data);
+  }
+
+  private send(data: Uint8Array | string): boolean {
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
   }
 
   /** Resolves once the socket's buffer has drained (or the connection is gone). */

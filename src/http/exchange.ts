@@ -52,7 +52,7 @@ export class Exchange {
   clientGone = false;
 
   // The request body: chunks waiting for the reader, and a reader waiting for chunks.
-  private queue: Buffer[] = [];
+  private queue: Buffer[] | null = null;
   private queued = 0;
   private bodyDone: boolean;
   private bodyError: Error | null = null;
@@ -90,7 +90,7 @@ export class Exchange {
   /** The next body chunk, or null at the end. The first call sends `100 Continue` if the client asked for it. */
   readBody(): Promise<Buffer | null> {
     this.sendContinue();
-    if (this.queue.length > 0) {
+    if (this.queue !== null && this.queue.length > 0) {
       const chunk = this.queue.shift()!;
       this.queued -= chunk.length;
       this.connection.updateFlow();
@@ -108,8 +108,8 @@ export class Exchange {
   readWholeBody(): Promise<Buffer> {
     if (this.bodyDone && this.bodyError === null) {
       // All of it is here already (a small body comes with its head): no waiting.
-      const chunks = this.queue;
-      this.queue = [];
+      const chunks = this.queue ?? [];
+      this.queue = null;
       this.queued = 0;
       return Promise.resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     }
@@ -130,8 +130,8 @@ export class Exchange {
   discardBody(): void {
     if (this.discarding) return;
     this.discarding = true;
-    for (const chunk of this.queue) this.discarded += chunk.length;
-    this.queue = [];
+    this.discarded += this.queued;
+    this.queue = null;
     this.queued = 0;
     this.connection.updateFlow();
   }
@@ -150,7 +150,7 @@ export class Exchange {
       waiting.resolve(chunk);
       return;
     }
-    this.queue.push(chunk);
+    (this.queue ??= []).push(chunk);
     this.queued += chunk.length;
     if (this.queued > BODY_HIGH_WATER) this.connection.updateFlow();
   }
@@ -206,7 +206,7 @@ export class Exchange {
   informational(status: number, fields: HeaderFields): void {
     if (this.response !== ResponseState.PENDING || this.head.minor === 0) return;
     if (status === 100) this.continueSent = true;
-    this.connection.write(Buffer.from(informationalHead(status, fields), 'latin1'));
+    this.connection.write(informationalHead(status, fields));
   }
 
   /** A whole response: head and body in one write. */
@@ -216,7 +216,7 @@ export class Exchange {
     const bodiless = isBodiless(this.head.method, status);
     const head = this.buildHead(status, fields, bodiless ? Framing.NONE : Framing.LENGTH, length);
     this.response = ResponseState.DONE;
-    this.connection.write(headAndBody(head, bodiless ? null : body));
+    this.connection.write(headAndBody(head, bodiless ? null : body, length));
     this.connection.responseDone(this);
   }
 
@@ -235,8 +235,8 @@ export class Exchange {
     this.remaining = declaredLength;
     const head = this.buildHead(status, fields, framing, declaredLength);
     this.response = ResponseState.STREAMING;
-    if (first === null || framing === Framing.NONE) return this.connection.write(Buffer.from(head, 'latin1'));
-    this.connection.write(Buffer.from(head, 'latin1'));
+    if (first === null || framing === Framing.NONE) return this.connection.write(head);
+    this.connection.write(head);
     return this.writeChunk(first);
   }
 

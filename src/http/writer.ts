@@ -61,22 +61,42 @@ export interface HeadSpec {
 /** The app's own framing and hop-by-hop fields, which the server decides itself. */
 const SERVER_OWNED = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive']);
 
-/** The complete response head, ready to be written as latin1. */
-export function responseHead(spec: HeadSpec): string {
-  let head = statusLine(spec.status);
+/** The app's fields as head lines, checked, and whether they include Date and Server. */
+interface FieldBlock {
+  lines: string;
+  hasDate: boolean;
+  hasServer: boolean;
+}
+
+/** Blocks of frozen (constant) field lists, made once. */
+const BLOCKS = new WeakMap<object, FieldBlock>();
+
+function fieldBlock(fields: Iterable<readonly [string, string]>): FieldBlock {
+  const cached = BLOCKS.get(fields);
+  if (cached !== undefined) return cached;
+  let lines = '';
   let hasDate = false;
   let hasServer = false;
-  for (const [name, value] of spec.fields) {
+  for (const [name, value] of fields) {
     if (!TOKEN_NAME.test(name)) throw new InvalidHeaderError(`invalid header name ${JSON.stringify(name)}`);
     if (UNSAFE_VALUE.test(value)) throw new InvalidHeaderError(`header ${name} has CR, LF or NUL in its value`);
     const lower = name.toLowerCase();
     if (SERVER_OWNED.has(lower)) continue;
     if (lower === 'date') hasDate = true;
     else if (lower === 'server') hasServer = true;
-    head += `${name}: ${value}\r\n`;
+    lines += `${name}: ${value}\r\n`;
   }
-  if (!hasDate) head += `Date: ${httpDate()}\r\n`;
-  if (!hasServer && spec.serverSoftware !== '') head += `Server: ${spec.serverSoftware}\r\n`;
+  const block = { lines, hasDate, hasServer };
+  if (Object.isFrozen(fields)) BLOCKS.set(fields, block);
+  return block;
+}
+
+/** The complete response head, ready to be written as latin1. */
+export function responseHead(spec: HeadSpec): string {
+  const block = fieldBlock(spec.fields);
+  let head = statusLine(spec.status) + block.lines;
+  if (!block.hasDate) head += `Date: ${httpDate()}\r\n`;
+  if (!block.hasServer && spec.serverSoftware !== '') head += `Server: ${spec.serverSoftware}\r\n`;
   if (spec.framing === Framing.LENGTH) head += `Content-Length: ${spec.length}\r\n`;
   else if (spec.framing === Framing.CHUNKED) head += 'Transfer-Encoding: chunked\r\n';
   else if (spec.framing === Framing.NONE && spec.length >= 0) head += `Content-Length: ${spec.length}\r\n`;
@@ -87,23 +107,22 @@ export function responseHead(spec: HeadSpec): string {
 
 /** An interim (1xx) response head. */
 export function informationalHead(status: number, fields: Iterable<readonly [string, string]>): string {
-  let head = statusLine(status);
-  for (const [name, value] of fields) {
-    if (!TOKEN_NAME.test(name)) throw new InvalidHeaderError(`invalid header name ${JSON.stringify(name)}`);
-    if (UNSAFE_VALUE.test(value)) throw new InvalidHeaderError(`header ${name} has CR, LF or NUL in its value`);
-    head += `${name}: ${value}\r\n`;
-  }
-  return head + '\r\n';
+  return `${statusLine(status)}${fieldBlock(fields).lines}\r\n`;
 }
 
-/** Encodes a head and, when given, a body into one buffer: one write for small responses. */
-export function headAndBody(head: string, body: Uint8Array | string | null): Buffer {
+/**
+ * A head and, when given, a body of `bodyLength` bytes, as one piece to
+ * write: a latin1 string when the body is text in ASCII (no buffer to fill),
+ * else one buffer.
+ */
+export function headAndBody(head: string, body: Uint8Array | string | null, bodyLength: number): string | Buffer {
+  if (body === null) return head;
+  if (typeof body === 'string' && body.length === bodyLength) return head + body;
   const headLength = head.length;
-  const bodyLength = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   const out = Buffer.allocUnsafe(headLength + bodyLength);
   out.latin1Write(head, 0, headLength);
   if (typeof body === 'string') out.utf8Write(body, headLength, bodyLength);
-  else if (body !== null) out.set(body, headLength);
+  else out.set(body, headLength);
   return out;
 }
 
@@ -121,9 +140,9 @@ export function chunkFrame(data: Uint8Array): Buffer {
 }
 
 /** A plain-text error response that closes the connection. */
-export function errorResponse(status: number, serverSoftware: string): Buffer {
+export function errorResponse(status: number, serverSoftware: string): string | Buffer {
   const body = errorBody(status);
-  const head = responseHead({
+  return headAndBody(responseHead({
     status,
     fields: ERROR_FIELDS,
     framing: Framing.LENGTH,
@@ -131,11 +150,10 @@ export function errorResponse(status: number, serverSoftware: string): Buffer {
     close: true,
     keepAliveHeader: false,
     serverSoftware,
-  });
-  return headAndBody(head, body);
+  }), body, body.length);
 }
 
-export const ERROR_FIELDS: ReadonlyArray<readonly [string, string]> = [['Content-Type', 'text/plain; charset=utf-8']];
+export const ERROR_FIELDS: ReadonlyArray<readonly [string, string]> = Object.freeze([Object.freeze(['Content-Type', 'text/plain; charset=utf-8'] as const)]);
 
 /** The body of an error response: its reason phrase. */
 export function errorBody(status: number): string {
