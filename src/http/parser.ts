@@ -456,12 +456,9 @@ export class RequestParser {
     const nameEnd = i++;
     while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
     const valueStart = i;
-    let valueEnd = i;
-    for (; i < end; i++) {
-      const b = buf[i]!;
-      if (FIELD_VALUE[b] === 0) fail('BAD_HEADER_VALUE', 'invalid byte in a field value');
-      if (b !== SP && b !== HTAB) valueEnd = i + 1;
-    }
+    for (; i < end; i++) if (FIELD_VALUE[buf[i]!] === 0) fail('BAD_HEADER_VALUE', 'invalid byte in a field value');
+    let valueEnd = end;
+    while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
 
     if (trailers) {
       if (isWord(buf, start, nameEnd, CONTENT_LENGTH) || isWord(buf, start, nameEnd, TRANSFER_ENCODING)) {
