@@ -13,6 +13,7 @@ import {
   LAST_CHUNK,
   chunkFrame,
   errorBody,
+  fieldBlock,
   headAndBody,
   informationalHead,
   isBodiless,
@@ -331,13 +332,12 @@ export class Exchange {
     // the next bytes could be either that body or a new request, so close.
     if (!this.bodyDone && this.head.expectContinue && !this.continueSent) keepAlive = false;
     if (!this.bodyDone && this.head.contentLength > DRAIN_LIMIT) keepAlive = false;
-    for (const [name, value] of fields) {
-      if (name.length === 10 && name.toLowerCase() === 'connection' && /(?:^|,)\s*close\s*(?:,|$)/i.test(value)) keepAlive = false;
-    }
+    const block = fieldBlock(fields);
+    if (block.closes) keepAlive = false;
     this.keepAlive = keepAlive;
     return responseHead({
       status,
-      fields,
+      block,
       framing,
       length: framing === Framing.NONE ? (this.head.method === 'HEAD' ? length : -1) : length,
       close: !keepAlive,

@@ -46,8 +46,8 @@ export function isBodiless(method: string, status: number): boolean {
 
 export interface HeadSpec {
   status: number;
-  /** App header fields as [name, value] pairs, in order; names in any case. */
-  fields: Iterable<readonly [string, string]>;
+  /** The app's header fields (see fieldBlock()). */
+  block: FieldBlock;
   framing: Framing;
   /** The body length for Framing.LENGTH; for HEAD, the length a GET would have had, or -1. */
   length: number;
@@ -61,39 +61,48 @@ export interface HeadSpec {
 /** The app's own framing and hop-by-hop fields, which the server decides itself. */
 const SERVER_OWNED = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive']);
 
-/** The app's fields as head lines, checked, and whether they include Date and Server. */
-interface FieldBlock {
+/** The app's fields as head lines, checked; whether they include Date and Server, and ask to close. */
+export interface FieldBlock {
   lines: string;
   hasDate: boolean;
   hasServer: boolean;
+  /** `Connection: close` among them: the connection ends after this response. */
+  closes: boolean;
 }
+
+const CLOSE_OPTION = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i;
 
 /** Blocks of frozen (constant) field lists, made once. */
 const BLOCKS = new WeakMap<object, FieldBlock>();
 
-function fieldBlock(fields: Iterable<readonly [string, string]>): FieldBlock {
+/** The app's fields, [name, value] pairs in order (names in any case), as a FieldBlock. */
+export function fieldBlock(fields: Iterable<readonly [string, string]>): FieldBlock {
   const cached = BLOCKS.get(fields);
   if (cached !== undefined) return cached;
   let lines = '';
   let hasDate = false;
   let hasServer = false;
+  let closes = false;
   for (const [name, value] of fields) {
     if (!TOKEN_NAME.test(name)) throw new InvalidHeaderError(`invalid header name ${JSON.stringify(name)}`);
     if (UNSAFE_VALUE.test(value)) throw new InvalidHeaderError(`header ${name} has CR, LF or NUL in its value`);
     const lower = name.toLowerCase();
-    if (SERVER_OWNED.has(lower)) continue;
+    if (SERVER_OWNED.has(lower)) {
+      if (lower === 'connection' && CLOSE_OPTION.test(value)) closes = true;
+      continue;
+    }
     if (lower === 'date') hasDate = true;
     else if (lower === 'server') hasServer = true;
     lines += `${name}: ${value}\r\n`;
   }
-  const block = { lines, hasDate, hasServer };
+  const block = { lines, hasDate, hasServer, closes };
   if (Object.isFrozen(fields)) BLOCKS.set(fields, block);
   return block;
 }
 
 /** The complete response head, ready to be written as latin1. */
 export function responseHead(spec: HeadSpec): string {
-  const block = fieldBlock(spec.fields);
+  const block = spec.block;
   let head = statusLine(spec.status) + block.lines;
   if (!block.hasDate) head += `Date: ${httpDate()}\r\n`;
   if (!block.hasServer && spec.serverSoftware !== '') head += `Server: ${spec.serverSoftware}\r\n`;
@@ -144,7 +153,7 @@ export function errorResponse(status: number, serverSoftware: string): string | 
   const body = errorBody(status);
   return headAndBody(responseHead({
     status,
-    fields: ERROR_FIELDS,
+    block: fieldBlock(ERROR_FIELDS),
     framing: Framing.LENGTH,
     length: body.length,
     close: true,
