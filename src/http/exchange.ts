@@ -144,13 +144,7 @@ export class Exchange {
       if (this.discarded > DRAIN_LIMIT && !this.overflowing) this.tooMuchToDiscard();
       return;
     }
-    const waiting = this.waiting;
-    if (waiting !== null) {
-      this.waiting = null;
-      this.connection.awaitClient(false);
-      waiting.resolve(chunk);
-      return;
-    }
+    if (this.answerReader(chunk, null)) return;
     (this.queue ??= []).push(chunk);
     this.queued += chunk.length;
     if (this.queued > BODY_HIGH_WATER) this.connection.updateFlow();
@@ -175,24 +169,25 @@ export class Exchange {
   /** From the connection: the body is complete. */
   endBody(): void {
     this.bodyDone = true;
-    const waiting = this.waiting;
-    if (waiting !== null) {
-      this.waiting = null;
-      this.connection.awaitClient(false);
-      waiting.resolve(null);
-    }
+    this.answerReader(null, null);
   }
 
   /** From the connection: the body cannot be completed (bad framing, client gone). */
   failBody(error: Error): void {
     if (this.bodyDone) return;
     this.bodyError = error;
+    this.answerReader(null, error);
+  }
+
+  /** Gives a reader waiting in readBody() its chunk (null: the end) or the error; false if none waits. */
+  private answerReader(chunk: Buffer | null, error: Error | null): boolean {
     const waiting = this.waiting;
-    if (waiting !== null) {
-      this.waiting = null;
-      this.connection.awaitClient(false);
-      waiting.reject(error);
-    }
+    if (waiting === null) return false;
+    this.waiting = null;
+    this.connection.awaitClient(false);
+    if (error === null) waiting.resolve(chunk);
+    else waiting.reject(error);
+    return true;
   }
 
   private sendContinue(): void {
