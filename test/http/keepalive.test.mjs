@@ -43,6 +43,18 @@ async function seen(path) {
   return Number(parsed.responses[0].text);
 }
 
+/** Sends `bytes`, ends our side, waits for the server's FIN; the responses, whose framing is checked. */
+async function sendAndEnd(bytes) {
+  const c = await RawConnection.connect(server.port);
+  c.write(bytes);
+  c.end();
+  assert.equal(await c.waitClosed(), 'fin');
+  const parsed = c.parse();
+  c.destroy();
+  assert.equal(parsed.error, null);
+  return parsed.responses;
+}
+
 describe('keep-alive', () => {
   test('HTTP/1.1 persists by default: requests one after another on one connection', async () => {
     const c = await RawConnection.connect(server.port);
@@ -233,15 +245,9 @@ describe('a client that half-closes (sends its FIN) after its requests', () => {
   });
 
   test('a body cut short by the FIN is refused (400) after the answers before it', async () => {
-    const c = await RawConnection.connect(server.port);
-    c.write(Buffer.concat([httpRequest('GET', '/slow?ms=50'), httpRequest('POST', '/echo/short', { headers: { 'Content-Length': '10' }, body: 'abc' })]));
-    c.end();
-    assert.equal(await c.waitClosed(), 'fin');
-    const parsed = c.parse();
-    c.destroy();
-    assert.equal(parsed.error, null);
+    const responses = await sendAndEnd(Buffer.concat([httpRequest('GET', '/slow?ms=50'), httpRequest('POST', '/echo/short', { headers: { 'Content-Length': '10' }, body: 'abc' })]));
     assert.deepEqual(
-      parsed.responses.map((r) => [r.status, r.header('x-app')]),
+      responses.map((r) => [r.status, r.header('x-app')]),
       [
         [200, '1'],
         [400, undefined],
@@ -250,15 +256,9 @@ describe('a client that half-closes (sends its FIN) after its requests', () => {
   });
 
   test('an app that answers without reading the cut-short body: answered, then closed', async () => {
-    const c = await RawConnection.connect(server.port);
-    c.write(Buffer.concat([httpRequest('GET', '/slow?ms=50'), httpRequest('POST', '/noread', { headers: { 'Content-Length': '10' }, body: 'abc' })]));
-    c.end();
-    assert.equal(await c.waitClosed(), 'fin');
-    const parsed = c.parse();
-    c.destroy();
-    assert.equal(parsed.error, null);
+    const responses = await sendAndEnd(Buffer.concat([httpRequest('GET', '/slow?ms=50'), httpRequest('POST', '/noread', { headers: { 'Content-Length': '10' }, body: 'abc' })]));
     assert.deepEqual(
-      parsed.responses.map((r) => r.text),
+      responses.map((r) => r.text),
       ['slow 50', 'did not read'],
     );
   });
