@@ -1,0 +1,256 @@
+// `npm run bench`: starlight against plain node:http on six workloads, one server at a time.
+// Each server runs pinned to CPU 1 and wrk to CPU 0 (where taskset and two CPUs exist) on a
+// fresh port of 127.0.0.1; its answer is checked, then 1 s of warm-up and N s measured with
+// `wrk -t1 -c64`. Prints a markdown table and writes bench/results.json, docs/bench.svg and
+// the README section between the bench markers. `node bench/run.mjs --help` for the flags.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { freePort, hasCommand, onCpu, peakRssMiB, pinSelf, pinning, run, servingPid, sleep, start, stop, stopAll } from './proc.mjs';
+import { chartSvg, readmeSection, resultTable } from './report.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BENCH = join(ROOT, 'bench');
+const WARMUP_S = 1;
+const CONNECTIONS = 64;
+const THREADS = 1;
+
+const starlight = (...flags) => (port, app) => [
+  process.execPath, join(ROOT, 'bin/starlight.js'), '--host=127.0.0.1', `--port=${port}`, '--workers=1', '--quiet', ...flags,
+  join(BENCH, 'apps/fetch', `${app}.mjs`),
+];
+const SERVERS = [
+  { id: 'starlight', label: 'starlight', argv: starlight() },
+  { id: 'no-fast-fetch', label: 'starlight --no-fast-fetch', argv: starlight('--no-fast-fetch') },
+  { id: 'node-http', label: 'node:http', argv: (port, app) => [process.execPath, join(BENCH, 'node-http.mjs'), String(port), join(BENCH, 'apps/node', `${app}.mjs`)] },
+];
+
+// The apps (bench/apps/{fetch,node}/APP.mjs) and the request that checks each one's answer.
+const ECHO_BODY = 'starlight-bench-'.repeat(256); // 4 KiB, as in wrk/echo.lua
+const APPS = {
+  plaintext: { path: '/', ok: (res, body) => body === 'Hello, World!' && res.headers.get('content-type').startsWith('text/plain') },
+  json: { path: '/json', ok: (res, body) => body === '{"message":"Hello, World!"}' && res.headers.get('content-type').startsWith('application/json') },
+  echo: {
+    path: '/echo',
+    init: { method: 'POST', body: ECHO_BODY, headers: { 'content-type': 'application/octet-stream' } },
+    ok: (res, body) => body === ECHO_BODY,
+  },
+  headers: {
+    path: '/headers',
+    init: { headers: { 'x-request-id': 'check-42' } },
+    ok: (res) => res.headers.get('x-request-id') === 'check-42' && res.headers.getSetCookie().length === 2 && res.headers.has('cache-control'),
+  },
+};
+const WORKLOADS = {
+  plaintext: { app: 'plaintext', script: 'get.lua', about: 'GET / → 200 "Hello, World!" text/plain, keep-alive' },
+  json: { app: 'json', script: 'get.lua', about: 'GET /json → {"message":"Hello, World!"}, serialized per request' },
+  echo: { app: 'echo', script: 'echo.lua', about: 'POST /echo with 4 KiB application/octet-stream → the same body' },
+  headers: { app: 'headers', script: 'headers.lua', about: 'GET /headers with 20 header lines → 5 headers, 2 Set-Cookie, X-Request-Id copied' },
+  pipelined: { app: 'plaintext', script: 'pipelined.lua', about: 'plaintext, 16 requests per write' },
+  'no-keepalive': { app: 'plaintext', script: 'no-keepalive.lua', about: 'plaintext with Connection: close: a new connection per request' },
+};
+
+const HELP = `Usage: npm run bench [-- options]   (or: node bench/run.mjs [options] after npm run build)
+
+  --duration S      measured seconds per server and workload, after ${WARMUP_S} s of warm-up (default 5)
+  --workloads A,B   which workloads (default: all)
+  --rounds N        run the whole set N times and keep the median of each figure (default 1)
+  --no-write        print the table only: leave bench/results.json, docs/bench.svg and README.md
+  -h, --help
+
+Servers: ${SERVERS.map((s) => s.label).join(', ')}
+Workloads:
+${Object.entries(WORKLOADS).map(([k, w]) => `  ${k.padEnd(13)} ${w.about}`).join('\n')}`;
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '5' },
+      workloads: { type: 'string', default: Object.keys(WORKLOADS).join(',') },
+      rounds: { type: 'string', default: '1' },
+      'no-write': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const count = (name) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1`);
+    return n;
+  };
+  const workloads = values.workloads.split(',').filter(Boolean);
+  const unknown = workloads.filter((w) => !(w in WORKLOADS));
+  if (unknown.length || !workloads.length) throw new Error(`unknown workload ${unknown.join(', ')} (known: ${Object.keys(WORKLOADS).join(', ')})`);
+  return { duration: count('duration'), rounds: count('rounds'), workloads, write: !values['no-write'] };
+}
+
+/** Waits (up to 10 s) until the server answers, then checks that answer. */
+async function ready(server, port, app) {
+  const { path, init, ok } = APPS[app];
+  const until = Date.now() + 10_000;
+  for (;;) {
+    let res;
+    try {
+      res = await fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { ...init?.headers, connection: 'close' } });
+    } catch (e) {
+      const exited = await Promise.race([server.done.then((code) => `exited (${code})`), sleep(100)]);
+      if (exited || Date.now() > until) throw new Error(`${exited ?? 'no answer within 10 s'}: ${server.output().trim() || e.cause?.message || e.message}`);
+      continue;
+    }
+    const body = await res.text();
+    if (res.status !== 200 || !ok(res, body)) throw new Error(`wrong answer: ${res.status} ${JSON.stringify([...res.headers])} ${body.slice(0, 80)}`);
+    return;
+  }
+}
+
+async function wrk(port, workload, seconds, pin) {
+  const args = [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '2s', '-s', join(BENCH, 'wrk', WORKLOADS[workload].script)];
+  const path = APPS[WORKLOADS[workload].app].path;
+  const out = await run(onCpu(pin?.client, ['wrk', ...args, `http://127.0.0.1:${port}${path}`]), (seconds + 30) * 1000);
+  const line = /^BENCH (.*)$/m.exec(out);
+  if (!line) throw new Error(`wrk gave no result: ${out.trim().slice(-300)}`);
+  return JSON.parse(line[1]);
+}
+
+/** One server on one workload: start it, check it, warm up, measure, stop it. */
+async function measure(server, workload, duration, pin) {
+  const port = await freePort();
+  const proc = start(onCpu(pin?.server, server.argv(port, WORKLOADS[workload].app)));
+  try {
+    await ready(proc, port, WORKLOADS[workload].app);
+    await wrk(port, workload, WARMUP_S, pin);
+    const r = await wrk(port, workload, duration, pin);
+    const latency = (us) => (us > 0 ? us / 1000 : null);
+    return { rps: r.requests / (r.duration_us / 1e6), p50_ms: latency(r.p50_us), p99_ms: latency(r.p99_us), errors: r.errors, rss_mib: peakRssMiB(servingPid(proc.pid)) };
+  } finally {
+    await stop(proc.pid);
+  }
+}
+
+const median = (values) => {
+  if (values.some((v) => v === null)) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+/** The median of each figure over the rounds, and each server's ratio to node:http. */
+function combine(rounds, workloads) {
+  const cells = {};
+  for (const w of workloads) {
+    cells[w] = {};
+    for (const { id } of SERVERS) {
+      const runs = rounds.map((r) => r[w][id]);
+      const failed = runs.find((c) => c.error);
+      cells[w][id] = failed ?? Object.fromEntries(Object.keys(runs[0]).map((k) => [k, median(runs.map((c) => c[k]))]));
+    }
+    const base = cells[w]['node-http'];
+    for (const { id } of SERVERS) if (!cells[w][id].error) cells[w][id].ratio = base.error ? null : cells[w][id].rps / base.rps;
+  }
+  return cells;
+}
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  return {
+    cpu: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown CPU',
+    cores: os.cpus().length,
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    wrk: /^wrk \S+/.exec(spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout)?.[0] ?? 'wrk',
+  };
+}
+
+const shorten = (arg) => (arg === process.execPath ? 'node' : arg.startsWith(ROOT) ? relative(ROOT, arg) : arg);
+
+/** Replaces what is between the bench markers of README.md. */
+function writeReadme(section) {
+  const file = join(ROOT, 'README.md');
+  const text = readFileSync(file, 'utf8');
+  const re = /(<!-- bench:start -->\n)[\s\S]*?(<!-- bench:end -->)/;
+  if (!re.test(text)) throw new Error('README.md has no <!-- bench:start --> … <!-- bench:end --> markers');
+  writeFileSync(file, text.replace(re, (_, a, b) => `${a}${section}\n${b}`));
+}
+
+async function main() {
+  const o = options();
+  if (!hasCommand('wrk', '-v')) {
+    console.error('bench: wrk is missing. Install it (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk) and run again.');
+    process.exit(1);
+  }
+  const t0 = Date.now();
+  const pin = pinning();
+  if (pin) pinSelf(pin.client); // this script shares wrk's CPU, never the server's
+  const total = o.rounds * o.workloads.length * SERVERS.length;
+  console.error(
+    `bench: ${total} runs of ${WARMUP_S} s + ${o.duration} s, ${pin ? `server on CPU ${pin.server}, wrk on CPU ${pin.client}` : 'not pinned (no taskset or one CPU)'}`,
+  );
+  const rounds = [];
+  let i = 0;
+  for (let r = 0; r < o.rounds; r++) {
+    const round = {};
+    for (const w of o.workloads) {
+      round[w] = {};
+      for (const server of SERVERS) {
+        const cell = await measure(server, w, o.duration, pin).catch((e) => ({ error: e.message }));
+        round[w][server.id] = cell;
+        console.error(`[${++i}/${total}] ${w} · ${server.label}: ${cell.error ? `failed: ${cell.error}` : `${Math.round(cell.rps)} req/s`}`);
+      }
+    }
+    rounds.push(round);
+    if (o.rounds > 1) console.log(`\nRound ${r + 1}\n\n${resultTable(combine([round], o.workloads), SERVERS)}`);
+  }
+  const cells = combine(rounds, o.workloads);
+  const runTime = Math.round((Date.now() - t0) / 1000);
+  console.log(`\n${o.rounds > 1 ? `Median of ${o.rounds} rounds` : 'Results'}\n\n${resultTable(cells, SERVERS)}\n`);
+
+  const failed = Object.values(cells).some((c) => Object.values(c).some((x) => x.error));
+  if (failed) {
+    console.error('bench: some runs failed (see above); nothing written');
+    process.exit(1);
+  }
+  const meta = {
+    date: new Date(t0).toISOString(),
+    machine: machine(),
+    method: {
+      pinned: pin,
+      warmup_s: WARMUP_S,
+      duration_s: o.duration,
+      connections: CONNECTIONS,
+      threads: THREADS,
+      rounds: o.rounds,
+      commands: Object.fromEntries(SERVERS.map((s) => [s.id, onCpu(pin?.server, s.argv('PORT', 'APP')).map(shorten).join(' ')])),
+      wrk: onCpu(pin?.client, ['wrk', `-t${THREADS}`, `-c${CONNECTIONS}`, '-dSECONDSs', '--timeout', '2s', '-s', 'bench/wrk/SCRIPT.lua', 'URL']).join(' '),
+    },
+    run_time_s: runTime,
+  };
+  if (o.write) {
+    const workloads = Object.fromEntries(o.workloads.map((w) => [w, WORKLOADS[w].about]));
+    const results = { ...meta, workloads, results: cells, rounds };
+    writeFileSync(join(BENCH, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(join(ROOT, 'docs/bench.svg'), chartSvg(cells, SERVERS, meta));
+    writeReadme(readmeSection(cells, SERVERS, meta));
+    console.error('bench: wrote bench/results.json, docs/bench.svg and the README section');
+  }
+  console.error(`bench: took ${Math.floor(runTime / 60)} min ${runTime % 60} s`);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, async () => {
+    console.error(`\nbench: ${sig}: stopping the servers and wrk`);
+    await stopAll();
+    process.exit(130);
+  });
+}
+
+main().catch(async (e) => {
+  console.error(`bench: ${e.message}`);
+  await stopAll();
+  process.exit(1);
+});
