@@ -143,9 +143,15 @@ export class Connection implements ParserEvents {
     const batch = this.batch;
     this.batch = null;
     if (batch === null || batch.length === 0 || this.phase === Phase.CLOSED) return;
-    if (batch.length === 1) this.send(batch[0]!);
-    else if (batch.every((piece) => typeof piece === 'string')) this.socket.write(batch.join(''), 'latin1');
-    else this.socket.write(Buffer.concat(batch.map((piece) => (typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece))));
+    if (batch.length === 1) {
+      this.send(batch[0]!);
+    } else if (batch.every((piece) => typeof piece === 'string')) {
+      this.socket.write(batch.join(''), 'latin1');
+    } else {
+      this.socket.cork();
+      for (const piece of batch) this.send(piece);
+      this.socket.uncork();
+    }
   }
 
   onEnd(): void {
@@ -237,14 +243,20 @@ export class Connection implements ParserEvents {
 
   // ---- from the exchange ----------------------------------------------------
 
-  /** Writes bytes, or a latin1 string (a response head, ASCII text). */
-  write(data: Uint8Array | string): boolean {
+  /** Writes bytes or latin1 strings (a response head, ASCII text); several pieces go out in one writev. */
+  write(data: Uint8Array | string, more?: Uint8Array): boolean {
     if (this.phase === Phase.CLOSED) return false;
     if (this.batch !== null) {
       this.batch.push(data);
+      if (more !== undefined) this.batch.push(more);
       return true;
     }
-    return this.send(data);
+    if (more === undefined) return this.send(data);
+    this.socket.cork();
+    this.send(data);
+    const writable = this.send(more);
+    this.socket.uncork();
+    return writable;
   }
 
   private send(data: Uint8Array | string): boolean {

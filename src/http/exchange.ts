@@ -35,6 +35,8 @@ export const ResponseState = {
 } as const;
 export type ResponseState = (typeof ResponseState)[keyof typeof ResponseState];
 
+/** Byte bodies from this size on are written beside their head rather than copied behind it. */
+const SEPARATE_BODY = 2048;
 /** Body bytes held for a reader before the socket stops being read. */
 const BODY_HIGH_WATER = 64 * 1024;
 /** A request body left unread by the app is read and discarded up to this size; beyond it the connection closes. */
@@ -212,7 +214,12 @@ export class Exchange {
     const bodiless = isBodiless(this.head.method, status);
     const head = this.buildHead(status, fields, bodiless ? Framing.NONE : Framing.LENGTH, length);
     this.response = ResponseState.DONE;
-    this.connection.write(headAndBody(head, bodiless ? null : body, length));
+    if (bodiless || body === null || typeof body === 'string' || length < SEPARATE_BODY) {
+      this.connection.write(headAndBody(head, bodiless ? null : body, length));
+    } else {
+      // A larger byte body is not copied behind the head: both go out in one writev.
+      this.connection.write(head, body);
+    }
     this.connection.responseDone(this);
   }
 
