@@ -19,13 +19,19 @@ type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['re
  */
 const SOON_TURNS = 4;
 
+/** Microtask turns a read of a body that is all there takes (a string's, a buffer's). */
+const SOON_MICROTASKS = 3;
+
 /** A read that settles within SOON_TURNS turns of the event loop, or LATER. */
-function readSoon(read: Promise<ReadResult>) {
+async function readSoon(read: Promise<ReadResult>): Promise<ReadResult | typeof LATER> {
   let settled = false;
   const done = () => {
     settled = true;
   };
   read.then(done, done);
+  // Most bodies are there already: their reads settle within a few microtasks.
+  for (let turn = 0; turn < SOON_MICROTASKS && !settled; turn++) await null;
+  if (settled) return read;
   const later = new Promise<typeof LATER>((resolve) => {
     let turns = 0;
     const step = () => {
