@@ -11,11 +11,12 @@
 // without ever building the platform's Response; an app that returns its
 // Response at once is answered before fetch()'s caller returns.
 
+import { RequestBodyError } from '../http/errors.js';
 import { ResponseState, type Exchange } from '../http/exchange.js';
 import type { Logger } from '../log/logger.js';
 import { RequestContext, type ServerHooks } from './context.js';
 import { responseParts } from './fast-response.js';
-import { UNREPRESENTABLE_METHODS, createRequest, requestBodyErrors, requestUrlIsValid } from './request.js';
+import { UNREPRESENTABLE_METHODS, createRequest, requestUrlIsValid } from './request.js';
 import { sendLightResponse, sendResponse } from './response.js';
 import { ServerRequest } from './server-request.js';
 
@@ -48,7 +49,7 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
     if (exchange.response === ResponseState.DONE || exchange.response === ResponseState.ABORTED) return;
     // The request body could not be read (the client sent a bad or short body): not the app's failure.
     const cause = (error as { cause?: unknown } | null | undefined)?.cause;
-    if (requestBodyErrors.has(error as object) || requestBodyErrors.has(cause as object)) {
+    if (error instanceof RequestBodyError || cause instanceof RequestBodyError) {
       if (exchange.response === ResponseState.STREAMING) exchange.abort();
       else exchange.respondError(400, true);
       return;

@@ -50,13 +50,6 @@ export function requestHeaders(head: RequestHead): Headers {
   return headers;
 }
 
-/**
- * Errors of reading the request body: the client's doing (bad framing, gone
- * before the end), told apart from the app's own failures when the app lets
- * them through.
- */
-export const requestBodyErrors = new WeakSet<object>();
-
 /** A byte stream of the request body, read from the connection on demand. */
 export function requestBody(exchange: Exchange): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>(
@@ -64,10 +57,7 @@ export function requestBody(exchange: Exchange): ReadableStream<Uint8Array> {
       pull(controller) {
         return exchange.readBody().then(
           (chunk) => (chunk === null ? controller.close() : controller.enqueue(chunk)),
-          (error: unknown) => {
-            if (typeof error === 'object' && error !== null) requestBodyErrors.add(error);
-            controller.error(error);
-          },
+          (error: unknown) => controller.error(error),
         );
       },
       cancel() {

@@ -46,3 +46,9 @@ export class ParseError extends Error {
     this.status = STATUS_OF[code];
   }
 }
+
+/**
+ * The request body cannot be read to its end, for the client's doing (bad
+ * framing, a close before the end): not a failure of the app that read it.
+ */
+export class RequestBodyError extends Error {}

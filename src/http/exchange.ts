@@ -6,6 +6,7 @@
 // correctly is cut, never padded or truncated silently.
 
 import type { Connection } from './connection.js';
+import { RequestBodyError } from './errors.js';
 import type { RequestHead } from './parser.js';
 import {
   ERROR_FIELDS,
@@ -175,8 +176,9 @@ export class Exchange {
   }
 
   /** From the connection: the body cannot be completed (bad framing, client gone). */
-  failBody(error: Error): void {
+  failBody(cause: Error): void {
     if (this.bodyDone) return;
+    const error = cause instanceof RequestBodyError ? cause : new RequestBodyError(cause.message, { cause });
     this.bodyError = error;
     this.answerReader(null, error);
   }

@@ -182,12 +182,15 @@ describe('request', { timeout: 20_000 }, () => {
 
   test('a body the client does not send whole: 400 (half-close) or nothing (reset), never logged as an app failure', async () => {
     const path = `/echo?short-${uid()}`;
-    const half = await connect(server.port);
-    half.send(`POST ${path} HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789`);
-    half.socket.end();
-    const [response] = parseResponses(await half.untilClosed(), { closed: true });
-    assert.equal(response.status, 400);
-    assert.equal(response.get('connection'), 'close');
+    // Read through the body stream (/echo) and at once (arrayBuffer()).
+    for (const route of [path, `/body/arraybuffer?short-${uid()}`]) {
+      const half = await connect(server.port);
+      half.send(`POST ${route} HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789`);
+      half.socket.end();
+      const [response] = parseResponses(await half.untilClosed(), { closed: true });
+      assert.equal(response.status, 400, route);
+      assert.equal(response.get('connection'), 'close');
+    }
 
     const reset = await connect(server.port);
     reset.send(`POST ${path} HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789`);
@@ -200,7 +203,7 @@ describe('request', { timeout: 20_000 }, () => {
     assert.equal(rejected.status, 400);
 
     await server.settleLog();
-    assert.equal(count(server.stderr, path), 0, server.stderr);
+    assert.equal(count(server.stderr, 'short-'), 0, server.stderr);
     assert.equal((await server.get('/echo')).status, 200);
   });
 
