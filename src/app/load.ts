@@ -4,57 +4,19 @@
 // AppLoadError whose message names the file and says what was found.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { extname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FetchApp } from '../fetch/adapter.js';
+import { AppLoadError, isTypeScript, resolveAppFile, typeScriptSupport } from './locate.js';
 import { installFastResponse } from '../fetch/fast-response.js';
-
-export class AppLoadError extends Error {
-  readonly exitCode = 1;
-}
 
 export type NodeListener = (req: unknown, res: unknown) => unknown;
 
 export type LoadedApp =
   | { kind: 'fetch'; app: FetchApp; port: unknown; hostname: unknown; file: string }
   | { kind: 'node'; listener: NodeListener; port: unknown; hostname: unknown; file: string };
-
-/** Looked for, in this order, when no APP is given. */
-export const DEFAULT_APP_FILES = ['app.ts', 'app.mts', 'app.js', 'app.mjs', 'app.cjs'];
-const APP_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
-const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
-
-/** The absolute path of the app module: APP, or the first default file in `cwd`. */
-export function resolveAppFile(app: string | undefined, cwd: string): string {
-  if (app === undefined) {
-    const found = DEFAULT_APP_FILES.find((name) => existsSync(join(cwd, name)));
-    if (found === undefined) {
-      throw new AppLoadError(`no APP given, and none of ${DEFAULT_APP_FILES.join(', ')} is in ${cwd}`);
-    }
-    return join(cwd, found);
-  }
-  const file = resolve(cwd, app);
-  if (!APP_EXTENSIONS.has(extname(file))) {
-    throw new AppLoadError(`${app}: an app is a .js, .mjs, .cjs, .ts, .mts or .cts module`);
-  }
-  if (!existsSync(file)) throw new AppLoadError(`${app}: no such file (looked for ${file})`);
-  return file;
-}
-
-/** How this Node runs TypeScript: natively, only with --experimental-strip-types, or not at all. */
-export function typeScriptSupport(): 'native' | 'with-flag' | 'none' {
-  const features = process.features as { typescript?: string | false };
-  if (features.typescript === 'strip' || features.typescript === 'transform') return 'native';
-  if (process.execArgv.includes('--experimental-strip-types')) return 'native';
-  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-  return major > 22 || (major === 22 && minor >= 6) ? 'with-flag' : 'none';
-}
-
-export function isTypeScript(file: string): boolean {
-  return TYPESCRIPT_EXTENSIONS.has(extname(file));
-}
 
 let shims = 0;
 

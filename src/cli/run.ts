@@ -2,9 +2,8 @@
 // otherwise this process becomes the master of forked workers.
 
 import { spawn } from 'node:child_process';
-import { isTypeScript, resolveAppFile, typeScriptSupport } from '../app/load.js';
+import { isTypeScript, resolveAppFile, typeScriptSupport } from '../app/locate.js';
 import { runMaster } from '../master/master.js';
-import { serveInProcess } from '../master/solo.js';
 import type { CommandLine } from './parse.js';
 
 const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -28,5 +27,7 @@ export async function run(commandLine: CommandLine): Promise<void> {
   if (commandLine.options.eval === undefined && isTypeScript(resolveAppFile(commandLine.app, process.cwd())) && typeScriptSupport() === 'with-flag') {
     await rerunWithTypeStripping();
   }
+  // Loaded only here: a master never loads the serving stack (nor the Fetch classes it brings).
+  const { serveInProcess } = await import('../master/solo.js');
   await serveInProcess(commandLine);
 }

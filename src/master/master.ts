@@ -12,7 +12,7 @@
 // loads app code: workers do, and report what the app exported.
 
 import { fileURLToPath } from 'node:url';
-import { isTypeScript, resolveAppFile, typeScriptSupport } from '../app/load.js';
+import { isTypeScript, resolveAppFile, typeScriptSupport } from '../app/locate.js';
 import type { Options } from '../cli/options.js';
 import { withAppDefaults, type CommandLine } from '../cli/parse.js';
 import { listenSpecs } from '../listen/address.js';
