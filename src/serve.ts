@@ -11,7 +11,7 @@ import { commandLineFromCode } from './cli/parse.js';
 import type { Options } from './cli/options.js';
 import type { FetchApp } from './fetch/adapter.js';
 import type { RequestContext } from './fetch/context.js';
-import { installFastResponse } from './fetch/fast-response.js';
+import { installFastClasses } from './fetch/fast-response.js';
 import type { BoundListener } from './listen/bind.js';
 import { Master } from './master/master.js';
 import { serveSolo } from './master/solo.js';
@@ -94,12 +94,12 @@ export function serve(options: ServeOptions, onListen?: (address: ListeningAddre
   const load = () =>
     appModule === undefined
       ? Promise.resolve(appOf(options))
-      : bootApp({ app: appModule, code: undefined, imports: commandLine.options.import, cwd: process.cwd(), fastResponse: commandLine.options.fastFetch });
+      : bootApp({ app: appModule, code: undefined, imports: commandLine.options.import, cwd: process.cwd(), fastClasses: commandLine.options.fastFetch });
 
   if (isWorkerProcess()) {
     // This script runs again in a worker: the master sends the options and hands out the connections.
     runWorkerProcess(async (_start, workerOptions) => {
-      if (workerOptions.fastFetch) installFastResponse();
+      if (workerOptions.fastFetch) installFastClasses();
       return load();
     });
     stop = async () => {};

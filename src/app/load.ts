@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FetchApp } from '../fetch/adapter.js';
 import { AppLoadError, isTypeScript, resolveAppFile, typeScriptSupport } from './locate.js';
-import { installFastResponse } from '../fetch/fast-response.js';
+import { installFastClasses } from '../fetch/fast-response.js';
 
 export type NodeListener = (req: unknown, res: unknown) => unknown;
 
@@ -159,7 +159,7 @@ export async function loadApp(spec: { app: string | undefined; code: string | un
 
 /**
  * Everything a serving process does before it can take requests: install the
- * light Response (--fast-fetch) before any app code sees `Response`, preload
+ * light Response and Headers (--fast-fetch) before any app code sees them, preload
  * `--import` modules, then load the app. Fails early, with the ways out, for
  * TypeScript on a Node that cannot run it.
  */
@@ -168,9 +168,9 @@ export async function bootApp(spec: {
   code: string | undefined;
   imports: readonly string[];
   cwd: string;
-  fastResponse: boolean;
+  fastClasses: boolean;
 }): Promise<LoadedApp & { kind: 'fetch' }> {
-  if (spec.fastResponse) installFastResponse();
+  if (spec.fastClasses) installFastClasses();
   if (spec.code === undefined) {
     const file = resolveAppFile(spec.app, spec.cwd);
     if (isTypeScript(file) && typeScriptSupport() === 'none' && spec.imports.length === 0) throw new AppLoadError(typeScriptHelp(file));

@@ -14,9 +14,9 @@
 
 import type { HeaderFields } from '../http/exchange.js';
 import { inheritPlatformMembers } from './delegate.js';
+import { FastHeaders, fastHeaderFields, fieldsOf } from './fast-headers.js';
 
 const NativeResponse: typeof Response = globalThis.Response;
-const NativeHeaders: typeof Headers = globalThis.Headers;
 
 const TEXT_PLAIN = 'text/plain;charset=UTF-8';
 const FORM_URLENCODED = 'application/x-www-form-urlencoded;charset=UTF-8';
@@ -24,11 +24,7 @@ const APPLICATION_JSON = 'application/json';
 
 /** Statuses whose responses have no body (Fetch "null body status"). */
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
-/** Leading and trailing HTTP whitespace, which Headers strips from values. */
-const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
 
 /** What the server writes for a FastResponse that is still in its light form. */
 export interface ResponseParts {
@@ -37,37 +33,10 @@ export interface ResponseParts {
   body: string | Uint8Array | null;
 }
 
-type Field = [string, string];
-
-function headerFields(init: unknown): Field[] {
-  if (init === undefined || init === null) return [];
-  const fields: Field[] = [];
-  const add = (name: unknown, value: unknown) => {
-    const n = String(name);
-    const v = String(value).replace(EDGE_WHITESPACE, '');
-    if (!TOKEN.test(n)) throw new TypeError(`Headers.append: "${n}" is an invalid header name.`);
-    if (FORBIDDEN_IN_VALUE.test(v)) throw new TypeError(`Headers.append: "${v}" is an invalid header value.`);
-    fields.push([n, v]);
-  };
-  if (init instanceof NativeHeaders) {
-    for (const [name, value] of init) fields.push([name, value]);
-  } else if (typeof init === 'object' && Symbol.iterator in init) {
-    for (const pair of init as Iterable<unknown>) {
-      if (typeof pair !== 'object' || pair === null || !(Symbol.iterator in pair)) throw new TypeError('Headers: a header must be a [name, value] pair');
-      const entry = [...(pair as Iterable<unknown>)];
-      if (entry.length !== 2) throw new TypeError('Headers: a header must be a [name, value] pair');
-      add(entry[0], entry[1]);
-    }
-  } else if (typeof init === 'object') {
-    for (const name of Object.keys(init)) add(name, (init as Record<string, unknown>)[name]);
-  } else {
-    throw new TypeError('Headers: the init is not a record or a sequence of pairs');
-  }
-  return fields;
-}
+type Field = readonly [string, string];
 
 function hasField(fields: readonly Field[], lowerName: string): boolean {
-  for (const [name] of fields) if (name.length === lowerName.length && name.toLowerCase() === lowerName) return true;
+  for (const [name] of fields) if (name === lowerName) return true;
   return false;
 }
 
@@ -133,7 +102,7 @@ export class FastResponse {
         if (!REASON_PHRASE.test(statusText)) throw new TypeError('Invalid statusText');
         this.#statusText = statusText;
       }
-      if (init.headers !== undefined && init.headers !== null) fields = headerFields(init.headers);
+      if (init.headers !== undefined && init.headers !== null) fields = fieldsOf(init.headers);
     }
     if (this.#body !== null && NULL_BODY_STATUS.has(this.#status)) {
       throw new TypeError(`Response constructor: Invalid response status code ${this.#status}`);
@@ -149,7 +118,9 @@ export class FastResponse {
   static {
     lightParts = (response) => {
       if (!(#native in response) || response.#native !== null) return null;
-      return { status: response.#status, fields: response.#headers === null ? response.#fields : [...response.#headers], body: response.#body };
+      const headers = response.#headers;
+      const fields = headers === null ? response.#fields : (fastHeaderFields(headers) ?? [...headers]);
+      return { status: response.#status, fields, body: response.#body };
     };
     realResponse = (response) => response.#materialize();
   }
@@ -160,7 +131,7 @@ export class FastResponse {
       this.#native = new NativeResponse(this.#body, {
         status: this.#status,
         statusText: this.#statusText,
-        headers: this.#headers ?? (this.#fields as Field[]),
+        headers: this.#headers ?? (this.#fields as [string, string][]),
       });
     }
     return this.#native;
@@ -199,7 +170,7 @@ export class FastResponse {
   }
   get headers(): Headers {
     if (this.#native !== null) return this.#native.headers;
-    return (this.#headers ??= new NativeHeaders(this.#fields as Field[]));
+    return (this.#headers ??= new FastHeaders(this.#fields) as unknown as Headers);
   }
   get type(): Response['type'] {
     return this.#native?.type ?? 'default';
@@ -248,7 +219,8 @@ Object.setPrototypeOf(FastResponse, NativeResponse);
 // Installed as the global, it is `Response` by name too.
 Object.defineProperty(FastResponse, 'name', { value: NativeResponse.name });
 
-/** Makes `Response` in this process the FastResponse (the worker does it before loading the app). */
-export function installFastResponse(): void {
+/** Makes `Response` and `Headers` in this process the light ones (a worker does it before loading the app). */
+export function installFastClasses(): void {
   globalThis.Response = FastResponse as unknown as typeof Response;
+  globalThis.Headers = FastHeaders as unknown as typeof Headers;
 }

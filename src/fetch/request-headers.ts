@@ -1,16 +1,17 @@
-// The request's Headers, read straight from the parsed head: building the
-// platform's Headers costs a validated append per field, and most apps only
-// get() one or two. get() and has() look the name up in the head's bytes;
-// anything else (iteration, getSetCookie(), changes) builds the real Headers
-// once and works on it from then on. `instanceof Headers` holds.
+// The request's Headers, read straight from the parsed head: building a
+// Headers costs a checked append per field, and most apps only get() one or
+// two. get() and has() look the name up in the head's bytes; anything else
+// (iteration, getSetCookie(), changes) builds a full Headers once and works on
+// it from then on. `instanceof Headers` holds.
 
 import type { RequestHead } from '../http/parser.js';
 import { inheritPlatformMembers } from './delegate.js';
+import { FastHeaders } from './fast-headers.js';
 
 const NativeHeaders: typeof Headers = globalThis.Headers;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-let realHeaders: (headers: RequestHeaders) => Headers;
+let fullHeaders: (headers: RequestHeaders) => Headers;
 
 function checkedName(name: unknown): string {
   const text = String(name);
@@ -20,37 +21,37 @@ function checkedName(name: unknown): string {
 
 export class RequestHeaders {
   readonly #head: RequestHead;
-  #native: Headers | null = null;
+  #full: Headers | null = null;
 
   constructor(head: RequestHead) {
     this.#head = head;
   }
 
   static {
-    realHeaders = (headers) => headers.#materialize();
+    fullHeaders = (headers) => headers.#materialize();
   }
 
   #materialize(): Headers {
-    if (this.#native === null) {
+    if (this.#full === null) {
       const head = this.#head;
-      const native = new NativeHeaders();
-      for (let i = 0; i < head.fieldCount; i++) native.append(head.name(i), head.value(i));
-      this.#native = native;
+      const headers = new FastHeaders();
+      for (let i = 0; i < head.fieldCount; i++) headers.append(head.name(i), head.value(i));
+      this.#full = headers as unknown as Headers;
     }
-    return this.#native;
+    return this.#full;
   }
 
   get(name: string): string | null {
-    if (this.#native !== null) return this.#native.get(name);
+    if (this.#full !== null) return this.#full.get(name);
     return this.#head.get(checkedName(name));
   }
 
   has(name: string): boolean {
-    if (this.#native !== null) return this.#native.has(name);
+    if (this.#full !== null) return this.#full.has(name);
     return this.#head.get(checkedName(name)) !== null;
   }
 }
 
 // A RequestHeaders is a Headers; whatever it does not implement (iteration,
-// getSetCookie(), set/append/delete...) acts on the real Headers.
-inheritPlatformMembers(RequestHeaders, NativeHeaders, realHeaders);
+// getSetCookie(), set/append/delete...) acts on the full Headers.
+inheritPlatformMembers(RequestHeaders, NativeHeaders, fullHeaders);

@@ -59,7 +59,7 @@ export async function serveInProcess(commandLine: CommandLine): Promise<void> {
     code: commandLine.options.eval,
     imports: commandLine.options.import,
     cwd: process.cwd(),
-    fastResponse: commandLine.options.fastFetch,
+    fastClasses: commandLine.options.fastFetch,
   });
   await serveSolo(commandLine, app, app.file);
 }

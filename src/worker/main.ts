@@ -4,5 +4,5 @@ import { bootApp } from '../app/load.js';
 import { runWorkerProcess } from './process.js';
 
 runWorkerProcess((start, options) =>
-  bootApp({ app: start.app, code: options.eval, imports: options.import, cwd: start.cwd, fastResponse: options.fastFetch }),
+  bootApp({ app: start.app, code: options.eval, imports: options.import, cwd: start.cwd, fastClasses: options.fastFetch }),
 );
