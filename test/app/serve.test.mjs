@@ -30,9 +30,13 @@ function runScript(env) {
   return { child, exited, ready, output: () => out, errors: () => err };
 }
 
+/** Stops the script's process (a master stops its workers on TERM; KILL if it lingers). */
 async function stop(run) {
-  if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+  if (run.child.exitCode !== null || run.child.signalCode !== null) return;
+  run.child.kill('SIGTERM');
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), 5000);
   await run.exited;
+  clearTimeout(timer);
 }
 
 test('serve() in one process: ready, onListen, requests, close()', async () => {
@@ -55,7 +59,12 @@ test('serve() with workers: the script is the master and runs again in each work
   const run = runScript({ SERVE_WORKERS: '2' });
   try {
     const url = await run.ready;
-    const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(url, { headers: { connection: 'close' } }).then((r) => r.text())));
+    // Ready once a worker serves; the second may still be starting: ask until both have answered.
+    const answers = [];
+    const deadline = Date.now() + 10_000;
+    while (new Set(answers.map((text) => /worker=(\d+)/.exec(text)[1])).size < 2 && Date.now() < deadline) {
+      answers.push(...(await Promise.all(Array.from({ length: 4 }, () => fetch(url, { headers: { connection: 'close' } }).then((r) => r.text())))));
+    }
     const pids = new Set(answers.map((text) => Number(/pid=(\d+)/.exec(text)[1])));
     assert.equal(pids.size, 2, `two workers answer: ${answers.join(' | ')}`);
     assert.ok(!pids.has(run.child.pid), 'the master does not serve');
