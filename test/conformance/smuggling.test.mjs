@@ -1,7 +1,8 @@
-// Every case of shared/conformance/smuggling-cases.json, through a real
+// Every case of smuggling-cases.json (a copy of the project's shared
+// conformance suite, kept here so a fresh clone tests alone), through a real
 // socket, sent whole and split in two at every byte boundary (the first k
 // bytes, a pause so the server reads them separately, then the rest), must
-// come out as the case says (see the README there):
+// come out as the case says:
 //
 //   reject: exactly one final response, from the server (no `x-app`), status
 //           >= 400, `Connection: close`, then the server's FIN; and the app
@@ -25,7 +26,7 @@ import { after, before, describe, test } from 'node:test';
 import { RawConnection, parseResponses } from '../helpers/raw.mjs';
 import { startServer } from '../helpers/server.mjs';
 
-const CASES_FILE = new URL('../../../shared/conformance/smuggling-cases.json', import.meta.url);
+const CASES_FILE = new URL('./smuggling-cases.json', import.meta.url);
 const APP = new URL('../fixtures/echo-app.mjs', import.meta.url).pathname;
 const CASES = JSON.parse(readFileSync(CASES_FILE, 'utf8')).map((c) => ({ ...c, raw: Buffer.from(c.raw_base64, 'base64') }));
 /**
