@@ -10,9 +10,7 @@
 // is: `instanceof` holds either way, and it is installed with it
 // (--fast-fetch).
 
-import { inheritPlatformMembers } from './delegate.js';
-
-const NativeHeaders: typeof Headers = globalThis.Headers;
+import { isPlatformInstance, passForPlatform, platformClass } from './platform.js';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
@@ -107,7 +105,7 @@ export class FastHeaders {
   }
 
   static [Symbol.hasInstance](value: unknown): boolean {
-    return Function.prototype[Symbol.hasInstance].call(NativeHeaders, value);
+    return isPlatformInstance('Headers', value);
   }
 
   append(name: string, value: string): void {
@@ -175,9 +173,8 @@ export class FastHeaders {
 
 // A FastHeaders is a Headers; anything of the platform's that it does not
 // implement acts on a real copy of it.
-inheritPlatformMembers(FastHeaders, NativeHeaders, (headers) => new NativeHeaders(headers as unknown as Headers));
-Object.setPrototypeOf(FastHeaders, NativeHeaders);
-Object.defineProperty(FastHeaders, 'name', { value: NativeHeaders.name });
+passForPlatform('Headers', FastHeaders, (headers) => new (platformClass('Headers'))(headers as unknown as Headers), { isGlobal: true });
+Object.defineProperty(FastHeaders, 'name', { value: 'Headers' });
 
 /** The fields of `headers` as written, if it is a FastHeaders (no sorting, no combining); else null. */
 export function fastHeaderFields(headers: unknown): readonly Field[] | null {

@@ -10,13 +10,13 @@
 // and a native Response is `instanceof` FastResponse (Symbol.hasInstance), so
 // code holding either class accepts either kind of object. Every member of
 // the native prototype that is not implemented here delegates to the real
-// Response, so nothing is missing. `--no-fast-response` leaves the global alone.
+// Response, so nothing is missing. The platform's classes are loaded only
+// when something needs them (platform.ts). `--no-fast-fetch` leaves the
+// global alone.
 
 import type { HeaderFields } from '../http/exchange.js';
-import { inheritPlatformMembers } from './delegate.js';
 import { FastHeaders, fastHeaderFields, fieldsOf } from './fast-headers.js';
-
-const NativeResponse: typeof Response = globalThis.Response;
+import { isPlatformInstance, passForPlatform, platformClass } from './platform.js';
 
 const TEXT_PLAIN = 'text/plain;charset=UTF-8';
 const FORM_URLENCODED = 'application/x-www-form-urlencoded;charset=UTF-8';
@@ -100,7 +100,7 @@ export class FastResponse {
       contentType = FORM_URLENCODED;
     } else {
       // Streams, Blobs, FormData and the rest: the platform's own Response.
-      this.#native = new NativeResponse(body as ConstructorParameters<typeof Response>[0], init);
+      this.#native = new (platformClass('Response'))(body as ConstructorParameters<typeof Response>[0], init);
       return;
     }
     this.#setUp(init, contentType);
@@ -146,7 +146,7 @@ export class FastResponse {
   /** The real Response: built once, from the light form, when the app needs it. */
   #materialize(): Response {
     if (this.#native === null) {
-      this.#native = new NativeResponse(this.#body, {
+      this.#native = new (platformClass('Response'))(this.#body, {
         status: this.#status,
         statusText: this.#statusText,
         headers: this.#headers ?? (this.#fields as [string, string][]),
@@ -156,7 +156,7 @@ export class FastResponse {
   }
 
   static [Symbol.hasInstance](value: unknown): boolean {
-    return Function.prototype[Symbol.hasInstance].call(NativeResponse, value);
+    return isPlatformInstance('Response', value);
   }
 
   static json(data: unknown, init?: ResponseInit): Response {
@@ -169,11 +169,11 @@ export class FastResponse {
   }
 
   static error(): Response {
-    return NativeResponse.error();
+    return platformClass('Response').error();
   }
 
   static redirect(url: string | URL, status?: number): Response {
-    return (NativeResponse.redirect as (url: string | URL, status?: number) => Response)(url, status);
+    return (platformClass('Response').redirect as (url: string | URL, status?: number) => Response)(url, status);
   }
 
   get status(): number {
@@ -230,12 +230,12 @@ export function responseParts(response: object): ResponseParts | null {
   return lightParts(response);
 }
 
-// A FastResponse is a Response: the prototype chain says so, and whatever the
-// native prototype has that FastResponse does not is handed to the real one.
-inheritPlatformMembers(FastResponse, NativeResponse, realResponse);
-Object.setPrototypeOf(FastResponse, NativeResponse);
+// A FastResponse is a Response: the prototype chain says so (once the platform
+// is loaded), and whatever the platform's prototype has that FastResponse does
+// not is handed to the real one.
+passForPlatform('Response', FastResponse, realResponse, { isGlobal: true });
 // Installed as the global, it is `Response` by name too.
-Object.defineProperty(FastResponse, 'name', { value: NativeResponse.name });
+Object.defineProperty(FastResponse, 'name', { value: 'Response' });
 
 /** Makes `Response` and `Headers` in this process the light ones (a worker does it before loading the app). */
 export function installFastClasses(): void {

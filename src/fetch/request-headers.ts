@@ -5,10 +5,9 @@
 // it from then on. `instanceof Headers` holds.
 
 import type { RequestHead } from '../http/parser.js';
-import { inheritPlatformMembers } from './delegate.js';
 import { FastHeaders } from './fast-headers.js';
+import { passForPlatform } from './platform.js';
 
-const NativeHeaders: typeof Headers = globalThis.Headers;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 let fullHeaders: (headers: RequestHeaders) => Headers;
@@ -54,4 +53,4 @@ export class RequestHeaders {
 
 // A RequestHeaders is a Headers; whatever it does not implement (iteration,
 // getSetCookie(), set/append/delete...) acts on the full Headers.
-inheritPlatformMembers(RequestHeaders, NativeHeaders, fullHeaders);
+passForPlatform('Headers', RequestHeaders, fullHeaders, { isGlobal: false });

@@ -4,16 +4,15 @@
 // properties. ServerRequest answers those from the parsed head, reads the body
 // straight from the connection for text()/json()/arrayBuffer(), creates the
 // signal only when asked, and builds the real Request for anything else.
-// Its prototype chains to the native Request.prototype, so `instanceof
-// Request` holds, and every native member not implemented here delegates to
-// the real Request.
+// Its prototype chains to the native Request.prototype (once the platform is
+// loaded: platform.ts), so `instanceof Request` holds, and every native member
+// not implemented here delegates to the real Request.
 
 import type { Exchange } from '../http/exchange.js';
-import { inheritPlatformMembers } from './delegate.js';
+import { passForPlatform, platformClass } from './platform.js';
 import { RequestHeaders } from './request-headers.js';
 import { requestBody, requestUrl } from './request.js';
 
-const NativeRequest: typeof Request = globalThis.Request;
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
 
 let realRequest: (request: ServerRequest) => Request;
@@ -49,7 +48,7 @@ export class ServerRequest {
         signal: this.signal,
       };
       if (hasBody) init.duplex = 'half';
-      this.#native = new NativeRequest(this.url, init);
+      this.#native = new (platformClass('Request'))(this.url, init);
     }
     return this.#native;
   }
@@ -139,6 +138,6 @@ export class ServerRequest {
 
 // A ServerRequest is a Request: the prototype chain says so, and whatever the
 // native prototype has that ServerRequest does not is handed to the real one.
-inheritPlatformMembers(ServerRequest, NativeRequest, realRequest);
-// Its constructor is the platform's: `request.constructor === Request`, and new ones are real Requests.
-Object.defineProperty(ServerRequest.prototype, 'constructor', { value: NativeRequest, writable: true, configurable: true });
+passForPlatform('Request', ServerRequest, realRequest, { isGlobal: false });
+// Its constructor is the platform's, found along the chain: `request.constructor === Request`, and new ones are real Requests.
+delete (ServerRequest.prototype as { constructor?: unknown }).constructor;
