@@ -56,10 +56,10 @@ function takeLazyGetters(): Map<PlatformName, () => unknown> | null {
 
 /** The platform's class `name`, loading the platform (and linking every light class to it) on first use. */
 export function platformClass<N extends PlatformName>(name: N): PlatformClasses[N] {
-  return loaded()[name];
+  return ensureLoaded()[name];
 }
 
-function loaded(): PlatformClasses {
+function ensureLoaded(): PlatformClasses {
   return (platform ??= loadPlatform());
 }
 
@@ -95,27 +95,27 @@ function standIn(light: LightClass<object>): object {
     get(_target, key, receiver) {
       // Awaiting a light object looks for then(), which no platform class has: no load for that.
       if (key === 'then') return undefined;
-      loaded();
+      ensureLoaded();
       return Reflect.get(light.prototype, key, receiver);
     },
     has(_target, key) {
       if (key === 'then') return false;
-      loaded();
+      ensureLoaded();
       return Reflect.has(light.prototype, key);
     },
   });
 }
 
 function linkToPlatform(link: Link, classes: PlatformClasses): void {
-  const platformClass = classes[link.name];
-  const prototype = link.light.prototype;
-  Object.setPrototypeOf(prototype, platformClass.prototype);
-  if (link.isGlobal) Object.setPrototypeOf(link.light, platformClass);
+  const target = classes[link.name];
+  const { prototype } = link.light;
+  const { full } = link;
+  Object.setPrototypeOf(prototype, target.prototype);
+  if (link.isGlobal) Object.setPrototypeOf(link.light, target);
   // Symbol-keyed members too: Symbol.iterator (Headers), util.inspect's hook.
-  for (const key of Reflect.ownKeys(platformClass.prototype)) {
+  for (const key of Reflect.ownKeys(target.prototype)) {
     if (key === 'constructor' || Object.prototype.hasOwnProperty.call(prototype, key)) continue;
-    const descriptor = Object.getOwnPropertyDescriptor(platformClass.prototype, key)!;
-    const full = link.full;
+    const descriptor = Object.getOwnPropertyDescriptor(target.prototype, key)!;
     if (typeof descriptor.value === 'function') {
       Object.defineProperty(prototype, key, {
         ...descriptor,
@@ -137,24 +137,23 @@ function linkToPlatform(link: Link, classes: PlatformClasses): void {
 /** Reads the runtime's lazy getters (which load undici), keeps the globals as they were, and links every light class. */
 function loadPlatform(): PlatformClasses {
   const getters = lazyGetters!;
-  const loaded = {} as Record<PlatformName, unknown>;
+  const classes = {} as Record<PlatformName, unknown>;
   for (const name of NAMES) {
     const current = Object.getOwnPropertyDescriptor(globalThis, name);
     // The runtime's getter makes the global its class; one the worker installed (FastResponse) stays.
-    loaded[name] = getters.get(name)!.call(globalThis);
+    classes[name] = getters.get(name)!.call(globalThis);
     if (current === undefined) delete (globalThis as Record<string, unknown>)[name];
     else if (!wrappers.has(current.get)) Object.defineProperty(globalThis, name, current);
   }
   if (globalThis.fetch === fetchWrapper) globalThis.fetch = nativeFetch;
-  const classes = loaded as unknown as PlatformClasses;
-  for (const link of links) linkToPlatform(link, classes);
-  return classes;
+  for (const link of links) linkToPlatform(link, classes as unknown as PlatformClasses);
+  return classes as unknown as PlatformClasses;
 }
 
 const wrappers = new Set<unknown>();
 const nativeFetch = globalThis.fetch;
 function fetchWrapper(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-  loaded();
+  ensureLoaded();
   return nativeFetch(input, init);
 }
 
