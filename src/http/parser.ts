@@ -209,6 +209,7 @@ function tabFollows(buf: Buffer, end: number, lineEnd: number): boolean {
 }
 
 const EMPTY = Buffer.alloc(0);
+const NO_FIELDS: number[] = [];
 /** Longest chunk-size we accept, in hex digits after leading zeros (2^52). */
 const MAX_CHUNK_SIZE = 2 ** 52;
 
@@ -230,7 +231,7 @@ export class RequestParser {
   private method = '';
   private target = '';
   private minor = 1;
-  private fields: number[] = [];
+  private fields: number[] = NO_FIELDS;
   private hostCount = 0;
   // Field offsets are relative to the head's first byte (`pos`), like `fields`:
   // append() may move the head to a new buffer before it is complete.
@@ -608,6 +609,7 @@ export class RequestParser {
       expectContinue,
       this.connectionUpgrade && this.upgradeField,
     );
+    this.fields = NO_FIELDS;
     this.pos = this.lineStart = this.scanned = bodyStart;
     if (chunked) {
       this.state = State.CHUNK_SIZE;

@@ -4,6 +4,8 @@
 
 import assert from 'node:assert/strict';
 import test from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { RequestParser, State } from '../../dist/http/parser.js';
 
 const LIMITS = { maxHeaderSize: 16384, maxRequestLine: 8192, maxHeaders: 100, maxBodySize: Infinity, maxChunkExtensions: 16384 };
@@ -161,4 +163,26 @@ test('a chunk-size line too long fails alike however it arrives', () => {
   // The extension starts past the first 64 + 100 bytes: the size itself is too long.
   check(`${post}${'0'.repeat(200)};a\r\n\r\n`, [head, 'error 400 BAD_CHUNK_SIZE'], limits);
   check(`${post}1;a=${'v'.repeat(90)}\r\nx\r\n0\r\n\r\n`, [head, 'end "x"'], limits);
+});
+
+test('between requests the parser holds nothing of the last one', async () => {
+  // A connection's parser outlives its requests: whatever of a finished request
+  // it still references survives every young-generation GC, and the survivors
+  // of 64 busy connections made the heap grow by 16 MB under the headers bench.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc');
+  const kept = [];
+  const parser = new RequestParser(LIMITS, {
+    onHead(h) {
+      kept.push(new WeakRef(h), new WeakRef(h.fields), new WeakRef(h.raw));
+    },
+    onBody() {},
+    onMessageEnd() {},
+    onError() {},
+  });
+  parser.execute(Buffer.from('POST / HTTP/1.1\r\nHost: a\r\nX-Id: 7\r\nContent-Length: 2\r\n\r\nok'));
+  assert.equal(parser.state, State.MESSAGE_DONE);
+  await new Promise((resolve) => setImmediate(resolve)); // WeakRefs hold their targets until the job ends
+  gc();
+  assert.deepEqual(kept.map((ref) => ref.deref()), [undefined, undefined, undefined]);
 });
