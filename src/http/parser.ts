@@ -609,6 +609,9 @@ export class RequestParser {
       expectContinue,
       this.connectionUpgrade && this.upgradeField,
     );
+    // The head owns the list now. A parser waiting for the connection's next
+    // request must not keep it alive: it would survive young-generation GCs
+    // (64 busy connections' worth grew the worker's heap by 16 MB).
     this.fields = NO_FIELDS;
     this.pos = this.lineStart = this.scanned = bodyStart;
     if (chunked) {
