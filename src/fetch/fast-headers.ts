@@ -10,26 +10,28 @@
 // is: `instanceof` holds either way, and it is installed with it
 // (--fast-fetch).
 
+import { isUnsafeValue, lowerCaseToken } from '../http/syntax.js';
 import { isPlatformInstance, passForPlatform, platformClass } from './platform.js';
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
-/** A ByteString holds no character above U+00FF. */
-const NOT_BYTES = /[^\x00-\xff]/;
 /** Leading and trailing HTTP whitespace, which Headers strips from values. */
 const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+const isHttpWhitespace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
 export type Field = readonly [name: string, value: string];
 
-function checkedName(name: unknown, method: string): string {
-  const text = String(name);
-  if (!TOKEN.test(text)) throw new TypeError(`Headers.${method}: "${text}" is an invalid header name.`);
-  return text.toLowerCase();
+/** A field name given to a Headers method, checked and lower-cased as the standard does. */
+export function checkedName(name: unknown, method: string): string {
+  const text = typeof name === 'string' ? name : String(name);
+  const lower = lowerCaseToken(text);
+  if (lower === null) throw new TypeError(`Headers.${method}: "${text}" is an invalid header name.`);
+  return lower;
 }
 
 function checkedValue(value: unknown, method: string): string {
-  const text = String(value).replace(EDGE_WHITESPACE, '');
-  if (FORBIDDEN_IN_VALUE.test(text) || NOT_BYTES.test(text)) throw new TypeError(`Headers.${method}: "${text}" is an invalid header value.`);
+  let text = typeof value === 'string' ? value : String(value);
+  const last = text.length - 1;
+  if (last >= 0 && (isHttpWhitespace(text.charCodeAt(0)) || isHttpWhitespace(text.charCodeAt(last)))) text = text.replace(EDGE_WHITESPACE, '');
+  if (isUnsafeValue(text)) throw new TypeError(`Headers.${method}: "${text}" is an invalid header value.`);
   return text;
 }
 

@@ -29,6 +29,7 @@ const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** What the server writes for a FastResponse that is still in its light form. */
 export interface ResponseParts {
   status: number;
+  /** Checked as Headers checks them (lower-case names, no CR, LF or NUL in values): the writer need not check them again. */
   fields: HeaderFields;
   body: string | Uint8Array | null;
 }

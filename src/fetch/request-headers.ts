@@ -5,18 +5,10 @@
 // it from then on. `instanceof Headers` holds.
 
 import type { RequestHead } from '../http/parser.js';
-import { FastHeaders } from './fast-headers.js';
+import { FastHeaders, checkedName } from './fast-headers.js';
 import { passForPlatform } from './platform.js';
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 let fullHeaders: (headers: RequestHeaders) => Headers;
-
-function checkedName(name: unknown): string {
-  const text = String(name);
-  if (!TOKEN.test(text)) throw new TypeError(`Headers.get: "${text}" is an invalid header name.`);
-  return text.toLowerCase();
-}
 
 export class RequestHeaders {
   readonly #head: RequestHead;
@@ -42,12 +34,12 @@ export class RequestHeaders {
 
   get(name: string): string | null {
     if (this.#full !== null) return this.#full.get(name);
-    return this.#head.get(checkedName(name));
+    return this.#head.get(checkedName(name, 'get'));
   }
 
   has(name: string): boolean {
     if (this.#full !== null) return this.#full.has(name);
-    return this.#head.get(checkedName(name)) !== null;
+    return this.#head.get(checkedName(name, 'has')) !== null;
   }
 }
 

@@ -55,13 +55,20 @@ function declaredLength(value: string | null | undefined): number {
 }
 
 /** A response whose length is known: one write, Content-Length set by the server. */
-function respondWhole(exchange: Exchange, status: number, fields: HeaderFields, body: Uint8Array | string | null, declared: number): void {
+function respondWhole(
+  exchange: Exchange,
+  status: number,
+  fields: HeaderFields,
+  fieldsValid: boolean,
+  body: Uint8Array | string | null,
+  declared: number,
+): void {
   if (body === null && declared >= 0 && exchange.head.method === 'HEAD') {
     // A HEAD answer that says how long the GET would be: that length is sent.
-    exchange.beginStream(status, fields, declared, null);
+    exchange.beginStream(status, fields, fieldsValid, declared, null);
     exchange.endStream();
   } else {
-    exchange.respond(status, fields, body);
+    exchange.respond(status, fields, body, fieldsValid);
   }
 }
 
@@ -71,7 +78,7 @@ export function sendLightResponse(exchange: Exchange, parts: ResponseParts): voi
   if (parts.body === null) {
     for (const [name, value] of parts.fields) if (name.length === 14 && name.toLowerCase() === 'content-length') declared = declaredLength(value);
   }
-  respondWhole(exchange, parts.status, parts.fields, parts.body, declared);
+  respondWhole(exchange, parts.status, parts.fields, true, parts.body, declared);
 }
 
 export async function sendResponse(exchange: Exchange, response: Response): Promise<void> {
@@ -79,7 +86,7 @@ export async function sendResponse(exchange: Exchange, response: Response): Prom
   const status = response.status;
   const body = response.body;
   if (body === null) {
-    respondWhole(exchange, status, fields, null, declaredLength(response.headers.get('content-length')));
+    respondWhole(exchange, status, fields, false, null, declaredLength(response.headers.get('content-length')));
     return;
   }
   const reader = body.getReader();
@@ -95,7 +102,7 @@ export async function sendResponse(exchange: Exchange, response: Response): Prom
     if (result === LATER) break;
     pending = null;
     if (result.done) {
-      respondWhole(exchange, status, fields, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, gathered), -1);
+      respondWhole(exchange, status, fields, false, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, gathered), -1);
       return;
     }
     const chunk = checkChunk(result.value);
@@ -118,7 +125,7 @@ export async function sendResponse(exchange: Exchange, response: Response): Prom
     remaining -= chunk.byteLength;
     return chunk;
   };
-  let writable = exchange.beginStream(status, fields, declared, first === null ? null : count(first));
+  let writable = exchange.beginStream(status, fields, false, declared, first === null ? null : count(first));
   if (bodiless) {
     await reader.cancel().catch(() => {});
     exchange.endStream();

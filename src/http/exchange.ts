@@ -209,12 +209,15 @@ export class Exchange {
     this.connection.write(informationalHead(status, fields));
   }
 
-  /** A whole response: head and body in one write. */
-  respond(status: number, fields: HeaderFields, body: Uint8Array | string | null): void {
+  /**
+   * A whole response: head and body in one write. `fieldsValid`: the fields
+   * come out of a Headers object, already checked (see fieldBlock()).
+   */
+  respond(status: number, fields: HeaderFields, body: Uint8Array | string | null, fieldsValid = false): void {
     if (this.response !== ResponseState.PENDING) return;
     const length = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
     const bodiless = isBodiless(this.head.method, status);
-    const head = this.buildHead(status, fields, bodiless ? Framing.NONE : Framing.LENGTH, length);
+    const head = this.buildHead(status, fields, fieldsValid, bodiless ? Framing.NONE : Framing.LENGTH, length);
     this.response = ResponseState.DONE;
     if (bodiless || body === null || typeof body === 'string' || length < SEPARATE_BODY) {
       this.connection.write(headAndBody(head, bodiless ? null : body, length));
@@ -229,7 +232,7 @@ export class Exchange {
    * Starts a streamed response. `declaredLength` is the app's own Content-Length
    * (-1 if none): the stream must then produce exactly that many bytes.
    */
-  beginStream(status: number, fields: HeaderFields, declaredLength: number, first: Uint8Array | null): boolean {
+  beginStream(status: number, fields: HeaderFields, fieldsValid: boolean, declaredLength: number, first: Uint8Array | null): boolean {
     if (this.response !== ResponseState.PENDING) return false;
     let framing: Framing;
     if (isBodiless(this.head.method, status)) framing = Framing.NONE;
@@ -238,7 +241,7 @@ export class Exchange {
     else framing = Framing.CLOSE;
     this.framing = framing;
     this.remaining = declaredLength;
-    const head = this.buildHead(status, fields, framing, declaredLength);
+    const head = this.buildHead(status, fields, fieldsValid, framing, declaredLength);
     this.response = ResponseState.STREAMING;
     if (first === null || framing === Framing.NONE) return this.connection.write(head);
     this.connection.write(head);
@@ -328,7 +331,7 @@ export class Exchange {
     if (listeners !== null) for (const listener of listeners) listener();
   }
 
-  private buildHead(status: number, fields: HeaderFields, framing: Framing, length: number): string {
+  private buildHead(status: number, fields: HeaderFields, fieldsValid: boolean, framing: Framing, length: number): string {
     const connection = this.connection;
     let keepAlive = this.keepAlive && connection.mayKeepAlive();
     if (framing === Framing.CLOSE) keepAlive = false;
@@ -336,7 +339,7 @@ export class Exchange {
     // the next bytes could be either that body or a new request, so close.
     if (!this.bodyDone && this.head.expectContinue && !this.continueSent) keepAlive = false;
     if (!this.bodyDone && this.head.contentLength > DRAIN_LIMIT) keepAlive = false;
-    const block = fieldBlock(fields);
+    const block = fieldBlock(fields, fieldsValid);
     if (block.closes) keepAlive = false;
     this.keepAlive = keepAlive;
     return responseHead({

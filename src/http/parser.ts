@@ -9,6 +9,7 @@
 // handled one at a time, and after a `close` nothing more is parsed.
 
 import { ParseError, type ParseErrorCode } from './errors.js';
+import * as syntax from './syntax.js';
 
 export interface ParserLimits {
   /** Request line plus header fields, in bytes (over it: 431). */
@@ -140,16 +141,9 @@ const DQUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 
-function byteTable(accepts: (byte: number) => boolean): Uint8Array {
-  const table = new Uint8Array(256);
-  for (let b = 0; b < 256; b++) table[b] = accepts(b) ? 1 : 0;
-  return table;
-}
-const isAlnum = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
-/** tchar (RFC 9110 §5.6.2). */
-const TOKEN = byteTable((b) => isAlnum(b) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(b)));
-/** field-vchar, obs-text, SP and HTAB (RFC 9110 §5.5). */
-const FIELD_VALUE = byteTable((b) => b === HTAB || (b >= 0x20 && b !== 0x7f));
+// Module-local names for the shared tables: the per-byte loops read them
+// without going through an import binding each time.
+const { TOKEN, FIELD_VALUE, byteTable } = syntax;
 /** Visible ASCII: what a request-target may hold. */
 const TARGET = byteTable((b) => b > 0x20 && b < 0x7f);
 /** qdtext and the second byte of a quoted-pair (RFC 9110 §5.6.4). */
@@ -445,6 +439,21 @@ export class RequestParser {
     if (first === LF) fail('BAD_LINE_ENDING', 'bare LF in the header section');
     if (first === SP || first === HTAB) fail('OBS_FOLD', 'line folding or whitespace before a field');
 
+    // The common case in one pass: a well-formed line, complete in the buffer.
+    const length = buf.length;
+    let i = start;
+    while (i < length && TOKEN[buf[i]!] === 1) i++;
+    if (i !== start && i < length && buf[i] === COLON) {
+      const nameEnd = i++;
+      while (i < length && (buf[i] === SP || buf[i] === HTAB)) i++;
+      const valueStart = i;
+      while (i < length && FIELD_VALUE[buf[i]!] === 1) i++;
+      if (i + 1 < length && buf[i] === CR && buf[i + 1] === LF) return this.fieldDone(buf, start, nameEnd, valueStart, i, trailers);
+    }
+    return this.slowFieldLine(buf, start, trailers);
+  }
+
+  private slowFieldLine(buf: Buffer, start: number, trailers: boolean): boolean {
     const lf = this.findLineEnd();
     this.checkSectionSize(lf === -1 ? buf.length : lf + 1, trailers);
     if (lf === -1) return false;
@@ -458,6 +467,11 @@ export class RequestParser {
     while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++;
     const valueStart = i;
     for (; i < end; i++) if (FIELD_VALUE[buf[i]!] === 0) fail('BAD_HEADER_VALUE', 'invalid byte in a field value');
+    return this.fieldDone(buf, start, nameEnd, valueStart, end, trailers);
+  }
+
+  private fieldDone(buf: Buffer, start: number, nameEnd: number, valueStart: number, end: number, trailers: boolean): boolean {
+    this.checkSectionSize(end + 2, trailers);
     let valueEnd = end;
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
 
@@ -471,7 +485,7 @@ export class RequestParser {
       this.fields.push(start - o, nameEnd - o, valueStart - o, valueEnd - o);
       this.framingField(buf, start, nameEnd, valueStart, valueEnd, end);
     }
-    this.lineStart = this.scanned = lf + 1;
+    this.lineStart = this.scanned = end + 2;
     return true;
   }
 

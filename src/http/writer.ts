@@ -5,6 +5,7 @@
 // refused before anything is written.
 
 import { STATUS_REASONS } from './status.js';
+import { isUnsafeValue, lowerCaseToken } from './syntax.js';
 
 /** Thrown for a header the app set that must not be written (CR, LF, NUL, a bad name). */
 export class InvalidHeaderError extends Error {}
@@ -20,8 +21,6 @@ export const Framing = {
 } as const;
 export type Framing = (typeof Framing)[keyof typeof Framing];
 
-const TOKEN_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const UNSAFE_VALUE = /[\r\n\0]/;
 
 let dateValue = '';
 let dateExpires = 0;
@@ -75,8 +74,13 @@ const CLOSE_OPTION = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i;
 /** Blocks of frozen (constant) field lists, made once. */
 const BLOCKS = new WeakMap<object, FieldBlock>();
 
-/** The app's fields, [name, value] pairs in order (names in any case), as a FieldBlock. */
-export function fieldBlock(fields: Iterable<readonly [string, string]>): FieldBlock {
+/**
+ * The app's fields, [name, value] pairs in order, as a FieldBlock. Names (in
+ * any case) and values are checked here, unless the caller says `valid`: read
+ * out of a Headers object, whose names are lower-case tokens and whose values
+ * hold no CR, LF or NUL, by the standard's own checks.
+ */
+export function fieldBlock(fields: Iterable<readonly [string, string]>, valid = false): FieldBlock {
   const cached = BLOCKS.get(fields);
   if (cached !== undefined) return cached;
   let lines = '';
@@ -84,10 +88,11 @@ export function fieldBlock(fields: Iterable<readonly [string, string]>): FieldBl
   let hasServer = false;
   let closes = false;
   for (const [name, value] of fields) {
-    if (!TOKEN_NAME.test(name)) throw new InvalidHeaderError(`invalid header name ${JSON.stringify(name)}`);
-    if (UNSAFE_VALUE.test(value)) throw new InvalidHeaderError(`header ${name} has CR, LF or NUL in its value`);
-    const lower = name.toLowerCase();
-    if (SERVER_OWNED.has(lower)) {
+    const lower = valid ? name : lowerCaseToken(name);
+    if (lower === null) throw new InvalidHeaderError(`invalid header name ${JSON.stringify(name)}`);
+    if (!valid && isUnsafeValue(value)) throw new InvalidHeaderError(`header ${name} has CR, LF, NUL or a character beyond one byte in its value`);
+    // (Each server-owned name is at least 10 characters long: most names are not looked up.)
+    if (lower.length >= 10 && SERVER_OWNED.has(lower)) {
       if (lower === 'connection' && CLOSE_OPTION.test(value)) closes = true;
       continue;
     }
