@@ -116,7 +116,10 @@ export class ServerRequest {
 
   async arrayBuffer(): Promise<ArrayBuffer> {
     const bytes = await this.#bytes();
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    // A buffer of its own, exactly as long, filled once: slice() would zero it first.
+    const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+    copy.set(bytes);
+    return copy.buffer as ArrayBuffer;
   }
 
   async bytes(): Promise<Uint8Array> {
