@@ -5,11 +5,13 @@
 // arriving are read and dropped for a moment (a lingering close) so that the
 // last response is not lost to a reset.
 
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
+import type { ClientHandle } from '../listen/bind.js';
 import type { ParseError } from './errors.js';
 import { Exchange, ResponseState } from './exchange.js';
 import { RequestParser, type ParserEvents, type RequestHead } from './parser.js';
 import type { HttpServer } from './server.js';
+import { privateCopy } from './slab.js';
 import { errorResponse } from './writer.js';
 
 /** Where a connection is between requests. */
@@ -33,10 +35,18 @@ const LINGER_MS = 2000;
 
 const ignore = () => {};
 
+/**
+ * What every socket reads into. libuv fills it and the callback below takes
+ * the bytes out at once, so one buffer serves all connections, and a read
+ * costs no allocation but a copy of what was read (sockets reading into
+ * buffers of their own allocate 64 KiB for each read).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 const CONNECTION = Symbol('connection');
 type SocketWithConnection = Socket & { [CONNECTION]: Connection };
-function onSocketData(this: SocketWithConnection, chunk: Buffer): void {
-  this[CONNECTION].onData(chunk);
+function onSocketRead(this: SocketWithConnection, length: number, buffer: Buffer): void {
+  this[CONNECTION].onData(privateCopy(buffer.subarray(0, length)));
 }
 function onSocketEnd(this: SocketWithConnection): void {
   this[CONNECTION].onEnd();
@@ -68,16 +78,19 @@ export class Connection implements ParserEvents {
   /** A request parsed but not yet handed to the app (see dispatchParsed()). */
   private undispatched: Exchange | null = null;
 
+  readonly socket: Socket;
+
   constructor(
-    readonly socket: Socket,
+    handle: ClientHandle,
     readonly server: HttpServer,
   ) {
     this.parser = new RequestParser(server.limits, this);
     this.deadline = Date.now() + server.timeouts.header;
+    const socket = new Socket({ handle, allowHalfOpen: true, onread: { buffer: READ_BUFFER, callback: onSocketRead } } as ConstructorParameters<typeof Socket>[0]);
+    this.socket = socket;
     socket.setNoDelay(true);
     // Shared listeners that find the connection on the socket: nothing allocated per connection for them.
     (socket as SocketWithConnection)[CONNECTION] = this;
-    socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
     socket.on('drain', onSocketDrain);
     socket.on('error', ignore);

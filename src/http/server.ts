@@ -4,7 +4,7 @@
 // with `Connection: close`) or immediate. It knows requests only as Exchanges
 // handed to `dispatch`; what answers them (the Fetch adapter) lives above.
 
-import type { Socket } from 'node:net';
+import type { ClientHandle } from '../listen/bind.js';
 import { Connection } from './connection.js';
 import type { Exchange } from './exchange.js';
 import type { ParserLimits } from './parser.js';
@@ -56,9 +56,9 @@ export class HttpServer {
     this.sweeper = setInterval(() => this.sweep(), period).unref();
   }
 
-  /** Serves a newly accepted socket (while draining, for one request). */
-  accept(socket: Socket): void {
-    const connection = new Connection(socket, this);
+  /** Serves a newly accepted connection (while draining, for one request). */
+  accept(handle: ClientHandle): void {
+    const connection = new Connection(handle, this);
     this.connections.add(connection);
     if (this.draining) connection.shutdown(false);
   }

@@ -8,8 +8,18 @@ import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { ListenSpec } from './address.js';
 
-/** A bound, not yet listening, TCP or pipe handle of Node's (opaque to us). */
-export type ListenHandle = object & { readonly fd: number; close(): void };
+/** A bound, not yet listening, TCP or pipe handle of Node's: opaque to us but for what listening needs. */
+export interface ListenHandle {
+  readonly fd: number;
+  close(): void;
+  /** Called by libuv for each accepted connection: a status (0, or an errno) and the connection's handle. */
+  onconnection: ((status: number, client?: ClientHandle) => void) | null;
+  /** Starts listening; 0 or an errno. */
+  listen(backlog: number): number;
+}
+
+/** An accepted connection's handle, as libuv gives it to the listening handle. */
+export type ClientHandle = object & { close(): void };
 
 export interface BoundListener {
   readonly spec: ListenSpec;
@@ -61,7 +71,7 @@ async function bindTcp(spec: { host: string | undefined; port: number }, ipv6: b
     (handle as unknown as { getsockname(out: object): number }).getsockname(bound);
     if (bound.port === undefined) {
       // libuv keeps a failed bind's error (EADDRINUSE) for listen() to report.
-      lastError = (handle as unknown as { listen(backlog: number): number }).listen(1);
+      lastError = handle.listen(1);
       handle.close();
       break;
     }
@@ -77,6 +87,20 @@ async function bindTcp(spec: { host: string | undefined; port: number }, ipv6: b
   const where = `${spec.host === undefined ? '' : urlHost(spec.host)}:${spec.port}`;
   const why = name === 'EADDRINUSE' ? 'the address is in use' : name === 'EACCES' ? 'permission denied' : name;
   throw new BindError(`cannot listen on ${where}: ${why} (${name})`);
+}
+
+/**
+ * Starts listening on a bound handle; each accepted connection's handle goes
+ * to `accepted`. A failed accept (the process is out of descriptors, say) is
+ * passed over: libuv has already dropped that connection, and the next may
+ * succeed. Throws if the handle cannot listen.
+ */
+export function acceptOn(handle: ListenHandle, backlog: number, accepted: (client: ClientHandle) => void): void {
+  handle.onconnection = (status, client) => {
+    if (status === 0 && client !== undefined) accepted(client);
+  };
+  const status = handle.listen(backlog);
+  if (status !== 0) throw new Error(`cannot listen: ${getSystemErrorName(status)}`);
 }
 
 export async function bindListeners(specs: readonly ListenSpec[], options: { ipv6: boolean }): Promise<BoundListener[]> {

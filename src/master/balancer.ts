@@ -5,17 +5,9 @@
 // connection of the others. Connections that arrive while no worker is ready
 // wait here (up to a bound) instead of being refused.
 
-import { getSystemErrorName } from 'node:util';
-import type { BoundListener } from '../listen/bind.js';
+import { acceptOn, type BoundListener, type ClientHandle } from '../listen/bind.js';
 import type { Logger } from '../log/logger.js';
 import type { WorkerProcess } from './pool.js';
-
-/** An accepted connection's handle, as libuv gives it to the listening handle. */
-type ClientHandle = object & { close(): void };
-interface ListeningHandle {
-  onconnection: ((status: number, client?: ClientHandle) => void) | null;
-  listen(backlog: number): number;
-}
 
 /** Connections held while no worker is ready; beyond this, new ones are closed. */
 const MAX_WAITING = 4096;
@@ -31,14 +23,7 @@ export class Balancer {
   ) {}
 
   listen(listeners: readonly BoundListener[], backlog: number): void {
-    for (const listener of listeners) {
-      const handle = listener.handle as unknown as ListeningHandle;
-      handle.onconnection = (status, client) => {
-        if (status === 0 && client !== undefined) this.deal(client);
-      };
-      const status = handle.listen(backlog);
-      if (status !== 0) throw new Error(`cannot listen on ${listener.url}: ${getSystemErrorName(status)}`);
-    }
+    for (const listener of listeners) acceptOn(listener.handle, backlog, (client) => this.deal(client));
   }
 
   private deal(client: ClientHandle): void {

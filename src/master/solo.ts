@@ -30,7 +30,7 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp & { kin
     log,
     retire: (reason) => log.warn(`worker would retire (${reason}), but with --workers=0 there is no worker to replace it; serving on`),
   });
-  await worker.listen(listeners.map((listener) => listener.handle));
+  worker.listen(listeners.map((listener) => listener.handle));
   if (!options.quiet) for (const listener of listeners) process.stderr.write(banner(listener.url, 0));
 
   let stopping: Promise<void> | null = null;

@@ -6,10 +6,9 @@
 // Signals sent to the whole process group (a Ctrl-C, a closed terminal) are
 // the master's to act on, so the worker ignores them.
 
-import { Socket } from 'node:net';
 import type { LoadedApp } from '../app/load.js';
 import type { Options } from '../cli/options.js';
-import type { ListenHandle } from '../listen/bind.js';
+import type { ClientHandle, ListenHandle } from '../listen/bind.js';
 import { createLogger } from '../log/logger.js';
 import {
   EXIT_CANNOT_SERVE,
@@ -52,12 +51,12 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
   }
 }
 
-async function serve(): Promise<void> {
+function serve(): void {
   if (worker === null) return;
   try {
-    await worker.listen(listeners);
+    worker.listen(listeners);
   } catch (error) {
-    fail(`cannot listen: ${(error as Error).message}`);
+    fail((error as Error).message);
     return;
   }
   send({ type: 'ready' });
@@ -91,11 +90,11 @@ export function runWorkerProcess(load: AppLoader): void {
         listeners.push(handle as ListenHandle);
         break;
       case 'serve':
-        void serve();
+        serve();
         break;
       case 'connection':
         if (worker !== null && handle !== undefined) {
-          worker.http.accept(new Socket({ handle, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]));
+          worker.http.accept(handle as ClientHandle);
         }
         break;
       case 'stop':

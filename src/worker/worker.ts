@@ -3,13 +3,12 @@
 // for it (--max/--min-reqs-per-child), harakiri, waitUntil work, and stopping
 // (stop accepting, finish or cut what is in flight, wait for cleanups).
 
-import * as net from 'node:net';
 import type { LoadedApp } from '../app/load.js';
 import type { Options } from '../cli/options.js';
 import { createFetchHandler } from '../fetch/adapter.js';
 import type { ServerHooks, WorkerInfo } from '../fetch/context.js';
 import { HttpServer } from '../http/server.js';
-import type { ListenHandle } from '../listen/bind.js';
+import { acceptOn, type ListenHandle } from '../listen/bind.js';
 import type { Logger } from '../log/logger.js';
 
 /** The request line may be at most this long (over it: 414). */
@@ -39,7 +38,7 @@ function delay(ms: number): Promise<void> {
 export class Worker {
   readonly http: HttpServer;
   readonly requestLimit: number;
-  private readonly servers: net.Server[] = [];
+  private readonly listening: ListenHandle[] = [];
   private readonly cleanups = new Set<Promise<unknown>>();
   private retiring = false;
 
@@ -86,20 +85,11 @@ export class Worker {
   }
 
   /** Starts accepting on bound handles (from bindListeners, or received from the master). */
-  listen(handles: readonly ListenHandle[]): Promise<void> {
-    const listening = handles.map((handle) => {
-      const server = net.createServer({ allowHalfOpen: true }, (socket) => this.http.accept(socket));
-      this.servers.push(server);
-      return new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(handle, this.setup.options.backlog, () => {
-          server.off('error', reject);
-          server.on('error', (error) => this.setup.log.error('a listener failed', error));
-          resolve();
-        });
-      });
-    });
-    return Promise.all(listening).then(() => {});
+  listen(handles: readonly ListenHandle[]): void {
+    for (const handle of handles) {
+      acceptOn(handle, this.setup.options.backlog, (client) => this.http.accept(client));
+      this.listening.push(handle);
+    }
   }
 
   private retire(reason: string): void {
@@ -110,7 +100,7 @@ export class Worker {
 
   /** Stops taking connections; the listening sockets stay open in other processes. */
   stopAccepting(): void {
-    for (const server of this.servers.splice(0)) server.close();
+    for (const handle of this.listening.splice(0)) handle.close();
   }
 
   /**
