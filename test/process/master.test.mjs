@@ -1,9 +1,11 @@
 // SPEC §2, master and workers: --workers=N forks N workers (titled, children
 // of the master); app code runs in workers only; a killed worker is replaced
-// at once and reaped (no zombie, Starlight's B4); connections are dealt evenly.
+// at once and reaped (no zombie, Starlight's B4); connections are dealt evenly,
+// and a dealt connection is served as one accepted by the worker itself.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { RawConnection, httpRequest } from '../helpers/raw.mjs';
 import {
   APP,
   Client,
@@ -117,6 +119,26 @@ test('with 2 workers, 2000 requests over 50 keep-alive connections are dealt 35-
     for (const [pid, count] of counts) {
       const share = count / total;
       assert.ok(share >= 0.35 && share <= 0.65, `worker ${pid} served ${(share * 100).toFixed(1)}%`);
+    }
+  });
+});
+
+test('with 2 workers, a client that half-closes after its request is answered on the connection the master dealt', { timeout: 30000 }, async () => {
+  await withServer(['--workers=2', APP], {}, async (server) => {
+    await seenWorkers(server.port, 2);
+    // Both workers get one such connection (the master deals in turn).
+    for (let i = 0; i < 2; i++) {
+      const c = await RawConnection.connect(server.port);
+      c.write(httpRequest('GET', '/slow?ms=50'));
+      c.end();
+      assert.equal(await c.waitClosed(), 'fin');
+      const parsed = c.parse();
+      c.destroy();
+      assert.equal(parsed.error, null);
+      assert.deepEqual(
+        parsed.responses.map((r) => [r.status, JSON.parse(r.text).path]),
+        [[200, '/slow']],
+      );
     }
   });
 });
