@@ -231,6 +231,8 @@ export class RequestParser {
   // append() may move the head to a new buffer before it is complete.
   private hostStart = 0;
   private hostEnd = 0;
+  /** The last valid Host value: a client sends the same one with each request. */
+  private lastHost = '';
   private contentLength = -1;
   private transferEncoding = false;
   private chunkedLast = false;
@@ -398,7 +400,8 @@ export class RequestParser {
     const major = buf[i + 5]! - 0x30;
     const minor = buf[i + 7]! - 0x30;
     const method = methodName(buf, p, methodEnd);
-    const target = buf.latin1Slice(targetStart, targetEnd);
+    // (A client asking for the same target again gets the same string.)
+    const target = sameOrSlice(buf, targetStart, targetEnd, this.target);
     if (major === 2 && minor === 0 && method === 'PRI') fail('HTTP2_PREFACE', 'HTTP/2 connection preface');
     if (major !== 1 || minor > 1) fail('VERSION_NOT_SUPPORTED', `HTTP/${major}.${minor} is not supported`);
     if (!METHODS.has(method)) fail('UNKNOWN_METHOD', 'unknown method');
@@ -580,8 +583,11 @@ export class RequestParser {
     let host: string | undefined;
     if (this.hostCount > 1) fail('DUPLICATE_HOST', 'more than one Host field');
     if (this.hostCount === 1) {
-      host = buf.latin1Slice(head + this.hostStart, head + this.hostEnd);
-      if (!HOST_VALUE.test(host)) fail('BAD_HOST', 'invalid Host value');
+      host = sameOrSlice(buf, head + this.hostStart, head + this.hostEnd, this.lastHost);
+      if (host !== this.lastHost) {
+        if (!HOST_VALUE.test(host)) fail('BAD_HOST', 'invalid Host value');
+        this.lastHost = host;
+      }
     } else if (this.minor === 1) {
       fail('MISSING_HOST', 'HTTP/1.1 request without Host');
     }
@@ -722,6 +728,14 @@ export class RequestParser {
     this.events.onMessageEnd();
     return true;
   }
+}
+
+/** buf[start, end) as a latin1 string: `last` itself if it holds the same bytes (no new string, and its checks are made). */
+function sameOrSlice(buf: Buffer, start: number, end: number, last: string): string {
+  const length = end - start;
+  if (length !== last.length) return buf.latin1Slice(start, end);
+  for (let i = 0; i < length; i++) if (buf[start + i] !== last.charCodeAt(i)) return buf.latin1Slice(start, end);
+  return last;
 }
 
 function isDigit(b: number): boolean {

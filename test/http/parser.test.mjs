@@ -67,6 +67,23 @@ test('Host and Expect of a pipelined request survive its head arriving in pieces
   check(`${GET}GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continuex\r\n\r\n`, [GET_HEAD, 'end ""', 'error 417 EXPECTATION_FAILED']);
 });
 
+test('a Host or target as long as the last request\'s but not the same is read, and checked, anew', () => {
+  // The parser reuses the last request's Host and target strings when the bytes repeat.
+  check('GET /a HTTP/1.1\r\nHost: x.test\r\n\r\nGET /b HTTP/1.1\r\nHost: y.test\r\n\r\nGET /b HTTP/1.1\r\nHost: y.test\r\n\r\n', [
+    'head GET /a 1.1 host=x.test ka=true up=false [host=x.test]',
+    'end ""',
+    'head GET /b 1.1 host=y.test ka=true up=false [host=y.test]',
+    'end ""',
+    'head GET /b 1.1 host=y.test ka=true up=false [host=y.test]',
+    'end ""',
+  ]);
+  check('GET / HTTP/1.1\r\nHost: x.test\r\n\r\nGET / HTTP/1.1\r\nHost: x{test\r\n\r\n', [
+    'head GET / 1.1 host=x.test ka=true up=false [host=x.test]',
+    'end ""',
+    'error 400 BAD_HOST',
+  ]);
+});
+
 test('Content-Length: spaces may follow the digits, a tab may not (as llhttp)', () => {
   check('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2  \r\n\r\nok', ['head POST / 1.1 host=a ka=true up=false [host=a|content-length=2]', 'end "ok"']);
   check('POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\t2\r\n\r\nok', ['head POST / 1.1 host=a ka=true up=false [host=a|content-length=2]', 'end "ok"']);
