@@ -15,7 +15,6 @@
 // global alone.
 
 import type { HeaderFields } from '../http/exchange.js';
-import { privateCopy } from '../http/slab.js';
 import { FastHeaders, fastHeaderFields, fieldsOf } from './fast-headers.js';
 import { isPlatformInstance, passForPlatform, platformClass } from './platform.js';
 
@@ -42,9 +41,28 @@ function hasField(fields: readonly Field[], lowerName: string): boolean {
   return false;
 }
 
-/** A copy of the bytes of a BufferSource: the Fetch standard copies them when the Response is made. */
+/** Copies of small bodies are carved from a shared slab, as Buffer.allocUnsafe does for its pool. */
+const SLAB_SIZE = 64 * 1024;
+let slab: Buffer | null = null;
+let slabUsed = 0;
+
+/**
+ * A copy of the bytes of a BufferSource (the Fetch standard copies them when
+ * the Response is made). Making an ArrayBuffer costs far more than copying a
+ * few KiB, so small copies share a slab; nothing but the server sees them.
+ */
 function copyBytes(source: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return privateCopy(source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength));
+  const bytes = source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  const length = bytes.byteLength;
+  if (length > SLAB_SIZE / 8) return new Uint8Array(bytes);
+  if (slab === null || slabUsed + length > SLAB_SIZE) {
+    slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const copy = slab.subarray(slabUsed, slabUsed + length);
+  copy.set(bytes);
+  slabUsed += (length + 7) & ~7;
+  return copy;
 }
 
 // Set in the class's static block, which alone can read its private fields.

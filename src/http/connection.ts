@@ -11,7 +11,6 @@ import type { ParseError } from './errors.js';
 import { Exchange, ResponseState } from './exchange.js';
 import { RequestParser, type ParserEvents, type RequestHead } from './parser.js';
 import type { HttpServer } from './server.js';
-import { privateCopy } from './slab.js';
 import { errorResponse } from './writer.js';
 
 /** Where a connection is between requests. */
@@ -36,17 +35,17 @@ const LINGER_MS = 2000;
 const ignore = () => {};
 
 /**
- * What every socket reads into. libuv fills it and the callback below takes
- * the bytes out at once, so one buffer serves all connections, and a read
- * costs no allocation but a copy of what was read (sockets reading into
- * buffers of their own allocate 64 KiB for each read).
+ * What every socket reads into. libuv fills it and the callback below copies
+ * the bytes out at once (a small read into a slice of Node's buffer pool), so
+ * one buffer serves all connections; sockets reading into buffers of their
+ * own allocate 64 KiB and make an ArrayBuffer for each read.
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 const CONNECTION = Symbol('connection');
 type SocketWithConnection = Socket & { [CONNECTION]: Connection };
 function onSocketRead(this: SocketWithConnection, length: number, buffer: Buffer): void {
-  this[CONNECTION].onData(privateCopy(buffer.subarray(0, length)));
+  this[CONNECTION].onData(Buffer.from(buffer.subarray(0, length)));
 }
 function onSocketEnd(this: SocketWithConnection): void {
   this[CONNECTION].onEnd();
