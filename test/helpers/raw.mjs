@@ -382,6 +382,22 @@ export async function rawRequest(port, pieces, options = {}) {
 }
 
 /**
+ * Sends `bytes`, half-closes (our FIN), and waits for the server to close.
+ * @param {number} port
+ * @param {Buffer} bytes
+ * @returns {Promise<{ closed: 'fin'|'reset'|'timeout', responses: ReturnType<typeof parseResponses>['responses'], error: string|null }>}
+ */
+export async function sendAndHalfClose(port, bytes) {
+  const connection = await RawConnection.connect(port);
+  connection.write(bytes);
+  connection.end();
+  const closed = await connection.waitClosed();
+  const { responses, error } = connection.parse();
+  connection.destroy();
+  return { closed, responses, error };
+}
+
+/**
  * The bytes of a request. HTTP/1.1 requests get `Host: test` unless `headers` has a Host
  * (`host: null` leaves it out); a body gets a Content-Length unless a Content-Length or
  * Transfer-Encoding is given (then the body is sent as it is).

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { RawConnection, httpRequest } from '../helpers/raw.mjs';
+import { RawConnection, httpRequest, sendAndHalfClose } from '../helpers/raw.mjs';
 import { startServer } from '../helpers/server.mjs';
 
 const APP = new URL('../fixtures/http-app.mjs', import.meta.url).pathname;
@@ -45,14 +45,10 @@ async function seen(path) {
 
 /** Sends `bytes`, ends our side, waits for the server's FIN; the responses, whose framing is checked. */
 async function sendAndEnd(bytes) {
-  const c = await RawConnection.connect(server.port);
-  c.write(bytes);
-  c.end();
-  assert.equal(await c.waitClosed(), 'fin');
-  const parsed = c.parse();
-  c.destroy();
-  assert.equal(parsed.error, null);
-  return parsed.responses;
+  const { closed, responses, error } = await sendAndHalfClose(server.port, bytes);
+  assert.equal(closed, 'fin');
+  assert.equal(error, null);
+  return responses;
 }
 
 describe('keep-alive', () => {
@@ -230,16 +226,11 @@ describe('pipelining', () => {
 
 describe('a client that half-closes (sends its FIN) after its requests', () => {
   test('every whole request it sent is answered, in order, then the server closes', async () => {
-    const c = await RawConnection.connect(server.port);
-    c.write(Buffer.concat([httpRequest('GET', '/slow?ms=100'), httpRequest('GET', '/echo/2'), httpRequest('POST', '/echo/3', { body: 'abc' })]));
-    c.write('GET /partial-head HTTP/1.1\r\nHo');
-    c.end();
-    assert.equal(await c.waitClosed(), 'fin');
-    const parsed = c.parse();
-    c.destroy();
-    assert.equal(parsed.error, null);
+    const responses = await sendAndEnd(
+      Buffer.concat([httpRequest('GET', '/slow?ms=100'), httpRequest('GET', '/echo/2'), httpRequest('POST', '/echo/3', { body: 'abc' }), Buffer.from('GET /partial-head HTTP/1.1\r\nHo')]),
+    );
     assert.deepEqual(
-      parsed.responses.map((r) => r.text),
+      responses.map((r) => r.text),
       ['slow 100', 'GET /echo/2 0', 'POST /echo/3 3'],
     );
   });

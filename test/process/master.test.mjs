@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { RawConnection, httpRequest } from '../helpers/raw.mjs';
+import { httpRequest, sendAndHalfClose } from '../helpers/raw.mjs';
 import {
   APP,
   Client,
@@ -128,15 +128,11 @@ test('with 2 workers, a client that half-closes after its request is answered on
     await seenWorkers(server.port, 2);
     // Both workers get one such connection (the master deals in turn).
     for (let i = 0; i < 2; i++) {
-      const c = await RawConnection.connect(server.port);
-      c.write(httpRequest('GET', '/slow?ms=50'));
-      c.end();
-      assert.equal(await c.waitClosed(), 'fin');
-      const parsed = c.parse();
-      c.destroy();
-      assert.equal(parsed.error, null);
+      const { closed, responses, error } = await sendAndHalfClose(server.port, httpRequest('GET', '/slow?ms=50'));
+      assert.equal(closed, 'fin');
+      assert.equal(error, null);
       assert.deepEqual(
-        parsed.responses.map((r) => [r.status, JSON.parse(r.text).path]),
+        responses.map((r) => [r.status, JSON.parse(r.text).path]),
         [[200, '/slow']],
       );
     }
