@@ -29,7 +29,7 @@ const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** What the server writes for a FastResponse that is still in its light form. */
 export interface ResponseParts {
   status: number;
-  /** Checked as Headers checks them (lower-case names, no CR, LF or NUL in values): the writer need not check them again. */
+  /** A FastHeaders list (or one made by the same checks): lower-case token names, values without CR, LF, NUL or a character beyond one byte; the writer need not check them again. */
   fields: HeaderFields;
   body: string | Uint8Array | null;
 }

@@ -211,7 +211,7 @@ export class Exchange {
 
   /**
    * A whole response: head and body in one write. `fieldsValid`: the fields
-   * come out of a Headers object, already checked (see fieldBlock()).
+   * are a FastHeaders list, already checked (see fieldBlock()).
    */
   respond(status: number, fields: HeaderFields, body: Uint8Array | string | null, fieldsValid = false): void {
     if (this.response !== ResponseState.PENDING) return;

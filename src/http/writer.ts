@@ -21,7 +21,6 @@ export const Framing = {
 } as const;
 export type Framing = (typeof Framing)[keyof typeof Framing];
 
-
 let dateValue = '';
 let dateExpires = 0;
 /** The IMF-fixdate of now, formatted at most once a second. */
@@ -59,6 +58,8 @@ export interface HeadSpec {
 
 /** The app's own framing and hop-by-hop fields, which the server decides itself. */
 const SERVER_OWNED = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive']);
+/** Names shorter than every server-owned one need not be looked up (most are). */
+const SHORTEST_SERVER_OWNED = Math.min(...[...SERVER_OWNED].map((name) => name.length));
 
 /** The app's fields as head lines, checked; whether they include Date and Server, and ask to close. */
 export interface FieldBlock {
@@ -76,9 +77,10 @@ const BLOCKS = new WeakMap<object, FieldBlock>();
 
 /**
  * The app's fields, [name, value] pairs in order, as a FieldBlock. Names (in
- * any case) and values are checked here, unless the caller says `valid`: read
- * out of a Headers object, whose names are lower-case tokens and whose values
- * hold no CR, LF or NUL, by the standard's own checks.
+ * any case) and values are checked here, unless the caller says `valid`: the
+ * list of one of our own FastHeaders, which only holds fields its checks made
+ * (lower-case token names; values without CR, LF, NUL or a character beyond
+ * one byte). Fields read out of the platform's Headers are still checked.
  */
 export function fieldBlock(fields: Iterable<readonly [string, string]>, valid = false): FieldBlock {
   const cached = BLOCKS.get(fields);
@@ -91,8 +93,7 @@ export function fieldBlock(fields: Iterable<readonly [string, string]>, valid = 
     const lower = valid ? name : lowerCaseToken(name);
     if (lower === null) throw new InvalidHeaderError(`invalid header name ${JSON.stringify(name)}`);
     if (!valid && isUnsafeValue(value)) throw new InvalidHeaderError(`header ${name} has CR, LF, NUL or a character beyond one byte in its value`);
-    // (Each server-owned name is at least 10 characters long: most names are not looked up.)
-    if (lower.length >= 10 && SERVER_OWNED.has(lower)) {
+    if (lower.length >= SHORTEST_SERVER_OWNED && SERVER_OWNED.has(lower)) {
       if (lower === 'connection' && CLOSE_OPTION.test(value)) closes = true;
       continue;
     }

@@ -93,14 +93,14 @@ async function bindTcp(spec: { host: string | undefined; port: number }, ipv6: b
  * Starts listening on a bound handle; each accepted connection's handle goes
  * to `accepted`. A failed accept (the process is out of descriptors, say) is
  * passed over: libuv has already dropped that connection, and the next may
- * succeed. Throws if the handle cannot listen.
+ * succeed. Throws if the handle cannot listen, naming `where` if given.
  */
-export function acceptOn(handle: ListenHandle, backlog: number, accepted: (client: ClientHandle) => void): void {
+export function acceptOn(handle: ListenHandle, backlog: number, accepted: (client: ClientHandle) => void, where?: string): void {
   handle.onconnection = (status, client) => {
     if (status === 0 && client !== undefined) accepted(client);
   };
   const status = handle.listen(backlog);
-  if (status !== 0) throw new Error(`cannot listen: ${getSystemErrorName(status)}`);
+  if (status !== 0) throw new Error(`cannot listen${where === undefined ? '' : ` on ${where}`}: ${getSystemErrorName(status)}`);
 }
 
 export async function bindListeners(specs: readonly ListenSpec[], options: { ipv6: boolean }): Promise<BoundListener[]> {

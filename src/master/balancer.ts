@@ -23,7 +23,7 @@ export class Balancer {
   ) {}
 
   listen(listeners: readonly BoundListener[], backlog: number): void {
-    for (const listener of listeners) acceptOn(listener.handle, backlog, (client) => this.deal(client));
+    for (const listener of listeners) acceptOn(listener.handle, backlog, (client) => this.deal(client), listener.url);
   }
 
   private deal(client: ClientHandle): void {
