@@ -7,6 +7,7 @@
 
 import { Socket } from 'node:net';
 import type { ClientHandle } from '../listen/bind.js';
+import { loopNow } from './clock.js';
 import type { ParseError } from './errors.js';
 import { Exchange, ResponseState } from './exchange.js';
 import { RequestParser, type ParserEvents, type RequestHead } from './parser.js';
@@ -84,7 +85,7 @@ export class Connection implements ParserEvents {
     readonly server: HttpServer,
   ) {
     this.parser = new RequestParser(server.limits, this);
-    this.deadline = Date.now() + server.timeouts.header;
+    this.deadline = loopNow() + server.timeouts.header;
     const socket = new Socket({ handle, allowHalfOpen: true, onread: { buffer: READ_BUFFER, callback: onSocketRead } } as ConstructorParameters<typeof Socket>[0]);
     this.socket = socket;
     socket.setNoDelay(true);
@@ -109,10 +110,10 @@ export class Connection implements ParserEvents {
         return;
       case Phase.IDLE:
         this.phase = Phase.HEAD;
-        this.deadline = Date.now() + this.server.timeouts.header;
+        this.deadline = loopNow() + this.server.timeouts.header;
         break;
       case Phase.ACTIVE:
-        if (this.awaiting > 0) this.deadline = Date.now() + this.server.timeouts.inactivity;
+        if (this.awaiting > 0) this.deadline = loopNow() + this.server.timeouts.inactivity;
         break;
     }
     this.batched(() => this.parser.execute(chunk));
@@ -190,7 +191,7 @@ export class Connection implements ParserEvents {
   }
 
   onDrain(): void {
-    if (this.awaiting > 0) this.deadline = Date.now() + this.server.timeouts.inactivity;
+    if (this.awaiting > 0) this.deadline = loopNow() + this.server.timeouts.inactivity;
     this.releaseDrainWaiters();
   }
 
@@ -295,7 +296,7 @@ export class Connection implements ParserEvents {
   /** Counts reads and writes waiting on the client: while any wait, --timeout applies. */
   awaitClient(waiting: boolean): void {
     this.awaiting += waiting ? 1 : -1;
-    if (this.phase === Phase.ACTIVE) this.deadline = this.awaiting > 0 ? Date.now() + this.server.timeouts.inactivity : 0;
+    if (this.phase === Phase.ACTIVE) this.deadline = this.awaiting > 0 ? loopNow() + this.server.timeouts.inactivity : 0;
   }
 
   /** Whether a response written now may keep the connection open. */
@@ -348,7 +349,7 @@ export class Connection implements ParserEvents {
       return;
     }
     this.phase = Phase.IDLE;
-    this.deadline = Date.now() + this.server.timeouts.keepalive;
+    this.deadline = loopNow() + this.server.timeouts.keepalive;
     this.updateFlow();
     this.batched(() => this.parser.resume());
     if (this.clientEnded) {
@@ -359,7 +360,7 @@ export class Connection implements ParserEvents {
     }
     if (this.phase === Phase.IDLE && this.parser.buffered > 0) {
       this.phase = Phase.HEAD;
-      this.deadline = Date.now() + this.server.timeouts.header;
+      this.deadline = loopNow() + this.server.timeouts.header;
     }
   }
 
@@ -375,7 +376,7 @@ export class Connection implements ParserEvents {
     this.flushBatch();
     this.phase = Phase.CLOSING;
     this.parser.stop();
-    this.deadline = Date.now() + LINGER_MS;
+    this.deadline = loopNow() + LINGER_MS;
     this.socket.end();
     this.updateFlow();
   }

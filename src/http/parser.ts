@@ -170,6 +170,16 @@ const KEEP_ALIVE = bytesOf('keep-alive');
 const CHUNKED = bytesOf('chunked');
 const CONTINUE = bytesOf('100-continue');
 
+/**
+ * For each name length, the first byte (lower-cased) of the framing field of
+ * that length: a name that differs there is not one, and most are told apart
+ * by this alone, without a call to framingField().
+ */
+const FRAMING_FIRST_BYTE = new Uint8Array(TRANSFER_ENCODING.length + 1);
+for (const name of [HOST, EXPECT, UPGRADE, CONNECTION, CONTENT_LENGTH, PROXY_CONNECTION, TRANSFER_ENCODING]) {
+  FRAMING_FIRST_BYTE[name.length] = name[0]!;
+}
+
 /** Case-insensitive match of buf[start, end) against a lower-case ASCII word (for tchar bytes). */
 function isWord(buf: Buffer, start: number, end: number, word: Buffer): boolean {
   if (end - start !== word.length) return false;
@@ -450,7 +460,12 @@ export class RequestParser {
       const nameEnd = i++;
       while (i < length && (buf[i] === SP || buf[i] === HTAB)) i++;
       const valueStart = i;
-      while (i < length && FIELD_VALUE[buf[i]!] === 1) i++;
+      for (;;) {
+        // Visible ASCII and SP, by range (most value bytes); then the table for the rest.
+        while (i < length && ((buf[i]! - 0x20) >>> 0) < 0x5f) i++;
+        if (i < length && FIELD_VALUE[buf[i]!] === 1) i++;
+        else break;
+      }
       if (i + 1 < length && buf[i] === CR && buf[i + 1] === LF) return this.fieldDone(buf, start, nameEnd, valueStart, i, trailers);
     }
     return this.slowFieldLine(buf, start, trailers);
@@ -486,7 +501,10 @@ export class RequestParser {
       if (this.fields.length >= 4 * this.limits.maxHeaders) fail('TOO_MANY_HEADERS', 'too many header fields');
       const o = this.pos;
       this.fields.push(start - o, nameEnd - o, valueStart - o, valueEnd - o);
-      this.framingField(buf, start, nameEnd, valueStart, valueEnd, end);
+      const nameLength = nameEnd - start;
+      if (nameLength < FRAMING_FIRST_BYTE.length && FRAMING_FIRST_BYTE[nameLength] === (buf[start]! | 0x20)) {
+        this.framingField(buf, start, nameEnd, valueStart, valueEnd, end);
+      }
     }
     this.lineStart = this.scanned = end + 2;
     return true;

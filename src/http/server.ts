@@ -5,6 +5,7 @@
 // handed to `dispatch`; what answers them (the Fetch adapter) lives above.
 
 import type { ClientHandle } from '../listen/bind.js';
+import { loopNow } from './clock.js';
 import { Connection } from './connection.js';
 import type { Exchange } from './exchange.js';
 import type { ParserLimits } from './parser.js';
@@ -69,7 +70,7 @@ export class HttpServer {
   }
 
   private sweep(): void {
-    const now = Date.now();
+    const now = loopNow();
     for (const connection of this.connections) {
       if (connection.deadline !== 0 && now >= connection.deadline) connection.timedOut();
     }

@@ -4,6 +4,7 @@
 // the wire as given, and a name or value that could split the response is
 // refused before anything is written.
 
+import { loopNow } from './clock.js';
 import { STATUS_REASONS } from './status.js';
 import { isUnsafeValue, lowerCaseToken } from './syntax.js';
 
@@ -25,7 +26,7 @@ let dateValue = '';
 let dateExpires = 0;
 /** The IMF-fixdate of now, formatted at most once a second. */
 export function httpDate(): string {
-  const now = Date.now();
+  const now = loopNow();
   if (now >= dateExpires) {
     dateValue = new Date(now).toUTCString();
     dateExpires = now - (now % 1000) + 1000;

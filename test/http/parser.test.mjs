@@ -169,6 +169,19 @@ test('Proxy-Connection counts as Connection (as llhttp)', () => {
   ]);
 });
 
+test('the fields that decide framing are known in any case, the first letter\'s included', () => {
+  check('POST / HTTP/1.1\r\nhOST: a\r\ncONTENT-lENGTH: 2\r\n\r\nok', ['head POST / 1.1 host=a ka=true up=false [host=a|content-length=2]', 'end "ok"']);
+  check('POST / HTTP/1.1\r\nHOST: a\r\ntRANSFER-eNCODING: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n', [
+    'head POST / 1.1 host=a ka=true up=false [host=a|transfer-encoding=chunked]',
+    'end "x"',
+  ]);
+  check(`GET / HTTP/1.1\r\nHost: a\r\ncONNECTION: close\r\n\r\n${GET}`, ['head GET / 1.1 host=a ka=false up=false [host=a|connection=close]', 'end ""']);
+  check(`GET / HTTP/1.1\r\nHost: a\r\npROXY-cONNECTION: close\r\n\r\n${GET}`, ['head GET / 1.1 host=a ka=false up=false [host=a|proxy-connection=close]', 'end ""']);
+  check('GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nuPGRADE: h2c\r\n\r\n', ['head GET / 1.1 host=a ka=true up=true [host=a|connection=upgrade|upgrade=h2c]', 'end ""']);
+  check('POST / HTTP/1.1\r\nHost: a\r\neXPECT: 100-continue\r\neXPECT: 100-continue\r\n\r\n', ['error 417 EXPECTATION_FAILED']);
+  check('GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n', ['error 400 DUPLICATE_HOST']);
+});
+
 test('a chunk-size line too long fails alike however it arrives', () => {
   // Found by the differential test: with its end at hand the line was judged
   // by its ending first, without it by its length (400 or 413 by the split).

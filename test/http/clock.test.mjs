@@ -1,0 +1,24 @@
+// The engine's clock: read once per turn of the event loop, fresh in the next.
+
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { loopNow } from '../../dist/http/clock.js';
+
+/** Blocks for `ms` milliseconds of wall time. */
+function spin(ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until);
+}
+
+test('the time is read once per event-loop turn and anew in the next', async () => {
+  await nextTurn();
+  const first = loopNow();
+  assert.ok(Math.abs(first - Date.now()) <= 5, 'the first read of a turn is the current time');
+  spin(20);
+  assert.equal(loopNow(), first, 'later reads in the same turn give the same time');
+  await nextTurn();
+  const next = loopNow();
+  assert.ok(next >= first + 20, `the next turn reads the clock again (${next - first} ms later)`);
+  assert.ok(Math.abs(next - Date.now()) <= 5);
+});
