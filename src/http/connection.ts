@@ -36,17 +36,16 @@ const LINGER_MS = 2000;
 const ignore = () => {};
 
 /**
- * What every socket reads into. libuv fills it and the callback below copies
- * the bytes out at once (a small read into a slice of Node's buffer pool), so
- * one buffer serves all connections; sockets reading into buffers of their
- * own allocate 64 KiB and make an ArrayBuffer for each read.
+ * What every socket reads into: libuv fills it and the callback below lends
+ * the bytes to the parser, which copies what it keeps. Sockets reading into
+ * buffers of their own allocate 64 KiB and make an ArrayBuffer for each read.
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 const CONNECTION = Symbol('connection');
 type SocketWithConnection = Socket & { [CONNECTION]: Connection };
 function onSocketRead(this: SocketWithConnection, length: number, buffer: Buffer): void {
-  this[CONNECTION].onData(Buffer.from(buffer.subarray(0, length)));
+  this[CONNECTION].onData(buffer.subarray(0, length));
 }
 function onSocketEnd(this: SocketWithConnection): void {
   this[CONNECTION].onEnd();
@@ -103,6 +102,7 @@ export class Connection implements ParserEvents {
 
   // ---- socket events --------------------------------------------------------
 
+  /** Bytes read, lent: valid only until this returns (the parser copies what it keeps). */
   onData(chunk: Buffer): void {
     switch (this.phase) {
       case Phase.CLOSING:

@@ -7,6 +7,12 @@
 // After a message ends the parser stops (MESSAGE_DONE) and keeps any further
 // bytes (pipelined requests) until the connection calls resume(): requests are
 // handled one at a time, and after a `close` nothing more is parsed.
+//
+// The bytes given to execute() are only lent: the connection reads every
+// socket into one shared buffer. What the parser hands out is its own (a
+// head's fields as a string, body bytes copied), and bytes it has not consumed
+// when it stops are copied before it returns. A request that comes whole in
+// one read, the common case, is thus never copied as bytes at all.
 
 import { ParseError, type ParseErrorCode } from './errors.js';
 import * as syntax from './syntax.js';
@@ -26,7 +32,7 @@ export interface ParserLimits {
 
 export interface ParserEvents {
   onHead(head: RequestHead): void;
-  /** A view of body bytes; the bytes are never reused by the parser. */
+  /** Body bytes, the receiver's to keep: the parser never reuses them. */
   onBody(chunk: Buffer): void;
   onMessageEnd(): void;
   onError(error: ParseError): void;
@@ -40,8 +46,8 @@ export class RequestHead {
     readonly target: string,
     /** HTTP/1.x: 0 or 1. */
     readonly minor: number,
-    /** The head's bytes, request line and fields (the empty line excluded). */
-    readonly raw: Buffer,
+    /** The head as latin1 text (one character per byte), request line and fields, the empty line excluded. */
+    readonly raw: string,
     /** Four offsets into `raw` per field: name start, name end, value start, value end. */
     readonly fields: number[],
     readonly host: string | undefined,
@@ -66,19 +72,19 @@ export class RequestHead {
   /** The i-th field name, lower-cased. */
   name(i: number): string {
     const f = this.fields;
-    return this.raw.latin1Slice(f[4 * i]!, f[4 * i + 1]!).toLowerCase();
+    return this.raw.slice(f[4 * i]!, f[4 * i + 1]!).toLowerCase();
   }
 
   /** The i-th field value, without surrounding whitespace. */
   value(i: number): string {
     const f = this.fields;
-    return this.raw.latin1Slice(f[4 * i + 2]!, f[4 * i + 3]!);
+    return this.raw.slice(f[4 * i + 2]!, f[4 * i + 3]!);
   }
 
   /**
    * The values of the fields named `lowerName` (a lower-case token), joined by
-   * ", " as Headers.get() joins them; null if there is none. Read from the
-   * bytes, with no string made for the fields that do not match.
+   * ", " as Headers.get() joins them; null if there is none. No string is
+   * made for the fields that do not match.
    */
   get(lowerName: string): string | null {
     const f = this.fields;
@@ -90,12 +96,12 @@ export class RequestHead {
       if (f[i + 1]! - start !== length) continue;
       let j = 0;
       while (j < length) {
-        const b = raw[start + j]!;
+        const b = raw.charCodeAt(start + j);
         if ((b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== lowerName.charCodeAt(j)) break;
         j++;
       }
       if (j !== length) continue;
-      const value = raw.latin1Slice(f[i + 2]!, f[i + 3]!);
+      const value = raw.slice(f[i + 2]!, f[i + 3]!);
       found = found === null ? value : `${found}, ${value}`;
     }
     return found;
@@ -223,7 +229,10 @@ export class RequestParser {
   // Input. `buf` holds unconsumed bytes from `pos`; in the head and trailer
   // states `pos` stays at the section's first byte until the section ends.
   private buf: Buffer = EMPTY;
-  /** Our own growable copy when input arrives in pieces; `buf` is a view of its start. */
+  /**
+   * Our own growable copy of the input, `buf` a view of its start; null while
+   * `buf` is the chunk execute() was lent.
+   */
   private spare: Buffer | null = null;
   private pos = 0;
   private lineStart = 0;
@@ -359,6 +368,11 @@ export class RequestParser {
       this.buf = EMPTY;
       this.spare = null;
       this.pos = this.lineStart = this.scanned = 0;
+    } else if (this.spare === null && this.state !== State.DEAD) {
+      // The rest of a lent chunk (a partial head, a pipelined request) is kept as a copy.
+      const rest = Buffer.allocUnsafe(this.buf.length - this.pos);
+      this.buf.copy(rest, 0, this.pos);
+      this.rebase(rest, rest);
     }
   }
 
@@ -638,7 +652,7 @@ export class RequestParser {
       this.method,
       this.target,
       this.minor,
-      buf.subarray(head, emptyLine),
+      buf.latin1Slice(head, emptyLine),
       this.fields,
       host,
       this.contentLength,
@@ -670,7 +684,8 @@ export class RequestParser {
     const available = buf.length - this.pos;
     if (available === 0) return false;
     const n = Math.min(available, this.bodyRemaining);
-    const chunk = buf.subarray(this.pos, this.pos + n);
+    // Bytes of a lent chunk are copied: the reader may keep them.
+    const chunk = this.spare === null ? Buffer.from(buf.subarray(this.pos, this.pos + n)) : buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     this.bodyRemaining -= n;
     const done = this.bodyRemaining === 0;
