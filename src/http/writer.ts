@@ -22,20 +22,37 @@ export const Framing = {
 } as const;
 export type Framing = (typeof Framing)[keyof typeof Framing];
 
-let dateValue = '';
+let dateLine = '';
 let dateExpires = 0;
-/** The IMF-fixdate of now, formatted at most once a second. */
-export function httpDate(): string {
+/** The Date field line for now (an IMF-fixdate), made at most once a second. */
+function currentDateLine(): string {
   const now = loopNow();
   if (now >= dateExpires) {
-    dateValue = new Date(now).toUTCString();
+    dateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
     dateExpires = now - (now % 1000) + 1000;
   }
-  return dateValue;
+  return dateLine;
 }
 
-export function statusLine(status: number): string {
-  return `HTTP/1.1 ${status} ${STATUS_REASONS[status] ?? ''}\r\n`;
+let serverLineFor = '';
+let serverLine = '';
+/** The Server field line for `serverSoftware` (the same one every time: made once). */
+function serverLineOf(serverSoftware: string): string {
+  if (serverSoftware !== serverLineFor) {
+    serverLineFor = serverSoftware;
+    serverLine = `Server: ${serverSoftware}\r\n`;
+  }
+  return serverLine;
+}
+
+/** Status lines made so far, by status ('': not yet). */
+const STATUS_LINES: string[] = new Array<string>(600).fill('');
+function statusLine(status: number): string {
+  const made = STATUS_LINES[status];
+  if (made) return made;
+  const line = `HTTP/1.1 ${status} ${STATUS_REASONS[status] ?? ''}\r\n`;
+  if (status < STATUS_LINES.length) STATUS_LINES[status] = line;
+  return line;
 }
 
 /** Whether a response with this status to this method carries no body (RFC 9110 §6.4.1). */
@@ -58,9 +75,15 @@ export interface HeadSpec {
 }
 
 /** The app's own framing and hop-by-hop fields, which the server decides itself. */
-const SERVER_OWNED = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive']);
-/** Names shorter than every server-owned one need not be looked up (most are). */
-const SHORTEST_SERVER_OWNED = Math.min(...[...SERVER_OWNED].map((name) => name.length));
+const SERVER_OWNED = ['connection', 'content-length', 'transfer-encoding', 'keep-alive'];
+/** The server-owned names by length: most names are told apart by their length alone. */
+const SERVER_OWNED_BY_LENGTH: Array<string[] | undefined> = [];
+for (const name of SERVER_OWNED) (SERVER_OWNED_BY_LENGTH[name.length] ??= []).push(name);
+
+function isServerOwned(lowerName: string): boolean {
+  const sameLength = SERVER_OWNED_BY_LENGTH[lowerName.length];
+  return sameLength !== undefined && sameLength.includes(lowerName);
+}
 
 /** The app's fields as head lines, checked; whether they include Date and Server, and ask to close. */
 export interface FieldBlock {
@@ -94,7 +117,7 @@ export function fieldBlock(fields: Iterable<readonly [string, string]>, valid = 
     const lower = valid ? name : lowerCaseToken(name);
     if (lower === null) throw new InvalidHeaderError(`invalid header name ${JSON.stringify(name)}`);
     if (!valid && isUnsafeValue(value)) throw new InvalidHeaderError(`header ${name} has CR, LF, NUL or a character beyond one byte in its value`);
-    if (lower.length >= SHORTEST_SERVER_OWNED && SERVER_OWNED.has(lower)) {
+    if (isServerOwned(lower)) {
       if (lower === 'connection' && CLOSE_OPTION.test(value)) closes = true;
       continue;
     }
@@ -111,8 +134,8 @@ export function fieldBlock(fields: Iterable<readonly [string, string]>, valid = 
 export function responseHead(spec: HeadSpec): string {
   const block = spec.block;
   let head = statusLine(spec.status) + block.lines;
-  if (!block.hasDate) head += `Date: ${httpDate()}\r\n`;
-  if (!block.hasServer && spec.serverSoftware !== '') head += `Server: ${spec.serverSoftware}\r\n`;
+  if (!block.hasDate) head += currentDateLine();
+  if (!block.hasServer && spec.serverSoftware !== '') head += serverLineOf(spec.serverSoftware);
   if (spec.framing === Framing.LENGTH) head += `Content-Length: ${spec.length}\r\n`;
   else if (spec.framing === Framing.CHUNKED) head += 'Transfer-Encoding: chunked\r\n';
   else if (spec.framing === Framing.NONE && spec.length >= 0) head += `Content-Length: ${spec.length}\r\n`;
