@@ -116,7 +116,10 @@ export class ServerRequest {
 
   async arrayBuffer(): Promise<ArrayBuffer> {
     const bytes = await this.#bytes();
-    // A buffer of its own, exactly as long, filled once: slice() would zero it first.
+    // Bytes that fill a buffer of their own (a larger body, copied for this
+    // request alone) are that buffer: nothing else is in it to hand out.
+    if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes.buffer as ArrayBuffer;
+    // Else a buffer of its own, exactly as long, filled once: slice() would zero it first.
     const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
     copy.set(bytes);
     return copy.buffer as ArrayBuffer;

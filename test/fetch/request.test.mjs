@@ -149,6 +149,25 @@ describe('request', { timeout: 20_000 }, () => {
     assert.deepEqual(Buffer.from(await response.arrayBuffer()), body);
   });
 
+  test('arrayBuffer(): exactly the body, whatever its size, also for requests pipelined in one write', async () => {
+    const bodyOf = (size, seed) => Buffer.from(Array.from({ length: size }, (_, i) => (i * 7 + seed) & 0xff));
+    // Around the sizes where the engine's copies change kind (a shared slab, a buffer of their own).
+    for (const size of [1, 100, 4095, 4096, 4097, 20000, 70000]) {
+      const body = bodyOf(size, size);
+      const response = await fetch(server.url('/body/arraybuffer'), { method: 'POST', body });
+      assert.deepEqual(Buffer.from(await response.arrayBuffer()), body, `${size} bytes`);
+    }
+    const bodies = [bodyOf(5000, 1), bodyOf(3, 2), bodyOf(6000, 3)];
+    const requests = bodies.map((body, i) =>
+      Buffer.concat([Buffer.from(`POST /body/arraybuffer HTTP/1.1\r\nHost: h\r\nContent-Length: ${body.length}${i === bodies.length - 1 ? '\r\nConnection: close' : ''}\r\n\r\n`), body]),
+    );
+    const responses = parseResponses(await exchange(server.port, Buffer.concat(requests)), { closed: true });
+    assert.deepEqual(
+      responses.map((response) => response.body),
+      bodies,
+    );
+  });
+
   test('a large chunked upload is read as a stream, chunk by chunk, bytes exact', async () => {
     const piece = Buffer.alloc(64 * 1024);
     const hash = createHash('sha256');
