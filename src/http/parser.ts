@@ -362,13 +362,18 @@ export class RequestParser {
       this.events.onError(error);
     } finally {
       this.running = false;
+      this.keepOnlyOwnInput();
     }
-    if (this.pos === this.buf.length && this.state !== State.DEAD) {
-      // Everything consumed: let go of the input buffers.
+  }
+
+  /** After a run: nothing of a lent chunk is kept, and nothing consumed either. */
+  private keepOnlyOwnInput(): void {
+    if (this.state === State.DEAD) return;
+    if (this.pos === this.buf.length) {
       this.buf = EMPTY;
       this.spare = null;
       this.pos = this.lineStart = this.scanned = 0;
-    } else if (this.spare === null && this.state !== State.DEAD) {
+    } else if (this.spare === null) {
       // The rest of a lent chunk (a partial head, a pipelined request) is kept as a copy.
       const rest = Buffer.allocUnsafe(this.buf.length - this.pos);
       this.buf.copy(rest, 0, this.pos);
