@@ -203,6 +203,26 @@ describe('pipelining', () => {
     c.destroy();
   });
 
+  test('requests waiting behind a slow one are intact after other connections\' reads (the read buffer is shared)', async () => {
+    const waiting = await RawConnection.connect(server.port);
+    waiting.write(
+      Buffer.concat([httpRequest('GET', '/slow?ms=150'), httpRequest('POST', '/echo-body', { body: 'held body' }), httpRequest('GET', '/echo/held')]),
+    );
+    // Meanwhile another connection's reads land in the same buffer.
+    for (let i = 0; i < 3; i++) {
+      const { c, parsed } = await talk(server.port, httpRequest('POST', '/echo-body', { body: 'x'.repeat(600 + i), headers: { Connection: 'close' } }), 1);
+      assert.equal(parsed.responses[0].text, 'x'.repeat(600 + i));
+      c.destroy();
+    }
+    const parsed = await waiting.responses(3);
+    assert.equal(parsed.error, null, `framing: ${parsed.error}`);
+    assert.deepEqual(
+      parsed.responses.map((r) => r.text),
+      ['slow 150', 'held body', 'GET /echo/held 0'],
+    );
+    waiting.destroy();
+  });
+
   test('after a Connection: close request nothing more is answered or handed to the app', async () => {
     const tag = `/never-${Math.random().toString(36).slice(2)}`;
     const bytes = Buffer.concat([
