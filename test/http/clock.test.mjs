@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { loopNow } from '../../dist/http/clock.js';
 
 /** Blocks for `ms` milliseconds of wall time. */
@@ -21,4 +21,12 @@ test('the time is read once per event-loop turn and anew in the next', async () 
   const next = loopNow();
   assert.ok(next >= first + 20, `the next turn reads the clock again (${next - first} ms later)`);
   assert.ok(Math.abs(next - Date.now()) <= 5);
+});
+
+test('a time first read while immediates run is not kept into a later wait', async () => {
+  // Its expiry is itself an immediate, so it runs in the next turn; the loop
+  // does not block in between while one is pending.
+  const first = await new Promise((resolve) => setImmediate(() => resolve(loopNow())));
+  await sleep(30);
+  assert.ok(loopNow() >= first + 30, 'after a 30 ms wait the clock was read anew');
 });
