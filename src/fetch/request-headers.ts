@@ -1,6 +1,6 @@
 // The request's Headers, read straight from the parsed head: building a
 // Headers costs a checked append per field, and most apps only get() one or
-// two. get() and has() look the name up in the head's bytes; anything else
+// two. get() and has() look the name up in the head's text; anything else
 // (iteration, getSetCookie(), changes) builds a full Headers once and works on
 // it from then on. `instanceof Headers` holds.
 

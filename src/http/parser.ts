@@ -38,7 +38,7 @@ export interface ParserEvents {
   onError(error: ParseError): void;
 }
 
-/** A parsed request head. Field names and values stay bytes until asked for. */
+/** A parsed request head. Field names and values stay in the head's one string until asked for. */
 export class RequestHead {
   constructor(
     readonly method: string,
@@ -276,6 +276,7 @@ export class RequestParser {
     return this.buf.length - this.pos;
   }
 
+  /** Parses `chunk`, which is lent: it may be overwritten once this returns. */
   execute(chunk: Buffer): void {
     if (this.state === State.DEAD || chunk.length === 0) return;
     this.append(chunk);
