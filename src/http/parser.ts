@@ -376,8 +376,7 @@ export class RequestParser {
       this.pos = this.lineStart = this.scanned = 0;
     } else if (this.spare === null) {
       // The rest of a lent chunk (a partial head, a pipelined request) is kept as a copy.
-      const rest = Buffer.allocUnsafe(this.buf.length - this.pos);
-      this.buf.copy(rest, 0, this.pos);
+      const rest = Buffer.from(this.buf.subarray(this.pos));
       this.rebase(rest, rest);
     }
   }
@@ -690,8 +689,9 @@ export class RequestParser {
     const available = buf.length - this.pos;
     if (available === 0) return false;
     const n = Math.min(available, this.bodyRemaining);
+    const bytes = buf.subarray(this.pos, this.pos + n);
     // Bytes of a lent chunk are copied: the reader may keep them.
-    const chunk = this.spare === null ? Buffer.from(buf.subarray(this.pos, this.pos + n)) : buf.subarray(this.pos, this.pos + n);
+    const chunk = this.spare === null ? Buffer.from(bytes) : bytes;
     this.pos += n;
     this.bodyRemaining -= n;
     const done = this.bodyRemaining === 0;
