@@ -2,7 +2,9 @@
 
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { once } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { loopNow } from '../../dist/http/clock.js';
 
 /** Blocks for `ms` milliseconds of wall time. */
@@ -23,10 +25,30 @@ test('the time is read once per event-loop turn and anew in the next', async () 
   assert.ok(Math.abs(next - Date.now()) <= 5);
 });
 
-test('a time first read while immediates run is not kept into a later wait', async () => {
-  // Its expiry is itself an immediate, so it runs in the next turn; the loop
-  // does not block in between while one is pending.
-  const first = await new Promise((resolve) => setImmediate(() => resolve(loopNow())));
-  await sleep(30);
-  assert.ok(loopNow() >= first + 30, 'after a 30 ms wait the clock was read anew');
+test('a time first read while immediates run is not kept into a wait for I/O', async () => {
+  // Its expiry is itself an immediate, run in the next turn's check phase; the
+  // loop must not block in its poll phase before that, or an I/O callback
+  // arriving later would be given the old time. The I/O here is a message from
+  // a thread that waits 50 ms from the moment the time was read.
+  const go = new Int32Array(new SharedArrayBuffer(4));
+  const thread = new Worker(
+    `const { workerData: go, parentPort } = require('node:worker_threads');
+     Atomics.wait(go, 0, 0);
+     const until = Date.now() + 50;
+     while (Date.now() < until);
+     parentPort.postMessage('late');`,
+    { eval: true, workerData: go },
+  );
+  await once(thread, 'online');
+  const { first, after } = await new Promise((resolve) => {
+    let first;
+    thread.once('message', () => resolve({ first, after: loopNow() }));
+    setImmediate(() => {
+      first = loopNow();
+      Atomics.store(go, 0, 1);
+      Atomics.notify(go, 0);
+    });
+  });
+  await thread.terminate();
+  assert.ok(after >= first + 50, `the message 50 ms later was read at the current time (${after - first} ms later)`);
 });
