@@ -9,10 +9,9 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FetchApp } from '../fetch/adapter.js';
-import { AppLoadError, isTypeScript, resolveAppFile, typeScriptSupport } from './locate.js';
 import { installFastClasses } from '../fetch/fast-response.js';
-
-export type NodeListener = (req: unknown, res: unknown) => unknown;
+import type { NodeListener } from '../node/server.js';
+import { AppLoadError, isTypeScript, resolveAppFile, typeScriptSupport } from './locate.js';
 
 export type LoadedApp =
   | { kind: 'fetch'; app: FetchApp; port: unknown; hostname: unknown; file: string }
@@ -169,18 +168,12 @@ export async function bootApp(spec: {
   imports: readonly string[];
   cwd: string;
   fastClasses: boolean;
-}): Promise<LoadedApp & { kind: 'fetch' }> {
+}): Promise<LoadedApp> {
   if (spec.fastClasses) installFastClasses();
   if (spec.code === undefined) {
     const file = resolveAppFile(spec.app, spec.cwd);
     if (isTypeScript(file) && typeScriptSupport() === 'none' && spec.imports.length === 0) throw new AppLoadError(typeScriptHelp(file));
   }
   await preload(spec.imports, spec.cwd);
-  const loaded = await loadApp(spec);
-  if (loaded.kind === 'node') {
-    throw new AppLoadError(
-      `${loaded.file}: exports a Node (req, res) app, which is not available yet in starlight; export default { fetch(request) { … } } for a Fetch app`,
-    );
-  }
-  return loaded;
+  return loadApp(spec);
 }

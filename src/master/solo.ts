@@ -18,7 +18,7 @@ export interface SoloServer {
 }
 
 /** Serves `app` in this process; `source` names it in messages (its file, or serve()). */
-export async function serveSolo(commandLine: CommandLine, app: LoadedApp & { kind: 'fetch' }, source: string): Promise<SoloServer> {
+export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source: string): Promise<SoloServer> {
   process.title = 'starlight master';
   const log = createLogger(process.stderr, () => `starlight[${process.pid}]`);
   const options = withAppDefaults(commandLine, app, source);

@@ -30,7 +30,7 @@ const log = createLogger(process.stderr, () => `starlight worker ${id}[${process
 
 export type StartMessage = Extract<ToWorker, { type: 'start' }>;
 /** Loads the app of a worker, given what the master sent. */
-export type AppLoader = (start: StartMessage, options: Options) => Promise<LoadedApp & { kind: 'fetch' }>;
+export type AppLoader = (start: StartMessage, options: Options) => Promise<LoadedApp>;
 
 async function start(message: StartMessage, load: AppLoader): Promise<void> {
   id = message.id;

@@ -1,15 +1,17 @@
-// A serving process's work, whoever started it: the app behind the HTTP
-// engine, the listeners it accepts on, its request count and the limit drawn
+// A serving process's work, whoever started it: the app behind its HTTP
+// engine (starlight's own for a Fetch app, node:http's for a Node app), the
+// listeners it accepts on, its request count and the limit drawn
 // for it (--max/--min-reqs-per-child), harakiri, waitUntil work, and stopping
 // (stop accepting, finish or cut what is in flight, wait for cleanups).
 
 import type { LoadedApp } from '../app/load.js';
 import type { Options } from '../cli/options.js';
-import { createFetchHandler } from '../fetch/adapter.js';
+import { createFetchHandler, type FetchApp } from '../fetch/adapter.js';
 import type { ServerHooks, WorkerInfo } from '../fetch/context.js';
 import { HttpServer } from '../http/server.js';
-import { acceptOn, type ListenHandle } from '../listen/bind.js';
+import { acceptOn, type ClientHandle, type ListenHandle } from '../listen/bind.js';
 import type { Logger } from '../log/logger.js';
+import { NodeAppServer, type NodeListener } from '../node/server.js';
 
 /** The request line may be at most this long (over it: 414). */
 const MAX_REQUEST_LINE = 8192;
@@ -19,7 +21,7 @@ const MAX_CHUNK_EXTENSIONS = 16384;
 export interface WorkerSetup {
   id: number;
   options: Options;
-  app: LoadedApp & { kind: 'fetch' };
+  app: LoadedApp;
   log: Logger;
   /** The worker should be replaced: its request limit was reached, or the app asked (harakiri). */
   retire(reason: string): void;
@@ -35,18 +37,41 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
+/** What a worker needs of the server that answers on its connections, whichever kind of app it has. */
+export interface ConnectionServer {
+  /** Requests received, over all connections. */
+  readonly requests: number;
+  readonly connections: { readonly size: number };
+  /** Serves a newly accepted connection. */
+  accept(handle: ClientHandle): void;
+  /** Stops keeping connections alive; resolves when none is left (`closeIdle`: idle ones close at once). */
+  shutdown(closeIdle: boolean): Promise<void>;
+  /** Cuts every connection. */
+  destroy(): void;
+}
+
 export class Worker {
-  readonly http: HttpServer;
+  readonly http: ConnectionServer;
   readonly requestLimit: number;
   private readonly listening: ListenHandle[] = [];
   private readonly cleanups = new Set<Promise<unknown>>();
   private retiring = false;
 
   constructor(private readonly setup: WorkerSetup) {
-    const { options, log } = setup;
+    const { app, options } = setup;
     this.requestLimit = requestLimit(options.minReqsPerChild, options.maxReqsPerChild);
+    this.http = app.kind === 'fetch' ? this.fetchServer(app.app) : this.nodeServer(app.listener);
+  }
+
+  /** After each request is counted: the one that reaches the limit asks for this worker's replacement. */
+  private counted(): void {
+    if (this.http.requests >= this.requestLimit) this.retire(`it received its ${this.requestLimit} requests`);
+  }
+
+  private fetchServer(app: FetchApp): HttpServer {
+    const { options, log } = this.setup;
     const worker: WorkerInfo = {
-      id: setup.id,
+      id: this.setup.id,
       pid: process.pid,
       get requests() {
         return http.requests;
@@ -62,7 +87,7 @@ export class Worker {
         void tracked.finally(() => this.cleanups.delete(tracked));
       },
     };
-    const handle = createFetchHandler({ app: setup.app.app, hooks, log, exposeErrors: options.env === 'development', fast: options.fastFetch });
+    const handle = createFetchHandler({ app, hooks, log, exposeErrors: options.env === 'development', fast: options.fastFetch });
     const http = new HttpServer({
       limits: {
         maxHeaderSize: options.maxHeaderSize,
@@ -77,11 +102,29 @@ export class Worker {
       maxKeepaliveRequests: options.maxKeepaliveReqs,
       serverSoftware: options.serverSoftware,
       dispatch: (exchange) => {
-        if (http.requests >= this.requestLimit) this.retire(`it received its ${this.requestLimit} requests`);
+        this.counted();
         handle(exchange);
       },
     });
-    this.http = http;
+    return http;
+  }
+
+  private nodeServer(listener: NodeListener): NodeAppServer {
+    const { options, log } = this.setup;
+    return new NodeAppServer({
+      listener,
+      log,
+      maxHeaderSize: options.maxHeaderSize,
+      maxHeaders: options.maxHeaders,
+      maxBodySize: options.maxBodySize,
+      headerTimeout: options.headerTimeout,
+      keepaliveTimeout: options.keepaliveTimeout,
+      timeout: options.timeout,
+      maxKeepaliveRequests: options.maxKeepaliveReqs,
+      serverSoftware: options.serverSoftware,
+      exposeErrors: options.env === 'development',
+      counted: () => this.counted(),
+    });
   }
 
   /** Starts accepting on bound handles (from bindListeners, or received from the master). */

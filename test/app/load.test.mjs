@@ -181,6 +181,31 @@ describe('loading the app', { concurrency: 3 }, () => {
       await serves([join(dir, 'app.cjs')], 'from tsc cjs');
     });
 
+    test('a Node app: a (req, res) function, as ES module or CommonJS', async () => {
+      const dir = appDir({
+        'node.mjs': 'export default function (req, res) { res.end(`esm ${req.method} ${req.url}`); }\n',
+        'node.cjs': 'module.exports = (req, res) => res.end("cjs " + (req.constructor.name) + " " + res.constructor.name);\n',
+      });
+      await serves([join(dir, 'node.mjs')], 'esm GET /');
+      await serves([join(dir, 'node.cjs')], 'cjs IncomingMessage ServerResponse');
+    });
+
+    test("a Node app: a Koa-style object whose callback() gives the listener, called as a method; its port is used", async () => {
+      const port = await freePort();
+      const dir = appDir({
+        'koa.mjs':
+          `export default { port: ${port}, name: 'koa-like', callback() { return (req, res) => res.end(this.name); } };\n`,
+      });
+      const started = await launch(['--host=127.0.0.1', join(dir, 'koa.mjs')]);
+      assert.ok(started.serving, started.stderr);
+      try {
+        assert.equal(started.port, port);
+        assert.equal(await started.get('/'), 'koa-like');
+      } finally {
+        await started.stop();
+      }
+    });
+
     test('a class instance with a fetch() method: called as a method, with the context', async () => {
       const dir = appDir({
         'app.mjs':
@@ -399,15 +424,10 @@ describe('loading the app', { concurrency: 3 }, () => {
       ],
       'a number': [{ 'number.mjs': 'export default 42;\n' }, 'number.mjs', ['number.mjs: found a default export of type number']],
       'null': [{ 'null.cjs': 'module.exports = null;\n' }, 'null.cjs', ['null.cjs: found a default export of null']],
-      'a Node (req, res) function: not available yet': [
-        { 'node.mjs': 'export default function (req, res) { res.end("x"); }\n' },
-        'node.mjs',
-        ['node.mjs: exports a Node (req, res) app, which is not available yet', 'export default { fetch'],
-      ],
-      'a Koa-style object with callback(): not available yet': [
-        { 'koa.cjs': 'module.exports = { callback() { return (req, res) => res.end("x"); } };\n' },
+      "a Koa-style object whose callback() returns no function": [
+        { 'koa.cjs': 'module.exports = { callback() { return 42; } };\n' },
         'koa.cjs',
-        ['koa.cjs: exports a Node (req, res) app, which is not available yet'],
+        ["koa.cjs: its default export's callback() returned number, not a (req, res) function"],
       ],
     };
     for (const [what, [files, app, patterns]] of Object.entries(cases)) {

@@ -306,11 +306,15 @@ export function tempDir() {
   return { path, file: (name) => join(path, name), remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** App source for version `version` of the test app; `bootDelayMs` delays its load; `throws` makes it fail to load. */
-export function appSource(version, { bootDelayMs = 0, throws = null } = {}) {
+/**
+ * App source for version `version` of the test app; `bootDelayMs` delays its
+ * load; `throws` makes it fail to load; `node` makes it a Node (req, res) app.
+ */
+export function appSource(version, { bootDelayMs = 0, throws = null, node = false } = {}) {
   if (throws !== null) return `throw new Error(${JSON.stringify(throws)});\n`;
   const delay = bootDelayMs > 0 ? `await new Promise((resolve) => setTimeout(resolve, ${bootDelayMs}));\n` : '';
-  return `import { makeApp } from ${JSON.stringify(APP_LIB)};\n${delay}export default makeApp(${JSON.stringify(version)});\n`;
+  const make = node ? 'makeNodeApp' : 'makeApp';
+  return `import { ${make} } from ${JSON.stringify(APP_LIB)};\n${delay}export default ${make}(${JSON.stringify(version)});\n`;
 }
 
 export function writeApp(file, version, options) {

@@ -38,11 +38,14 @@ async function rolledTo(server, version, old, workers, timeoutMs = 10000) {
   );
 }
 
-/** Serves version v1 of a test app from a temporary file with `args`; `body` may rewrite the file (`writeApp`), which goes at the end. */
-async function withVersionedApp(args, body) {
+/**
+ * Serves version v1 of a test app (a Node app with `node`) from a temporary
+ * file with `args`; `body` may rewrite the file (`writeApp`), which goes at the end.
+ */
+async function withVersionedApp(args, body, { node = false } = {}) {
   const dir = tempDir();
   const app = dir.file('app.mjs');
-  writeApp(app, 'v1');
+  writeApp(app, 'v1', { node });
   try {
     await withServer([...args, app], {}, (server) => body(server, app));
   } finally {
@@ -50,14 +53,15 @@ async function withVersionedApp(args, body) {
   }
 }
 
-for (const workers of [1, 2]) {
-  test(`--workers=${workers}: HUP while clients send requests: new workers, new code, zero failed requests`, { timeout: 40000 }, async () => {
+for (const [workers, kind] of [[1, 'Fetch'], [2, 'Fetch'], [2, 'Node']]) {
+  const node = kind === 'Node';
+  test(`--workers=${workers}, a ${kind} app: HUP while clients send requests: new workers, new code, zero failed requests`, { timeout: 40000 }, async () => {
     await withVersionedApp([`--workers=${workers}`], async (server, app) => {
       const old = await waitForWorkers(server.pid, workers);
       await seenWorkers(server.port, workers);
       const load = startLoad(server.port, { keepAlive: 2, oneShot: 2 });
       await sleep(300);
-      writeApp(app, 'v2');
+      writeApp(app, 'v2', { node });
       process.kill(server.pid, 'SIGHUP');
       const fresh = await rolledTo(server, 'v2', old, workers);
       await sleep(300);
@@ -70,11 +74,11 @@ for (const workers of [1, 2]) {
       await assertNoZombies(server.pid, 'after HUP');
       await waitFor(() => /rolling restart done/.test(server.stderr), { timeoutMs: 3000, message: 'the log of the finished roll' });
       // A second roll works as well.
-      writeApp(app, 'v3');
+      writeApp(app, 'v3', { node });
       process.kill(server.pid, 'SIGHUP');
       await rolledTo(server, 'v3', fresh, workers);
       await assertNoZombies(server.pid, 'after the second HUP');
-    });
+    }, { node });
   });
 }
 

@@ -13,9 +13,11 @@ import {
   livePids,
   seenWorkers,
   startLoad,
+  tempDir,
   waitFor,
   waitForWorkers,
   withServer,
+  writeApp,
 } from '../helpers/process.mjs';
 
 /** Sends `n` requests one after another, each on a new connection; returns the pid of each answer. */
@@ -158,9 +160,12 @@ test('the retiring worker answers its last keep-alive request with Connection: c
   });
 });
 
-for (const workers of [1, 2]) {
-  test(`--workers=${workers}: clients sending requests while workers recycle see no failure`, { timeout: 40000 }, async () => {
-    await withServer([`--workers=${workers}`, '--max-reqs-per-child=40', APP], {}, async (server) => {
+for (const [workers, kind] of [[1, 'Fetch'], [2, 'Fetch'], [2, 'Node']]) {
+  test(`--workers=${workers}, a ${kind} app: clients sending requests while workers recycle see no failure`, { timeout: 40000 }, async () => {
+    const dir = tempDir();
+    const app = dir.file('app.mjs');
+    writeApp(app, 'v1', { node: kind === 'Node' });
+    await withServer([`--workers=${workers}`, '--max-reqs-per-child=40', app], {}, async (server) => {
       await waitForWorkers(server.pid, workers);
       const load = startLoad(server.port, { keepAlive: 2, oneShot: 2 });
       // Until several workers recycled, one of them under a keep-alive connection (it ends it with Connection: close).
@@ -174,6 +179,6 @@ for (const workers of [1, 2]) {
       assert.ok(stats.closes > 0, 'keep-alive connections were closed with Connection: close');
       await waitForWorkers(server.pid, workers);
       await assertNoZombies(server.pid, 'after recycling under load');
-    });
+    }).finally(() => dir.remove());
   });
 }
