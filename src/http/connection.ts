@@ -31,7 +31,7 @@ export type Phase = (typeof Phase)[keyof typeof Phase];
 /** Pipelined bytes held while a request is answered before the socket stops being read. */
 const PIPELINE_BUFFER_LIMIT = 64 * 1024;
 /** How long a closing connection drops late bytes before it is torn down. */
-const LINGER_MS = 2000;
+export const LINGER_MS = 2000;
 
 const ignore = () => {};
 

@@ -149,14 +149,12 @@ const COMMA = 0x2c;
 
 // Module-local names for the shared tables: the per-byte loops read them
 // without going through an import binding each time.
-const { TOKEN, FIELD_VALUE, byteTable } = syntax;
+const { TOKEN, FIELD_VALUE, HOST_VALUE, byteTable } = syntax;
 /** Visible ASCII: what a request-target may hold. */
 const TARGET = byteTable((b) => b > 0x20 && b < 0x7f);
 /** qdtext and the second byte of a quoted-pair (RFC 9110 §5.6.4). */
 const QDTEXT = byteTable((b) => b === HTAB || b === SP || (b >= 0x21 && b !== DQUOTE && b !== BACKSLASH && b !== 0x7f));
 const QUOTED_PAIR = byteTable((b) => b === HTAB || (b >= 0x20 && b !== 0x7f));
-/** Characters of a Host value: reg-name or IP-literal, and a port. */
-const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::[0-9]*)?$/;
 const HEX_VALUE = new Int8Array(256).fill(-1);
 for (let b = 0; b < 256; b++) {
   if (b >= 0x30 && b <= 0x39) HEX_VALUE[b] = b - 0x30;

@@ -1,6 +1,7 @@
 // The character classes of HTTP fields (RFC 9110 §5), in one place for the
-// parser, which checks bytes, and for the checks of the names and values an
-// app gives, which are strings. They run for every field of every request:
+// parser, which checks bytes, for the Node-app path, which checks what
+// node:http lets through, and for the checks of the names and values an app
+// gives, which are strings. They run for every field of every request:
 // each check is whichever measured cheaper here (a loop over a table for
 // bytes and names, a regular expression for values).
 
@@ -15,6 +16,9 @@ const isAlnum = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x
 export const TOKEN = byteTable((b) => isAlnum(b) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(b)));
 /** field-vchar, obs-text, SP and HTAB (RFC 9110 §5.5). */
 export const FIELD_VALUE = byteTable((b) => b === 0x09 || (b >= 0x20 && b !== 0x7f));
+
+/** A Host value (RFC 9110 §7.2): a reg-name or an IP-literal, and a port. */
+export const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::[0-9]*)?$/;
 
 /** `text` in lower case if it is a token (a valid field name), else null. */
 export function lowerCaseToken(text: string): string | null {

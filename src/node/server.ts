@@ -6,9 +6,18 @@
 // a listener that throws or rejects answered 500 and logged, and stopping as
 // the Fetch engine does: idle connections closed at once, in-flight requests
 // finished with `Connection: close`.
+//
+// node:http is lenient where starlight's parser is not, and this module closes
+// the gaps: a request line with a version other than 1.0 or 1.1, several Host
+// fields or a malformed one are refused; nothing after a connection's last
+// request (one answered `Connection: close`) reaches the app; and a malformed
+// request after good ones is answered after their responses, in order.
 
 import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import { LINGER_MS } from '../http/connection.js';
+import { HOST_VALUE } from '../http/syntax.js';
+import { ERROR_FIELDS, errorBody, errorResponse } from '../http/writer.js';
 import type { ClientHandle } from '../listen/bind.js';
 import type { Logger } from '../log/logger.js';
 
@@ -36,14 +45,33 @@ export interface NodeServerOptions {
   counted: () => void;
 }
 
-/** The status line's reason for the answers the server gives itself. */
-const REASONS: Record<number, string> = { 413: 'Content Too Large', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error' };
+/** What this server knows of one connection, beyond node:http. */
+interface ConnectionState {
+  requests: number;
+  /** Responses begun and not yet finished or cut. */
+  unfinished: number;
+  /** Its last request has come (answered `Connection: close`): later ones are not the app's. */
+  closing: boolean;
+  /** The status for a malformed request that follows unfinished responses, sent after them; 0 for none. */
+  pendingError: number;
+  /** The response to its latest request. */
+  latest: ServerResponse | null;
+  /** The server answered a malformed request itself: the connection is closing. */
+  answered: boolean;
+}
+
+/** The status for a request node:http's parser refused, by its error code (400 for the rest). */
+const CLIENT_ERROR_STATUS: Readonly<Record<string, number>> = {
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
 
 /**
  * An IncomingMessage whose body may not grow past `maxBodySize`: node:http's
  * parser pushes each piece of a body into it, and counts nothing itself.
  */
-function sizeLimitedRequest(maxBodySize: number): typeof IncomingMessage & (new (socket: Socket) => SizeLimitedRequest) {
+function sizeLimitedRequest(maxBodySize: number): typeof IncomingMessage {
   return class extends IncomingMessage implements SizeLimitedRequest {
     received = 0;
     overflow: (() => void) | null = null;
@@ -68,9 +96,36 @@ interface SizeLimitedRequest extends IncomingMessage {
   overflow: (() => void) | null;
 }
 
+/**
+ * A connection's socket. node:http closes it after a last response with
+ * destroySoon(), which tears it down as soon as the response is written: any
+ * bytes of the client's still unread (the rest of a refused body, a pipelined
+ * request) then make the kernel send a reset, which can make the client lose
+ * that response. Here the close lingers, as starlight's own engine does: the
+ * socket is ended, late bytes are read and dropped, and it is torn down when
+ * the client closes its side or after LINGER_MS.
+ */
+class LingeringSocket extends Socket {
+  override destroySoon(): void {
+    if (this.writable) this.end();
+    setTimeout(() => this.destroy(), LINGER_MS).unref();
+  }
+}
+
+/** Whether a request's Host fields are acceptable: one (at most one if not `required`), well-formed. */
+function hostIsValid(rawHeaders: readonly string[], required: boolean): boolean {
+  let host: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
+    if (host !== undefined) return false;
+    host = rawHeaders[i + 1]!;
+  }
+  return host === undefined ? !required : HOST_VALUE.test(host);
+}
+
 export class NodeAppServer {
-  /** Open connections, with the requests each has received. */
-  readonly connections = new Map<Socket, number>();
+  readonly connections = new Map<Socket, ConnectionState>();
   /** Requests received, over all connections. */
   requests = 0;
   private readonly server: Server;
@@ -90,6 +145,8 @@ export class NodeAppServer {
         headersTimeout,
         // starlight has no deadline for a whole request; --timeout bounds each wait instead.
         requestTimeout: 0,
+        // Checked below with the other Host rules (node:http would answer without closing after).
+        requireHostHeader: false,
         keepAliveTimeout: options.keepaliveTimeout * 1000,
         connectionsCheckingInterval: Math.min(1000, Math.max(10, headersTimeout / 4)),
         ...(Number.isFinite(options.maxBodySize) ? { IncomingMessage: sizeLimitedRequest(options.maxBodySize) } : {}),
@@ -99,6 +156,7 @@ export class NodeAppServer {
     // One more than allowed is kept, so that a head with too many is seen (node:http drops the rest).
     this.server.maxHeadersCount = options.maxHeaders + 1;
     this.server.timeout = options.timeout * 1000;
+    this.server.on('clientError', (error: Error & { code?: string }, socket: Socket) => this.clientError(error, socket));
     // node:http starts its list of connections, which its header deadline and
     // closeIdleConnections() work on, when it begins listening; this server
     // never listens (starlight accepts the connections), so it is told here.
@@ -107,9 +165,9 @@ export class NodeAppServer {
 
   /** Serves a newly accepted connection (while draining, for one request). */
   accept(handle: ClientHandle): void {
-    const socket = new Socket({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
+    const socket = new LingeringSocket({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
     socket.setNoDelay(true);
-    this.connections.set(socket, 0);
+    this.connections.set(socket, { requests: 0, unfinished: 0, closing: false, pendingError: 0, latest: null, answered: false });
     socket.once('close', () => {
       this.connections.delete(socket);
       if (this.connections.size === 0 && this.emptied !== null) this.emptied();
@@ -118,22 +176,28 @@ export class NodeAppServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket as Socket;
+    const state = this.connections.get(socket)!;
+    // Left unanswered: the connection closes after the response before it.
+    if (state.closing) return;
     this.requests++;
     this.options.counted();
     const { options } = this;
-    const socket = req.socket as Socket;
-    const served = (this.connections.get(socket) ?? 0) + 1;
-    this.connections.set(socket, served);
-    if (options.serverSoftware !== '') res.setHeader('Server', options.serverSoftware);
-    // The response says `Connection: close`, and node:http closes after it.
-    if (this.draining || served >= options.maxKeepaliveRequests) res.shouldKeepAlive = false;
+    state.requests++;
+    state.unfinished++;
+    state.latest = res;
     this.inFlight.add(res);
-    res.once('close', () => {
-      this.inFlight.delete(res);
-      // A response begun before the stop may have promised keep-alive: its connection is idle now.
-      if (this.closingIdle) this.server.closeIdleConnections();
-    });
+    res.once('close', () => this.finished(socket, state, res));
+    if (options.serverSoftware !== '') res.setHeader('Server', options.serverSoftware);
+    const http10 = req.httpVersionMinor === 0;
+    // node:http answers `Connection: close` when the request asked for it (or is HTTP/1.0 without
+    // keep-alive); an HTTP/1.0 request with Transfer-Encoding has faulty framing (RFC 9112 §6.1).
+    if (!res.shouldKeepAlive || (http10 && req.headers['transfer-encoding'] !== undefined) || this.draining || state.requests >= options.maxKeepaliveRequests) {
+      this.lastOn(res);
+    }
 
+    if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) return this.refuse(res, req.httpVersionMajor === 0 ? 400 : 505);
+    if (!hostIsValid(req.rawHeaders, !http10)) return this.refuse(res, 400);
     if (req.rawHeaders.length > 2 * options.maxHeaders) return this.refuse(res, 431);
     const length = req.headers['content-length'];
     if (length !== undefined && Number(length) > options.maxBodySize) return this.refuse(res, 413);
@@ -160,6 +224,51 @@ export class NodeAppServer {
     }
   }
 
+  /** A response is done (sent whole, or cut). */
+  private finished(socket: Socket, state: ConnectionState, res: ServerResponse): void {
+    this.inFlight.delete(res);
+    state.unfinished--;
+    if (state.unfinished === 0 && state.pendingError !== 0) this.answerError(socket, state, state.pendingError);
+    // A response begun before the stop may have promised keep-alive: its connection is idle now.
+    if (this.closingIdle) this.server.closeIdleConnections();
+  }
+
+  /** This response closes its connection (it says `Connection: close`); nothing after its request is read. */
+  private lastOn(res: ServerResponse): void {
+    res.shouldKeepAlive = false;
+    const state = this.connections.get(res.socket as Socket);
+    if (state !== undefined) state.closing = true;
+  }
+
+  /** A request node:http's parser refused (or its header deadline passed). */
+  private clientError(error: Error & { code?: string }, socket: Socket): void {
+    const state = this.connections.get(socket);
+    if (state === undefined || error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    // node:http's dead parser says so again for every read while the close lingers.
+    if (state.answered) return;
+    const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
+    const latest = state.latest;
+    if (state.unfinished > 0 && latest !== null && latest.req.complete) {
+      // The bytes after whole requests: those are answered first. After a
+      // connection's last request nothing is read: its answer goes out, then the close.
+      if (!state.closing) state.pendingError = status;
+      state.closing = true;
+      return;
+    }
+    // The request being read is the malformed one (its body, say): it is
+    // answered instead of the app, or cut if the app had begun its response.
+    if (latest !== null && latest.headersSent && !latest.writableFinished) return void socket.destroy();
+    this.answerError(socket, state, status);
+  }
+
+  /** The server's own answer on a connection with nothing else to send, then the (lingering) close. */
+  private answerError(socket: Socket, state: ConnectionState, status: number): void {
+    state.answered = true;
+    state.closing = true;
+    if (socket.writable) socket.write(errorResponse(status, this.options.serverSoftware));
+    socket.destroySoon();
+  }
+
   /** A (req, res) function that returns a Response was meant as a Fetch app. */
   private checkReturned(req: IncomingMessage, res: ServerResponse, value: unknown): void {
     if (value instanceof Response) {
@@ -174,22 +283,21 @@ export class NodeAppServer {
       if (!res.writableEnded) res.destroy();
       return;
     }
-    const detail = this.options.exposeErrors ? `\n\n${error instanceof Error ? (error.stack ?? String(error)) : String(error)}\n` : '\n';
+    const detail = this.options.exposeErrors ? `\n\n${error instanceof Error ? (error.stack ?? String(error)) : String(error)}\n` : '';
     // The connection is kept: node:http skips whatever of the request body is left unread.
     this.refuse(res, 500, detail, false);
   }
 
   /** The server's own answer, in place of whatever the app had set; by default the connection closes after it. */
-  private refuse(res: ServerResponse, status: number, detail = '\n', close = true): void {
+  private refuse(res: ServerResponse, status: number, detail = '', close = true): void {
     if (res.headersSent) return;
     for (const name of res.getHeaderNames()) res.removeHeader(name);
-    const body = `${REASONS[status]}${detail}`;
-    if (close) res.shouldKeepAlive = false;
-    res.writeHead(status, REASONS[status], {
-      ...(this.options.serverSoftware !== '' ? { Server: this.options.serverSoftware } : {}),
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-    });
+    const body = `${errorBody(status)}${detail}`;
+    if (close) this.lastOn(res);
+    if (this.options.serverSoftware !== '') res.setHeader('Server', this.options.serverSoftware);
+    for (const [name, value] of ERROR_FIELDS) res.setHeader(name, value);
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.writeHead(status, errorBody(status));
     res.end(body);
   }
 
@@ -200,7 +308,7 @@ export class NodeAppServer {
    */
   shutdown(closeIdle: boolean): Promise<void> {
     this.draining = true;
-    for (const res of this.inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+    for (const res of this.inFlight) if (!res.headersSent) this.lastOn(res);
     const done = new Promise<void>((resolve) => {
       this.emptied = resolve;
     });

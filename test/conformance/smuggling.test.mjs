@@ -17,7 +17,9 @@
 //
 // Each connection comes from its own loopback address (127.x.y.z), which the
 // app (test/fixtures/echo-app.mjs) records with every request it is handed,
-// so the test knows what reached the app on which connection.
+// so the test knows what reached the app on which connection. The whole suite
+// runs twice: against a Fetch app, parsed by starlight, and against the same
+// app as a Node app (test/fixtures/echo-node-app.mjs), parsed by node:http.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -27,7 +29,11 @@ import { RawConnection, parseResponses } from '../helpers/raw.mjs';
 import { startServer } from '../helpers/server.mjs';
 
 const CASES_FILE = new URL('./smuggling-cases.json', import.meta.url);
-const APP = new URL('../fixtures/echo-app.mjs', import.meta.url).pathname;
+/** The same app as a Fetch app (starlight's parser) and as a Node app (node:http's, with starlight's checks around it). */
+const APPS = [
+  ['Fetch', new URL('../fixtures/echo-app.mjs', import.meta.url).pathname],
+  ['Node', new URL('../fixtures/echo-node-app.mjs', import.meta.url).pathname],
+];
 const CASES = JSON.parse(readFileSync(CASES_FILE, 'utf8')).map((c) => ({ ...c, raw: Buffer.from(c.raw_base64, 'base64') }));
 /**
  * Connections open at once, and the pause between the two pieces of a split request. Whether
@@ -144,7 +150,7 @@ function notAccepted(kase, run, seen) {
   return null;
 }
 
-describe('smuggling and edge-case requests (shared/conformance)', () => {
+for (const [kind, APP] of APPS) describe(`smuggling and edge-case requests (shared/conformance), a ${kind} app`, () => {
   let server;
   const results = new Map(CASES.map((c) => [c.name, { runs: 0, failures: [], statuses: new Map() }]));
   let tagged = false;
