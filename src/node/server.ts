@@ -48,13 +48,9 @@ export interface NodeServerOptions {
 /** What this server knows of one connection, beyond node:http. */
 interface ConnectionState {
   requests: number;
-  /** Responses begun and not yet finished or cut. */
-  unfinished: number;
   /** Its last request has come (answered `Connection: close`): later ones are not the app's. */
   closing: boolean;
-  /** The status for a malformed request that follows unfinished responses, sent after them; 0 for none. */
-  pendingError: number;
-  /** The response to its latest request. */
+  /** The response to its latest request (node:http sends responses in order: the others are done when it is). */
   latest: ServerResponse | null;
   /** The server answered a malformed request itself: the connection is closing. */
   answered: boolean;
@@ -101,14 +97,22 @@ interface SizeLimitedRequest extends IncomingMessage {
  * destroySoon(), which tears it down as soon as the response is written: any
  * bytes of the client's still unread (the rest of a refused body, a pipelined
  * request) then make the kernel send a reset, which can make the client lose
- * that response. Here the close lingers, as starlight's own engine does: the
- * socket is ended, late bytes are read and dropped, and it is torn down when
- * the client closes its side or after LINGER_MS.
+ * that response. When the server closes on its own account (`lingers`), the
+ * close lingers instead, as in starlight's own engine: the socket is ended,
+ * late bytes are read and dropped, and it is torn down when the client closes
+ * its side or after LINGER_MS. A client that asked for the close gets node's
+ * (the FIN goes out with the response, which costs the client less).
  */
 class LingeringSocket extends Socket {
+  lingers = false;
+  private lingering: NodeJS.Timeout | null = null;
+
   override destroySoon(): void {
+    if (!this.lingers) return super.destroySoon();
     if (this.writable) this.end();
-    setTimeout(() => this.destroy(), LINGER_MS).unref();
+    if (this.lingering !== null || this.destroyed) return;
+    this.lingering = setTimeout(() => this.destroy(), LINGER_MS).unref();
+    this.once('close', () => clearTimeout(this.lingering!));
   }
 }
 
@@ -125,16 +129,12 @@ function hostIsValid(rawHeaders: readonly string[], required: boolean): boolean 
 }
 
 export class NodeAppServer {
-  readonly connections = new Map<Socket, ConnectionState>();
+  readonly connections = new Map<LingeringSocket, ConnectionState>();
   /** Requests received, over all connections. */
   requests = 0;
   private readonly server: Server;
-  /** Responses not yet finished (or cut). */
-  private readonly inFlight = new Set<ServerResponse>();
   /** Stopping: no connection is kept alive after its current request. */
   private draining = false;
-  /** Stopping, not retiring: a connection is closed as soon as it is idle. */
-  private closingIdle = false;
   private emptied: (() => void) | null = null;
 
   constructor(private readonly options: NodeServerOptions) {
@@ -156,7 +156,7 @@ export class NodeAppServer {
     // One more than allowed is kept, so that a head with too many is seen (node:http drops the rest).
     this.server.maxHeadersCount = options.maxHeaders + 1;
     this.server.timeout = options.timeout * 1000;
-    this.server.on('clientError', (error: Error & { code?: string }, socket: Socket) => this.clientError(error, socket));
+    this.server.on('clientError', (error: Error & { code?: string }, socket: LingeringSocket) => this.clientError(error, socket));
     // node:http starts its list of connections, which its header deadline and
     // closeIdleConnections() work on, when it begins listening; this server
     // never listens (starlight accepts the connections), so it is told here.
@@ -167,7 +167,7 @@ export class NodeAppServer {
   accept(handle: ClientHandle): void {
     const socket = new LingeringSocket({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
     socket.setNoDelay(true);
-    this.connections.set(socket, { requests: 0, unfinished: 0, closing: false, pendingError: 0, latest: null, answered: false });
+    this.connections.set(socket, { requests: 0, closing: false, latest: null, answered: false });
     socket.once('close', () => {
       this.connections.delete(socket);
       if (this.connections.size === 0 && this.emptied !== null) this.emptied();
@@ -176,23 +176,24 @@ export class NodeAppServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const socket = req.socket as Socket;
+    const socket = req.socket as LingeringSocket;
     const state = this.connections.get(socket)!;
     // Left unanswered: the connection closes after the response before it.
-    if (state.closing) return;
+    if (state.closing) {
+      socket.lingers = true;
+      return;
+    }
     this.requests++;
     this.options.counted();
     const { options } = this;
     state.requests++;
-    state.unfinished++;
     state.latest = res;
-    this.inFlight.add(res);
-    res.once('close', () => this.finished(socket, state, res));
     if (options.serverSoftware !== '') res.setHeader('Server', options.serverSoftware);
     const http10 = req.httpVersionMinor === 0;
     // node:http answers `Connection: close` when the request asked for it (or is HTTP/1.0 without
     // keep-alive); an HTTP/1.0 request with Transfer-Encoding has faulty framing (RFC 9112 §6.1).
-    if (!res.shouldKeepAlive || (http10 && req.headers['transfer-encoding'] !== undefined) || this.draining || state.requests >= options.maxKeepaliveRequests) {
+    if (!res.shouldKeepAlive) this.lastOn(res, false);
+    else if ((http10 && req.headers['transfer-encoding'] !== undefined) || this.draining || state.requests >= options.maxKeepaliveRequests) {
       this.lastOn(res);
     }
 
@@ -224,35 +225,35 @@ export class NodeAppServer {
     }
   }
 
-  /** A response is done (sent whole, or cut). */
-  private finished(socket: Socket, state: ConnectionState, res: ServerResponse): void {
-    this.inFlight.delete(res);
-    state.unfinished--;
-    if (state.unfinished === 0 && state.pendingError !== 0) this.answerError(socket, state, state.pendingError);
-    // A response begun before the stop may have promised keep-alive: its connection is idle now.
-    if (this.closingIdle) this.server.closeIdleConnections();
-  }
-
-  /** This response closes its connection (it says `Connection: close`); nothing after its request is read. */
-  private lastOn(res: ServerResponse): void {
+  /**
+   * This response closes its connection (it says `Connection: close`);
+   * nothing after its request reaches the app. `byServer`: the client did not
+   * ask for it, and may still be sending.
+   */
+  private lastOn(res: ServerResponse, byServer = true): void {
     res.shouldKeepAlive = false;
-    const state = this.connections.get(res.socket as Socket);
-    if (state !== undefined) state.closing = true;
+    const socket = res.socket as LingeringSocket | null;
+    const state = socket === null ? undefined : this.connections.get(socket);
+    if (state === undefined) return;
+    state.closing = true;
+    if (byServer) socket!.lingers = true;
   }
 
   /** A request node:http's parser refused (or its header deadline passed). */
-  private clientError(error: Error & { code?: string }, socket: Socket): void {
+  private clientError(error: Error & { code?: string }, socket: LingeringSocket): void {
     const state = this.connections.get(socket);
     if (state === undefined || error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     // node:http's dead parser says so again for every read while the close lingers.
     if (state.answered) return;
     const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
     const latest = state.latest;
-    if (state.unfinished > 0 && latest !== null && latest.req.complete) {
-      // The bytes after whole requests: those are answered first. After a
-      // connection's last request nothing is read: its answer goes out, then the close.
-      if (!state.closing) state.pendingError = status;
+    if (latest !== null && !latest.writableFinished && latest.req.complete) {
+      // The bytes after whole requests: those are answered first, then this
+      // one. After a connection's last request nothing is read: its answer
+      // goes out, then the close.
+      if (!state.closing) latest.once('finish', () => this.answerError(socket, state, status));
       state.closing = true;
+      socket.lingers = true;
       return;
     }
     // The request being read is the malformed one (its body, say): it is
@@ -262,9 +263,10 @@ export class NodeAppServer {
   }
 
   /** The server's own answer on a connection with nothing else to send, then the (lingering) close. */
-  private answerError(socket: Socket, state: ConnectionState, status: number): void {
+  private answerError(socket: LingeringSocket, state: ConnectionState, status: number): void {
     state.answered = true;
     state.closing = true;
+    socket.lingers = true;
     if (socket.writable) socket.write(errorResponse(status, this.options.serverSoftware));
     socket.destroySoon();
   }
@@ -308,11 +310,17 @@ export class NodeAppServer {
    */
   shutdown(closeIdle: boolean): Promise<void> {
     this.draining = true;
-    for (const res of this.inFlight) if (!res.headersSent) this.lastOn(res);
     const done = new Promise<void>((resolve) => {
       this.emptied = resolve;
     });
-    this.closingIdle = closeIdle;
+    for (const [socket, state] of this.connections) {
+      const latest = state.latest;
+      if (latest === null || latest.writableFinished) continue;
+      // A response in flight closes its connection, and one that has already
+      // promised keep-alive leaves it idle: closed then if idle ones are.
+      if (!latest.headersSent) this.lastOn(latest);
+      else if (closeIdle) latest.once('finish', () => socket.destroySoon());
+    }
     if (closeIdle) this.server.closeIdleConnections();
     if (this.connections.size === 0) this.emptied!();
     return done;
