@@ -53,6 +53,15 @@ describe('a Node app', AT_ONCE, () => {
     assert.ok(response.header('date'));
   });
 
+  test("the app's own Server field is kept, whether set with setHeader() or writeHead()", async () => {
+    for (const [by, expected] of [['setHeader', 'app/1'], ['writeHead', 'app/2']]) {
+      const { response } = await ask(server.port, httpRequest('GET', `/own-server?by=${by}`));
+      assert.deepEqual(response.headers.filter(([name]) => name.toLowerCase() === 'server').map(([, value]) => value), [expected]);
+    }
+    const { response } = await ask(server.port, httpRequest('GET', '/cookies'));
+    assert.equal(response.header('server'), 'test-server/1', 'and starlight\'s where the app gives none');
+  });
+
   test('keeps the connection alive across requests, pipelined ones too', async () => {
     const c = await RawConnection.connect(server.port);
     c.write(Buffer.concat([httpRequest('GET', '/inspect'), httpRequest('POST', '/echo', { body: 'first' })]));
