@@ -9,14 +9,18 @@ import { fileURLToPath } from 'node:url';
 
 import { startServer } from '../helpers/server.mjs';
 
-const example = (name) => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
-
-describe('Express (examples/express.mjs)', () => {
+/** Serves examples/`name` with two workers for the tests of the enclosing describe(); `.url(path)` once started. */
+function servedExample(name) {
   let server;
   before(async () => {
-    server = await startServer(['--workers=2', example('express.mjs')]);
+    server = await startServer(['--workers=2', fileURLToPath(new URL(`../../examples/${name}`, import.meta.url))]);
   });
   after(() => server?.stop());
+  return { url: (path) => server.url(path) };
+}
+
+describe('Express (examples/express.mjs)', () => {
+  const server = servedExample('express.mjs');
 
   test('routes, parameters and the query', async () => {
     const hello = await fetch(server.url('/'));
@@ -41,11 +45,7 @@ describe('Express (examples/express.mjs)', () => {
 });
 
 describe('Koa (examples/koa.mjs)', () => {
-  let server;
-  before(async () => {
-    server = await startServer(['--workers=2', example('koa.mjs')]);
-  });
-  after(() => server?.stop());
+  const server = servedExample('koa.mjs');
 
   test('middleware around the handler, JSON bodies', async () => {
     const hello = await fetch(server.url('/'));
