@@ -8,10 +8,12 @@
 // finished with `Connection: close`.
 //
 // node:http is lenient where starlight's parser is not, and this module closes
-// the gaps: a request line with a version other than 1.0 or 1.1, several Host
-// fields or a malformed one are refused; nothing after a connection's last
-// request (one answered `Connection: close`) reaches the app; and a malformed
-// request after good ones is answered after their responses, in order.
+// the gaps: a request line with a version other than 1.0 or 1.1, no Host in
+// HTTP/1.1, several Host fields or a malformed one are refused; nothing after
+// a connection's last request (one answered `Connection: close`, an HTTP/1.0
+// one with Transfer-Encoding among them) reaches the app; a malformed request
+// after good ones is answered after their responses, in order; and a close
+// the server decides lingers, so that the client reads its last response.
 
 import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
