@@ -208,6 +208,13 @@ export class NodeAppServer {
     this.server.maxHeadersCount = options.maxHeaders + 1;
     this.server.timeout = options.timeout * 1000;
     this.server.on('clientError', (error: Error & { code?: string }, socket: LingeringSocket) => this.clientError(error, socket));
+    // The app cannot take a tunnel (it never sees the server), so CONNECT is
+    // answered 501, as for a Fetch app, where node:http would drop the connection.
+    this.server.on('connect', (_req: IncomingMessage, socket: LingeringSocket) => {
+      const state = this.connections.get(socket);
+      if (state === undefined) return void socket.destroy();
+      this.answerError(socket, state, 501);
+    });
     // node:http starts its list of connections, which its header deadline and
     // closeIdleConnections() work on, when it begins listening; this server
     // never listens (starlight accepts the connections), so it is told here.

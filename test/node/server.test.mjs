@@ -141,6 +141,13 @@ describe('a Node app', AT_ONCE, () => {
     c.destroy();
   });
 
+  test('CONNECT is answered 501 and closed, as for a Fetch app', async () => {
+    const { response, closed } = await ask(server.port, Buffer.from('CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n'), { waitClose: true });
+    assert.equal(response.status, 501);
+    assert.equal(response.header('connection'), 'close');
+    assert.equal(closed, 'fin');
+  });
+
   test('a bad request is answered by the parser (400) and closed; the app never sees it', async () => {
     const { response, closed } = await ask(server.port, Buffer.from('GET /inspect HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab'), { waitClose: true });
     assert.equal(response.status, 400);
