@@ -52,7 +52,12 @@ interface ConnectionState {
   requests: number;
   /** Its last request has come (answered `Connection: close`): later ones are not the app's. */
   closing: boolean;
-  /** The response to its latest request (node:http sends responses in order: the others are done when it is). */
+  /**
+   * The response to its latest request until it is finished (node:http sends
+   * responses in order: the others are done when it is). Not kept after: an
+   * idle connection holding its last request and response kept them alive
+   * into the old generation (13-14 MiB more peak RSS under plaintext).
+   */
   latest: ServerResponse | null;
   /** The server answered a malformed request itself: the connection is closing. */
   answered: boolean;
@@ -143,6 +148,16 @@ function serverNamingWriteHead(serverSoftware: string): WriteHead {
     }
     return inherited.call(this, statusCode, reasonOrHeaders, maybeHeaders);
   };
+}
+
+/** Where a response finds its connection's state once node:http has detached it from the socket. */
+const CONNECTION_STATE = Symbol('connection state');
+type TrackedResponse = ServerResponse & { [CONNECTION_STATE]: ConnectionState };
+
+/** On a response's 'finish' (one function for all, so no closure per response). */
+function releaseLatest(this: TrackedResponse): void {
+  const state = this[CONNECTION_STATE];
+  if (state.latest === this) state.latest = null;
 }
 
 /** What the server checks in a head node:http accepted, read from its raw fields (its `headers` object is built only if the app asks). */
@@ -246,6 +261,8 @@ export class NodeAppServer {
     const { options } = this;
     state.requests++;
     state.latest = res;
+    (res as TrackedResponse)[CONNECTION_STATE] = state;
+    res.on('finish', releaseLatest);
     if (this.writeHead !== null) (res as { writeHead: unknown }).writeHead = this.writeHead;
     const http10 = req.httpVersionMinor === 0;
     const fields = fieldFacts(req.rawHeaders, !http10);
