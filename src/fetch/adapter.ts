@@ -13,6 +13,7 @@
 
 import { RequestBodyError } from '../http/errors.js';
 import { ResponseState, type Exchange } from '../http/exchange.js';
+import { ERROR_FIELDS, exposedErrorBody } from '../http/writer.js';
 import type { Logger } from '../log/logger.js';
 import { RequestContext, type ServerHooks } from './context.js';
 import { responseParts } from './fast-response.js';
@@ -58,8 +59,7 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
     if (exchange.response === ResponseState.STREAMING) {
       exchange.abort();
     } else if (exposeErrors) {
-      const stack = error instanceof Error ? (error.stack ?? String(error)) : String(error);
-      exchange.respond(500, [['Content-Type', 'text/plain; charset=utf-8']], `Internal Server Error\n\n${stack}\n`);
+      exchange.respond(500, ERROR_FIELDS, exposedErrorBody(error));
     } else {
       exchange.respondError(500, false);
     }

@@ -199,4 +199,10 @@ export function errorBody(status: number): string {
   return STATUS_REASONS[status] ?? 'Error';
 }
 
+/** The body of a 500 that shows what the app threw (--env=development). */
+export function exposedErrorBody(error: unknown): string {
+  const stack = error instanceof Error ? (error.stack ?? String(error)) : String(error);
+  return `${errorBody(500)}\n\n${stack}\n`;
+}
+
 export const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');

@@ -19,7 +19,7 @@ import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { LINGER_MS } from '../http/connection.js';
 import { HOST_VALUE } from '../http/syntax.js';
-import { ERROR_FIELDS, errorBody, errorResponse } from '../http/writer.js';
+import { ERROR_FIELDS, errorBody, errorResponse, exposedErrorBody } from '../http/writer.js';
 import type { ClientHandle } from '../listen/bind.js';
 import type { Logger } from '../log/logger.js';
 
@@ -358,16 +358,14 @@ export class NodeAppServer {
       if (!res.writableEnded) res.destroy();
       return;
     }
-    const detail = this.options.exposeErrors ? `\n\n${error instanceof Error ? (error.stack ?? String(error)) : String(error)}\n` : '';
     // The connection is kept: node:http skips whatever of the request body is left unread.
-    this.refuse(res, 500, detail, false);
+    this.refuse(res, 500, this.options.exposeErrors ? exposedErrorBody(error) : errorBody(500), false);
   }
 
   /** The server's own answer, in place of whatever the app had set; by default the connection closes after it. */
-  private refuse(res: ServerResponse, status: number, detail = '', close = true): void {
+  private refuse(res: ServerResponse, status: number, body = errorBody(status), close = true): void {
     if (res.headersSent) return;
     for (const name of res.getHeaderNames()) res.removeHeader(name);
-    const body = `${errorBody(status)}${detail}`;
     if (close) this.lastOn(res);
     for (const [name, value] of ERROR_FIELDS) res.setHeader(name, value);
     res.setHeader('Content-Length', Buffer.byteLength(body));
