@@ -7,14 +7,14 @@
 // same serve() call finds the master and serves its requests.
 
 import { bootApp, type LoadedApp } from './app/load.js';
-import { commandLineFromCode } from './cli/parse.js';
-import type { Options } from './cli/options.js';
+import { commandLineFromCode } from './config/resolve.js';
+import type { Options } from './config/options.js';
 import type { FetchApp } from './fetch/adapter.js';
 import type { RequestContext } from './fetch/context.js';
-import { installFastClasses } from './fetch/fast-response.js';
+import { installFastClasses } from './fetch/light/fast-response.js';
 import type { BoundListener } from './listen/bind.js';
 import { Master } from './master/master.js';
-import { serveSolo } from './master/solo.js';
+import { serveSolo } from './worker/solo.js';
 import { isWorkerProcess } from './worker/protocol.js';
 import { runWorkerProcess } from './worker/process.js';
 

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FetchApp } from '../fetch/adapter.js';
-import { installFastClasses } from '../fetch/fast-response.js';
+import { installFastClasses } from '../fetch/light/fast-response.js';
 import type { NodeListener } from '../node/server.js';
 import { AppLoadError, isTypeScript, resolveAppFile, typeScriptSupport } from './locate.js';
 

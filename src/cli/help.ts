@@ -1,6 +1,6 @@
 // The --help text and the Markdown options reference (docs/options.md), both generated from the
 // option table, so that neither can say something the parser does not do.
-import { OPTIONS, SECTIONS, spellings, type OptionSpec } from './options.js';
+import { OPTIONS, SECTIONS, spellings, type OptionSpec } from '../config/options.js';
 
 const WIDTH = 100;
 
@@ -55,7 +55,7 @@ export function optionsMarkdown(): string {
   const lines = [
     '# starlight options',
     '',
-    '<!-- Generated from src/cli/options.ts by `npm run docs`: do not edit. -->',
+    '<!-- Generated from src/config/options.ts by `npm run docs`: do not edit. -->',
     '',
     '```',
     'starlight [options] [APP]',

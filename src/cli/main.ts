@@ -3,7 +3,8 @@
 // stderr and exit codes: 2 for a usage error, the error's own exitCode, else 1.
 import { VERSION } from '../version.js';
 import { helpText } from './help.js';
-import { parseCommandLine, UsageError } from './parse.js';
+import { UsageError } from '../config/resolve.js';
+import { parseCommandLine } from './parse.js';
 import { run } from './run.js';
 
 try {

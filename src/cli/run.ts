@@ -2,11 +2,11 @@
 // otherwise this process becomes the master of forked workers.
 
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { isTypeScript, resolveAppFile, typeScriptSupport } from '../app/locate.js';
-import { runMaster } from '../master/master.js';
-import type { CommandLine } from './parse.js';
-
-const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2'] as const;
+import type { CommandLine } from '../config/resolve.js';
+import { Master, SIGNALS } from '../master/master.js';
+import type { WorkerEntry } from '../master/pool.js';
 
 /**
  * Node 22.6–22.17 strip TypeScript types only with a flag: run this command
@@ -15,10 +15,23 @@ const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 
  */
 function rerunWithTypeStripping(): Promise<never> {
   const child = spawn(process.execPath, ['--experimental-strip-types', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
-  for (const signal of FORWARDED_SIGNALS) process.on(signal, () => child.kill(signal));
+  for (const signal of SIGNALS) process.on(signal, () => child.kill(signal));
   return new Promise(() => {
     child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 128)));
   });
+}
+
+/** The worker entry of the command line, with the Node flags a TypeScript app needs. */
+function commandLineWorkerEntry(appFile: string | undefined): WorkerEntry {
+  const execArgv = process.execArgv.filter((arg) => !/^--(inspect|debug)/.test(arg));
+  if (appFile !== undefined && isTypeScript(appFile) && typeScriptSupport() === 'with-flag') execArgv.push('--experimental-strip-types');
+  return { module: fileURLToPath(new URL('../worker/main.js', import.meta.url)), args: [], execArgv };
+}
+
+/** Runs the master for a command line; resolves with the exit code. */
+async function runMaster(commandLine: CommandLine): Promise<number> {
+  const appFile = commandLine.options.eval === undefined ? resolveAppFile(commandLine.app, process.cwd()) : undefined;
+  return new Master(commandLine, appFile, commandLineWorkerEntry(appFile)).run();
 }
 
 export async function run(commandLine: CommandLine): Promise<void> {
@@ -28,6 +41,6 @@ export async function run(commandLine: CommandLine): Promise<void> {
     await rerunWithTypeStripping();
   }
   // Loaded only here: a master never loads the serving stack (nor the Fetch classes it brings).
-  const { serveInProcess } = await import('../master/solo.js');
+  const { serveInProcess } = await import('../worker/solo.js');
   await serveInProcess(commandLine);
 }

@@ -16,10 +16,10 @@ import { ResponseState, type Exchange } from '../http/exchange.js';
 import { ERROR_FIELDS, exposedErrorBody } from '../http/writer.js';
 import type { Logger } from '../log/logger.js';
 import { RequestContext, type ServerHooks } from './context.js';
-import { responseParts } from './fast-response.js';
+import { responseParts } from './light/fast-response.js';
 import { UNREPRESENTABLE_METHODS, createRequest, requestUrlIsValid } from './request.js';
 import { sendLightResponse, sendResponse } from './response.js';
-import { ServerRequest } from './server-request.js';
+import { ServerRequest } from './light/server-request.js';
 
 export interface FetchApp {
   fetch(request: Request, context: RequestContext): Response | PromiseLike<Response>;

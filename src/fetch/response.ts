@@ -5,7 +5,7 @@
 // Content-Length, which must then be exact).
 
 import { ResponseState, type Exchange, type HeaderFields } from '../http/exchange.js';
-import type { ResponseParts } from './fast-response.js';
+import type { ResponseParts } from './light/fast-response.js';
 import { isBodiless } from '../http/writer.js';
 
 /** Bytes gathered before giving up on sending a body in one write. */

@@ -12,7 +12,7 @@ import type { ParserLimits } from './parser.js';
 
 export interface HttpServerOptions {
   limits: ParserLimits;
-  /** Seconds. */
+  /** Milliseconds. */
   headerTimeout: number;
   keepaliveTimeout: number;
   timeout: number;
@@ -40,9 +40,9 @@ export class HttpServer {
   constructor(options: HttpServerOptions) {
     this.limits = options.limits;
     this.timeouts = {
-      header: options.headerTimeout * 1000,
-      keepalive: options.keepaliveTimeout * 1000,
-      inactivity: options.timeout * 1000,
+      header: options.headerTimeout,
+      keepalive: options.keepaliveTimeout,
+      inactivity: options.timeout,
     };
     this.maxKeepaliveRequests = options.maxKeepaliveRequests;
     this.serverSoftware = options.serverSoftware;

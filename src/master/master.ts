@@ -11,20 +11,19 @@
 // then sleeps for --main-process-delay or until the next event. It never
 // loads app code: workers do, and report what the app exported.
 
-import { fileURLToPath } from 'node:url';
-import { isTypeScript, resolveAppFile, typeScriptSupport } from '../app/locate.js';
-import type { Options } from '../cli/options.js';
-import { withAppDefaults, type CommandLine } from '../cli/parse.js';
+import type { Options } from '../config/options.js';
+import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { heartbeatInterval } from '../worker/protocol.js';
 import { Balancer } from './balancer.js';
-import { banner } from './banner.js';
+import { banner } from '../log/banner.js';
 import { PidFile } from './pidfile.js';
 import { Pool, WorkerState, type WorkerEntry, type WorkerProcess } from './pool.js';
 
-const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2'] as const;
+/** The signals the master acts on (see handleSignals()). */
+export const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2'] as const;
 type Signal = (typeof SIGNALS)[number];
 
 /** A worker that dies sooner than this after it was ready counts as a crash loop. */
@@ -33,6 +32,8 @@ const STABLE_AFTER_MS = 5000;
 const MAX_BACKOFF_MS = 10000;
 /** How long an immediate stop waits for workers to exit before killing them. */
 const IMMEDIATE_STOP_MS = 1000;
+/** A graceful stop's margin past --graceful-timeout for workers to exit by themselves before they are killed. */
+const EXIT_MARGIN_MS = 1000;
 
 /** A rolling restart: old workers to replace, and the new one now starting. */
 interface Roll {
@@ -128,7 +129,7 @@ export class Master {
 
   private sleep(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, this.options.mainProcessDelay * 1000);
+      const timer = setTimeout(resolve, this.options.mainProcessDelay);
       this.wake = () => {
         clearTimeout(timer);
         resolve();
@@ -172,8 +173,8 @@ export class Master {
 
   private stop(graceful: boolean): void {
     if (this.stopping !== null && !this.stopping.graceful) return;
-    const graceMs = this.options.gracefulTimeout * 1000;
-    this.stopping = { graceful, deadline: Date.now() + (graceful ? graceMs + 1000 : IMMEDIATE_STOP_MS) };
+    const graceMs = this.options.gracefulTimeout;
+    this.stopping = { graceful, deadline: Date.now() + (graceful ? graceMs + EXIT_MARGIN_MS : IMMEDIATE_STOP_MS) };
     this.roll = null;
     // Stop accepting: new connections are refused (a client can go elsewhere) rather than held unanswered.
     for (const listener of this.listeners ?? []) listener.handle.close();
@@ -305,7 +306,7 @@ export class Master {
   // 5. Heartbeats -------------------------------------------------------------
 
   private checkHeartbeats(): void {
-    const timeout = this.options.workerTimeout * 1000;
+    const timeout = this.options.workerTimeout;
     if (timeout === 0) return;
     const now = Date.now();
     for (const worker of this.pool.list()) {
@@ -328,7 +329,7 @@ export class Master {
     const counted = () => this.pool.list().filter((worker) => worker.counted && worker !== fresh);
     // Replacements and new workers, paced by --spawn-interval and the crash-loop backoff.
     while (counted().length < this.target && now >= this.spawnNotBefore) {
-      if (now - this.lastSpawn < this.options.spawnInterval * 1000) break;
+      if (now - this.lastSpawn < this.options.spawnInterval) break;
       this.lastSpawn = now;
       this.pool.spawn(this.generation);
     }
@@ -347,7 +348,7 @@ export class Master {
   /** Stops one worker gracefully; it answers what it has in flight with `Connection: close`. */
   private retire(worker: WorkerProcess, closeIdle: boolean): void {
     worker.state = WorkerState.STOPPING;
-    worker.send({ type: 'stop', graceful: true, closeIdle, graceMs: this.options.gracefulTimeout * 1000 });
+    worker.send({ type: 'stop', graceful: true, closeIdle, graceMs: this.options.gracefulTimeout });
   }
 
   // 7. Rolling restart --------------------------------------------------------
@@ -381,22 +382,9 @@ export class Master {
       this.log.info('rolling restart done');
       return;
     }
-    if (Date.now() - roll.lastStep >= this.options.spawnInterval * 1000 && Date.now() >= this.spawnNotBefore) {
+    if (Date.now() - roll.lastStep >= this.options.spawnInterval && Date.now() >= this.spawnNotBefore) {
       roll.fresh = this.pool.spawn(this.generation);
       this.lastSpawn = Date.now();
     }
   }
-}
-
-/** The worker entry of the command line, with the Node flags a TypeScript app needs. */
-export function commandLineWorkerEntry(appFile: string | undefined): WorkerEntry {
-  const execArgv = process.execArgv.filter((arg) => !/^--(inspect|debug)/.test(arg));
-  if (appFile !== undefined && isTypeScript(appFile) && typeScriptSupport() === 'with-flag') execArgv.push('--experimental-strip-types');
-  return { module: fileURLToPath(new URL('../worker/main.js', import.meta.url)), args: [], execArgv };
-}
-
-/** Runs the master for a command line; resolves with the exit code. */
-export async function runMaster(commandLine: CommandLine): Promise<number> {
-  const appFile = commandLine.options.eval === undefined ? resolveAppFile(commandLine.app, process.cwd()) : undefined;
-  return new Master(commandLine, appFile, commandLineWorkerEntry(appFile)).run();
 }

@@ -5,7 +5,7 @@
 // worker is ever left a zombie.
 
 import { fork, type ChildProcess } from 'node:child_process';
-import type { Options } from '../cli/options.js';
+import type { Options } from '../config/options.js';
 import type { ListenHandle } from '../listen/bind.js';
 import { MASTER_PID_VARIABLE, encodeOptions, type FromWorker, type ToWorker } from '../worker/protocol.js';
 

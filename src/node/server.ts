@@ -34,7 +34,7 @@ export interface NodeServerOptions {
   maxHeaders: number;
   /** Request body, in bytes (over it: 413). */
   maxBodySize: number;
-  /** Seconds. */
+  /** Milliseconds. */
   headerTimeout: number;
   keepaliveTimeout: number;
   timeout: number;
@@ -204,7 +204,7 @@ export class NodeAppServer {
 
   constructor(private readonly options: NodeServerOptions) {
     this.writeHead = options.serverSoftware === '' ? null : serverNamingWriteHead(options.serverSoftware);
-    const headersTimeout = options.headerTimeout * 1000;
+    const headersTimeout = options.headerTimeout;
     this.server = new Server(
       {
         maxHeaderSize: options.maxHeaderSize,
@@ -213,7 +213,7 @@ export class NodeAppServer {
         requestTimeout: 0,
         // Checked below with the other Host rules (node:http would answer without closing after).
         requireHostHeader: false,
-        keepAliveTimeout: options.keepaliveTimeout * 1000,
+        keepAliveTimeout: options.keepaliveTimeout,
         connectionsCheckingInterval: Math.min(1000, Math.max(10, headersTimeout / 4)),
         ...(Number.isFinite(options.maxBodySize) ? { IncomingMessage: sizeLimitedRequest(options.maxBodySize) } : {}),
       },
@@ -221,7 +221,7 @@ export class NodeAppServer {
     );
     // One more than allowed is kept, so that a head with too many is seen (node:http drops the rest).
     this.server.maxHeadersCount = options.maxHeaders + 1;
-    this.server.timeout = options.timeout * 1000;
+    this.server.timeout = options.timeout;
     this.server.on('clientError', (error: Error & { code?: string }, socket: LingeringSocket) => this.clientError(error, socket));
     // The app cannot take a tunnel (it never sees the server), so CONNECT is
     // answered 501, as for a Fetch app, where node:http would drop the connection.

@@ -7,7 +7,7 @@
 // the master's to act on, so the worker ignores them.
 
 import type { LoadedApp } from '../app/load.js';
-import type { Options } from '../cli/options.js';
+import { optionFor, type Options } from '../config/options.js';
 import type { ClientHandle, ListenHandle } from '../listen/bind.js';
 import { createLogger } from '../log/logger.js';
 import {
@@ -79,6 +79,9 @@ async function stop(graceful: boolean, closeIdle: boolean, graceMs: number): Pro
   process.exit(0);
 }
 
+/** --graceful-timeout: the master's word once it has sent it, else the default. */
+const graceMs = (): number => options?.gracefulTimeout ?? (optionFor('gracefulTimeout').default as number);
+
 /** Runs this process as a worker of the master that forked it. */
 export function runWorkerProcess(load: AppLoader): void {
   process.on('message', (message: ToWorker, handle?: unknown) => {
@@ -104,10 +107,10 @@ export function runWorkerProcess(load: AppLoader): void {
   });
 
   // The master is gone: finish what is in flight, then go too.
-  process.on('disconnect', () => void stop(true, true, (options?.gracefulTimeout ?? 30) * 1000));
+  process.on('disconnect', () => void stop(true, true, graceMs()));
   process.on('SIGINT', () => {});
   process.on('SIGHUP', () => {});
-  process.on('SIGTERM', () => void stop(true, true, (options?.gracefulTimeout ?? 30) * 1000));
+  process.on('SIGTERM', () => void stop(true, true, graceMs()));
   process.on('SIGQUIT', () => void stop(false, false, 0));
   send({ type: 'hello' });
 }

@@ -2,7 +2,7 @@
 // of child_process.fork (JSON). Listening sockets and, when the master deals
 // out connections, accepted sockets travel as handles beside the messages.
 
-import type { Options } from '../cli/options.js';
+import type { Options } from '../config/options.js';
 
 /** Master → worker. */
 export type ToWorker =
@@ -43,9 +43,9 @@ export function isWorkerProcess(): boolean {
 /** The worker's exit code when it cannot serve (the app does not load, a listener fails). */
 export const EXIT_CANNOT_SERVE = 3;
 
-/** How often a worker with this --worker-timeout says it is alive (ms). */
+/** How often a worker with this --worker-timeout (ms) says it is alive (ms). */
 export function heartbeatInterval(workerTimeout: number): number {
-  return workerTimeout === 0 ? 1000 : Math.min(1000, Math.max(20, (workerTimeout * 1000) / 4));
+  return workerTimeout === 0 ? 1000 : Math.min(1000, Math.max(20, workerTimeout / 4));
 }
 
 /** Options as JSON: the one value JSON cannot carry (Infinity, for "no limit") is spelled out. */

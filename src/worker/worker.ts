@@ -5,7 +5,7 @@
 // (stop accepting, finish or cut what is in flight, wait for cleanups).
 
 import type { LoadedApp } from '../app/load.js';
-import type { Options } from '../cli/options.js';
+import type { Options } from '../config/options.js';
 import { createFetchHandler, type FetchApp } from '../fetch/adapter.js';
 import type { ServerHooks, WorkerInfo } from '../fetch/context.js';
 import { HttpServer } from '../http/server.js';

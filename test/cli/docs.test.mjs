@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
 import { helpText, optionsMarkdown } from '../../dist/cli/help.js';
-import { OPTIONS } from '../../dist/cli/options.js';
+import { OPTIONS } from '../../dist/config/options.js';
 
 const DOCS = new URL('../../docs/options.md', import.meta.url);
 

@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { describe, test } from 'node:test';
 
-import { OPTIONS, boolean, bytes, count, integer, list, octal, oneOf, repeated, seconds, text } from '../../dist/cli/options.js';
-import { UsageError, parseCommandLine, withAppDefaults } from '../../dist/cli/parse.js';
+import { OPTIONS } from '../../dist/config/options.js';
+import { UsageError, withAppDefaults } from '../../dist/config/resolve.js';
+import { boolean, bytes, count, integer, list, octal, oneOf, repeated, seconds, text } from '../../dist/config/values.js';
+import { parseCommandLine } from '../../dist/cli/parse.js';
 
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
@@ -37,9 +39,9 @@ describe('defaults', () => {
       backlog: 511, reusePort: false, ssl: false, sslKeyFile: undefined, sslCertFile: undefined,
       sslCaFile: undefined, sslClientCaFile: undefined, sslVerifyMode: 0,
       workers: availableParallelism(), maxReqsPerChild: Infinity, minReqsPerChild: undefined, spawnInterval: 0,
-      mainProcessDelay: 0.1, gracefulTimeout: 30, workerTimeout: 60, daemonize: false, pid: undefined,
+      mainProcessDelay: 100, gracefulTimeout: 30_000, workerTimeout: 60_000, daemonize: false, pid: undefined,
       user: undefined, group: undefined, umask: undefined,
-      timeout: 300, keepaliveTimeout: 5, maxKeepaliveReqs: 1000, headerTimeout: 60, maxHeaderSize: 16384,
+      timeout: 300_000, keepaliveTimeout: 5_000, maxKeepaliveReqs: 1000, headerTimeout: 60_000, maxHeaderSize: 16384,
       maxHeaders: 100, maxBodySize: Infinity, serverSoftware: `starlight/${VERSION}`,
       forwardedAllowIps: ['127.0.0.1', '::1'], proxyProtocol: false,
       env: 'production', import: [], eval: undefined, fastFetch: true, reload: false, reloadDirs: [], accessLog: undefined,
@@ -93,19 +95,19 @@ describe('value kinds', () => {
     assert.equal(mode.expected, '0, 1 or 3');
   });
 
-  test('seconds: plain non-negative decimals only', () => {
-    assert.equal(options(['--spawn-interval=0.5']).spawnInterval, 0.5);
-    assert.equal(options(['--spawn-interval=.25']).spawnInterval, 0.25);
-    assert.equal(options(['--graceful-timeout', '10']).gracefulTimeout, 10);
+  test('seconds: plain non-negative decimals only, kept in milliseconds', () => {
+    assert.equal(options(['--spawn-interval=0.5']).spawnInterval, 500);
+    assert.equal(options(['--spawn-interval=.25']).spawnInterval, 250);
+    assert.equal(options(['--graceful-timeout', '10']).gracefulTimeout, 10_000);
     assert.equal(options(['--worker-timeout=0']).workerTimeout, 0);
-    assert.equal(options(['--timeout=2147483']).timeout, 2147483);
+    assert.equal(options(['--timeout=2147483']).timeout, 2_147_483_000);
     for (const bad of ['5s', '-1', 'NaN', 'Infinity', '1e3', '1.', '0x10', '2147484']) {
       fails([`--timeout=${bad}`], `--timeout: expected a number of seconds from 0 to 2147483 (e.g. 0.5), got "${bad}"`);
     }
   });
 
   test('seconds that must be positive (--main-process-delay)', () => {
-    assert.equal(options(['--main-process-delay=0.01']).mainProcessDelay, 0.01);
+    assert.equal(options(['--main-process-delay=0.01']).mainProcessDelay, 10);
     fails(['--main-process-delay=0'], /^--main-process-delay: expected a number of seconds greater than 0/);
     fails(['--main-process-delay=0.0'], /^--main-process-delay: expected a number of seconds greater than 0/);
     assert.equal(seconds(false).parse('0'), 0);

@@ -3,7 +3,7 @@
 // what only the light one promises: `instanceof` both ways and its light form.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FastResponse, responseParts } from '../../dist/fetch/fast-response.js';
+import { FastResponse, responseParts } from '../../dist/fetch/light/fast-response.js';
 
 const NativeResponse = globalThis.Response;
 const bytes = (text) => new TextEncoder().encode(text);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { describe, test } from 'node:test';
-import { FastHeaders } from '../../dist/fetch/fast-headers.js';
+import { FastHeaders } from '../../dist/fetch/light/fast-headers.js';
 
 const NativeHeaders = globalThis.Headers;
 

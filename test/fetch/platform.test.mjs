@@ -1,5 +1,5 @@
 // The platform's Request/Response/Headers (undici) are loaded only when needed
-// (src/fetch/platform.ts): light objects serve without them, and a late load
+// (src/fetch/light/platform.ts): light objects serve without them, and a late load
 // links the light classes so that `instanceof` holds both ways. Each check
 // runs in a fresh process, since a load cannot be undone. On runtimes whose
 // globals are not lazy getters (Node 24) the platform is loaded at once: the
@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../helpers/server.mjs';
 
-const DIST = new URL('../../dist/fetch/', import.meta.url).href;
+const DIST = new URL('../../dist/fetch/light/', import.meta.url).href;
 const PLATFORM_APP = fileURLToPath(new URL('../fixtures/platform-app.mjs', import.meta.url));
 
 /** Runs `body` (an async function body that returns a value) in a fresh Node with the light classes installed; its JSON result. */

@@ -3,13 +3,12 @@
 // signal: TERM/INT gracefully (a second one at once), QUIT at once.
 
 import { bootApp, type LoadedApp } from '../app/load.js';
-import type { CommandLine } from '../cli/parse.js';
-import { withAppDefaults } from '../cli/parse.js';
+import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
 import { createLogger } from '../log/logger.js';
-import { Worker } from '../worker/worker.js';
-import { banner } from './banner.js';
+import { Worker } from './worker.js';
+import { banner } from '../log/banner.js';
 
 export interface SoloServer {
   readonly listeners: readonly BoundListener[];
@@ -41,7 +40,7 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
       worker.stopAccepting();
       return Promise.resolve();
     }
-    stopping = worker.stop(options.gracefulTimeout * 1000, true);
+    stopping = worker.stop(options.gracefulTimeout, true);
     return stopping;
   };
   const stopAndExit = (graceful: boolean) => void stop(graceful).then(() => process.exit(0));

@@ -4,7 +4,7 @@
 // (iteration, getSetCookie(), changes) builds a full Headers once and works on
 // it from then on. `instanceof Headers` holds.
 
-import type { RequestHead } from '../http/parser.js';
+import type { RequestHead } from '../../http/parser.js';
 import { FastHeaders, checkedName } from './fast-headers.js';
 import { passForPlatform } from './platform.js';
 

@@ -8,10 +8,10 @@
 // loaded: platform.ts), so `instanceof Request` holds, and every native member
 // not implemented here delegates to the real Request.
 
-import type { Exchange } from '../http/exchange.js';
+import type { Exchange } from '../../http/exchange.js';
 import { passForPlatform, platformClass } from './platform.js';
 import { RequestHeaders } from './request-headers.js';
-import { requestBody, requestUrl } from './request.js';
+import { requestBody, requestUrl } from '../request.js';
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
 

@@ -10,7 +10,7 @@
 // is: `instanceof` holds either way, and it is installed with it
 // (--fast-fetch).
 
-import { isUnsafeValue, lowerCaseToken } from '../http/syntax.js';
+import { isUnsafeValue, lowerCaseToken } from '../../http/syntax.js';
 import { isPlatformInstance, passForPlatform, platformClass } from './platform.js';
 
 /** Leading and trailing HTTP whitespace, which Headers strips from values. */

@@ -1,13 +1,16 @@
 // THE option table (SPEC §1.3): every option starlight accepts, with its spellings, the kind of
-// value it takes, its default, environment variables, help text, section and availability.
-// The parser (parse.ts), --help and docs/options.md (help.ts) are generated from this table and
-// nothing else, so adding or changing an option is one entry here. This module also owns the
-// value kinds: one conversion per kind, shared by the command line, the environment and the
-// app's own exports.
+// value it takes (values.ts), its default, environment variables, help text, section and
+// availability. The resolver (resolve.ts), the command line (cli/parse.ts), --help and
+// docs/options.md (cli/help.ts) are generated from this table and nothing else, so adding or
+// changing an option is one entry here.
 import { availableParallelism } from 'node:os';
 import { VERSION } from '../version.js';
+import { boolean, bytes, count, integer, list, octal, oneOf, repeated, seconds, text, type ValueType } from './values.js';
 
-/** The validated options, camelCase; TABLE below gives each one's spellings, default and meaning. */
+/**
+ * The validated options, camelCase; TABLE below gives each one's spellings, default and meaning.
+ * Durations (SEC on the command line) are in milliseconds here.
+ */
 export interface Options {
   // Listening
   host: string | undefined;
@@ -68,144 +71,6 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export const SECTIONS = ['Listening', 'Processes', 'HTTP', 'Application and logs', 'Other'] as const;
 export type Section = (typeof SECTIONS)[number];
-
-// ---------------------------------------------------------------------------------------------
-// Kinds of values
-
-/** One kind of value: how its text is read, described and shown. */
-export interface ValueType<T> {
-  /** The accepted form, for error messages: "an integer from 0 to 65535". */
-  readonly expected: string;
-  /** On/off: `--name`, `--no-name` or `--name=0|1`; never takes the next argument. */
-  readonly flag: boolean;
-  /** On the command line each occurrence adds one item; in the environment, comma-separated. */
-  readonly repeatable: boolean;
-  /** The value of `text`, or undefined when `text` is not of this kind. */
-  parse(text: string): T | undefined;
-  /** A value as it would be typed (help, docs, messages). */
-  format(value: T): string;
-}
-
-const DIGITS = /^[0-9]+$/;
-const DECIMAL = /^(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$/;
-const INFINITE = /^(?:inf|infinity|unlimited)$/i;
-/** The longest delay a Node timer can hold (2^31-1 ms); longer ones fire at once. */
-const MAX_SECONDS = 2147483;
-
-function single<T>(
-  expected: string,
-  parse: (text: string) => T | undefined,
-  format: (value: T) => string = String,
-): ValueType<T> {
-  return { expected, flag: false, repeatable: false, parse, format };
-}
-
-function inRange(value: number, min: number, max: number): number | undefined {
-  return value >= min && value <= max ? value : undefined;
-}
-
-/** A whole number from `min` to `max`. */
-export function integer(min: number, max = Number.MAX_SAFE_INTEGER): ValueType<number> {
-  const expected = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-  return single(expected, (text) => (DIGITS.test(text) ? inRange(Number(text), min, max) : undefined));
-}
-
-/** `N|inf`: a count of at least `min`, or no limit. */
-export function count(min: number): ValueType<number> {
-  const whole = integer(min);
-  return single(
-    `${whole.expected}, or inf`,
-    (text) => (INFINITE.test(text) ? Infinity : whole.parse(text)),
-    (value) => (value === Infinity ? 'inf' : String(value)),
-  );
-}
-
-/** One of a few integers. */
-export function oneOf(...values: number[]): ValueType<number> {
-  const expected = `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
-  return single(expected, (text) => (DIGITS.test(text) && values.includes(Number(text)) ? Number(text) : undefined));
-}
-
-/** A plain decimal number of seconds (`0.5`), not above what a timer can hold. */
-export function seconds(positive = false): ValueType<number> {
-  const range = positive ? `greater than 0 and at most ${MAX_SECONDS}` : `from 0 to ${MAX_SECONDS}`;
-  return single(`a number of seconds ${range} (e.g. 0.5)`, (text) => {
-    const value = DECIMAL.test(text) ? inRange(Number(text), 0, MAX_SECONDS) : undefined;
-    return positive && value === 0 ? undefined : value;
-  });
-}
-
-/** A size in bytes, with an optional k/m/g suffix (×1024^n); `unlimited` allows inf/unlimited. */
-export function bytes(min: number, unlimited = false): ValueType<number> {
-  const SIZE = /^([0-9]+)([kmg]?)$/i;
-  const expected = `a size in bytes of at least ${min} (e.g. 16384, 64k, 10m)${unlimited ? ', or unlimited' : ''}`;
-  return single(
-    expected,
-    (text) => {
-      if (unlimited && INFINITE.test(text)) return Infinity;
-      const match = SIZE.exec(text);
-      if (match === null) return undefined;
-      const value = Number(match[1]) * 1024 ** ['', 'k', 'm', 'g'].indexOf(match[2]!.toLowerCase());
-      return Number.isSafeInteger(value) ? inRange(value, min, Infinity) : undefined;
-    },
-    (value) => (value === Infinity ? 'unlimited' : String(value)),
-  );
-}
-
-/** A file mode or umask: `660`, `0660` or `0o660`. */
-export function octal(): ValueType<number> {
-  const OCTAL = /^(?:0o)?([0-7]{1,4})$/i;
-  return single(
-    'an octal mode from 0 to 7777 (e.g. 660, 0660 or 0o660)',
-    (text) => {
-      const match = OCTAL.exec(text);
-      return match === null ? undefined : parseInt(match[1]!, 8);
-    },
-    (value) => `0${value.toString(8).padStart(3, '0')}`,
-  );
-}
-
-const TRUE = ['1', 'true', 'yes', 'on'];
-const FALSE = ['0', 'false', 'no', 'off'];
-
-/** On/off. */
-export function boolean(): ValueType<boolean> {
-  return {
-    expected: '1 or 0 (also true/false, yes/no, on/off)',
-    flag: true,
-    repeatable: false,
-    parse: (text) => {
-      const word = text.toLowerCase();
-      return TRUE.includes(word) ? true : FALSE.includes(word) ? false : undefined;
-    },
-    format: (value) => (value ? 'on' : 'off'),
-  };
-}
-
-/** Free text; empty only where `empty` says an empty value means something. */
-export function text(empty = false): ValueType<string> {
-  return single(empty ? 'a string' : 'a non-empty value', (value) => (value === '' && !empty ? undefined : value));
-}
-
-/** Repeatable: `-l A -l B` (or `STARLIGHT_LISTEN=A,B`) gives `['A', 'B']`. */
-export function repeated(): ValueType<string[]> {
-  return {
-    expected: 'a non-empty value',
-    flag: false,
-    repeatable: true,
-    parse: (value) => (value === '' ? undefined : [value]),
-    format: (value) => value.join(','),
-  };
-}
-
-/** A comma-separated list in one value: `127.0.0.1,::1`; empty gives an empty list. */
-export function list(): ValueType<string[]> {
-  return single(
-    'a comma-separated list',
-    (value) => value.split(',').map((item) => item.trim()).filter((item) => item !== ''),
-    (value) => value.join(','),
-  );
-}
 
 // ---------------------------------------------------------------------------------------------
 // The table
@@ -339,16 +204,16 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
     section: 'Processes',
   },
   mainProcessDelay: {
-    type: seconds(true), default: 0.1, placeholder: 'SEC', help: "the master's housekeeping tick",
+    type: seconds(true), default: 100, placeholder: 'SEC', help: "the master's housekeeping tick",
     section: 'Processes',
   },
   gracefulTimeout: {
-    type: seconds(), default: 30, placeholder: 'SEC',
+    type: seconds(), default: 30_000, placeholder: 'SEC',
     help: 'how long stopping workers may take to finish in-flight requests before they are killed',
     section: 'Processes',
   },
   workerTimeout: {
-    type: seconds(), default: 60, placeholder: 'SEC',
+    type: seconds(), default: 60_000, placeholder: 'SEC',
     help: 'a worker whose event loop is blocked this long is replaced; 0: never', section: 'Processes',
   },
   daemonize: {
@@ -374,11 +239,11 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
   },
   // HTTP
   timeout: {
-    type: seconds(), default: 300, placeholder: 'SEC',
+    type: seconds(), default: 300_000, placeholder: 'SEC',
     help: 'inactivity timeout while reading a request or writing a response', section: 'HTTP',
   },
   keepaliveTimeout: {
-    type: seconds(), default: 5, placeholder: 'SEC',
+    type: seconds(), default: 5_000, placeholder: 'SEC',
     help: 'idle time allowed between requests on a persistent connection', section: 'HTTP',
   },
   maxKeepaliveReqs: {
@@ -386,7 +251,7 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
     section: 'HTTP',
   },
   headerTimeout: {
-    type: seconds(), default: 60, placeholder: 'SEC', help: 'deadline for a whole request head to arrive',
+    type: seconds(), default: 60_000, placeholder: 'SEC', help: 'deadline for a whole request head to arrive',
     section: 'HTTP',
   },
   maxHeaderSize: {
@@ -480,11 +345,15 @@ const ACTIONS: readonly ActionOption[] = [
   },
 ];
 
-const kebab = (key: string): string => key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+/** An option's key as its long name: `maxReqsPerChild` -> `max-reqs-per-child`. */
+export const kebabCase = (key: string): string => key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
+/** A long name as its key: `max-reqs-per-child` -> `maxReqsPerChild`. */
+export const camelCase = (name: string): string => name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
 function resolve<K extends keyof Options>(key: K): ValueOption<K> {
   const entry: Entry<K> = TABLE[key];
-  const name = kebab(key);
+  const name = kebabCase(key);
   return {
     kind: 'value',
     key,
@@ -516,3 +385,53 @@ export function optionFor<K extends keyof Options>(key: K): ValueOption<K> {
 export function spellings(spec: OptionSpec): string[] {
   return [`--${spec.name}`, ...spec.aliases];
 }
+
+/** Every spelling (`--port`, `-p`, `--max-workers`) -> its option. */
+export const BY_SPELLING = new Map<string, OptionSpec>(
+  OPTIONS.flatMap((spec) => spellings(spec).map((name) => [name, spec] as const)),
+);
+
+/** Long spellings a misspelled option is compared with, `--no-NAME` of on/off options included. */
+const LONG_SPELLINGS: readonly string[] = OPTIONS.flatMap((spec) => {
+  const long = spellings(spec).filter((name) => name.startsWith('--'));
+  return spec.kind === 'value' && spec.type.flag ? [...long, ...long.map((name) => `--no-${name.slice(2)}`)] : long;
+});
+
+/**
+ * The option meant by a misspelling: within an edit distance of 2 (case and `_` ignored), else
+ * one it is the start of (`--ssl-cert` -> `--ssl-cert-file`), else one that starts it.
+ */
+export function suggestion(name: string): string | undefined {
+  if (!name.startsWith('--')) {
+    const other = name === name.toLowerCase() ? name.toUpperCase() : name.toLowerCase();
+    return BY_SPELLING.has(other) ? other : undefined;
+  }
+  const typed = name.slice(2).toLowerCase().replaceAll('_', '-');
+  let best: string | undefined;
+  let bestRank = Infinity;
+  for (const candidate of LONG_SPELLINGS) {
+    const real = candidate.slice(2);
+    const distance = editDistance(typed, real);
+    const rank =
+      distance <= 2 ? distance
+      : typed.length >= 2 && real.startsWith(typed) ? 100 + real.length
+      : typed.startsWith(real) ? 1000 - real.length
+      : Infinity;
+    if (rank < bestRank) [best, bestRank] = [candidate, rank];
+  }
+  return best;
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}
+
