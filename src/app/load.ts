@@ -1,7 +1,8 @@
 // Finding and importing the app module, and telling what it is: a Fetch app
-// (`export default { fetch }`) or a Node `(req, res)` app. Every way this can
-// fail (no file, an import that throws, a wrong export) becomes an
-// AppLoadError whose message names the file and says what was found.
+// (`export default { fetch }`) or a Node `(req, res)` app, and where it asks to
+// be served (its `port`/`hostname`). Every way this can fail (no file, an
+// import that throws, a wrong export) becomes an AppLoadError whose message
+// names the file and says what was found.
 
 import { spawnSync } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
@@ -13,9 +14,12 @@ import { installFastClasses } from '../fetch/light/fast-response.js';
 import type { NodeListener } from '../node/server.js';
 import { AppLoadError, isTypeScript, resolveAppFile, typeScriptSupport } from './locate.js';
 
+/** A port or hostname an app asks for, as it wrote it (checked when the options are resolved). */
+export type AppSetting = string | number | undefined;
+
 export type LoadedApp =
-  | { kind: 'fetch'; app: FetchApp; port: unknown; hostname: unknown; file: string }
-  | { kind: 'node'; listener: NodeListener; port: unknown; hostname: unknown; file: string };
+  | { kind: 'fetch'; app: FetchApp; port: AppSetting; hostname: AppSetting; file: string }
+  | { kind: 'node'; listener: NodeListener; port: AppSetting; hostname: AppSetting; file: string };
 
 let shims = 0;
 
@@ -75,25 +79,33 @@ function describeExport(value: unknown): string {
   return `a default export of type ${typeof value}`;
 }
 
-/** Tells a Fetch app from a Node app by the shape of the default export. */
+/**
+ * Only a number or a string is taken for a port or hostname: anything else is no setting at all
+ * (a router such as itty-router's AutoRouter answers every property read with a function).
+ */
+function appSetting(value: unknown): AppSetting {
+  return typeof value === 'string' || typeof value === 'number' ? value : undefined;
+}
+
+/**
+ * Tells a Fetch app from a Node app by the shape of the default export, and reads the app's
+ * `port` and `hostname`: the default export object's own first, then the module's named exports.
+ */
 export function classifyExport(file: string, moduleNamespace: Record<string, unknown>): LoadedApp {
   let value = moduleNamespace.default;
   // CommonJS compiled from `export default` (tsc, Babel): the default is exports.default.
   if (typeof value === 'object' && value !== null && (value as { __esModule?: unknown }).__esModule === true && 'default' in value) {
     value = (value as { default: unknown }).default;
   }
-  if (typeof value === 'function') {
-    return { kind: 'node', listener: value as NodeListener, port: undefined, hostname: undefined, file };
-  }
-  if (typeof value === 'object' && value !== null) {
-    const exported = value as Record<string, unknown>;
-    const { port, hostname } = exported;
-    if (typeof exported.fetch === 'function') return { kind: 'fetch', app: exported as unknown as FetchApp, port, hostname, file };
-    if (typeof exported.callback === 'function') {
-      const listener = (exported.callback as () => unknown).call(exported);
-      if (typeof listener === 'function') return { kind: 'node', listener: listener as NodeListener, port, hostname, file };
-      throw new AppLoadError(`${file}: its default export's callback() returned ${typeof listener}, not a (req, res) function`);
-    }
+  const exported = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  const port = appSetting(exported.port) ?? appSetting(moduleNamespace.port);
+  const hostname = appSetting(exported.hostname) ?? appSetting(moduleNamespace.hostname);
+  if (typeof value === 'function') return { kind: 'node', listener: value as NodeListener, port, hostname, file };
+  if (typeof exported.fetch === 'function') return { kind: 'fetch', app: exported as unknown as FetchApp, port, hostname, file };
+  if (typeof exported.callback === 'function') {
+    const listener = (exported.callback as () => unknown).call(exported);
+    if (typeof listener === 'function') return { kind: 'node', listener: listener as NodeListener, port, hostname, file };
+    throw new AppLoadError(`${file}: its default export's callback() returned ${typeof listener}, not a (req, res) function`);
   }
   throw new AppLoadError(
     `${file}: found ${describeExport(value)}; export default { fetch(request) { … } } for a Fetch app, or a (req, res) function for a Node app`,

@@ -94,10 +94,11 @@ export function missingValue(spec: ValueOption, name: string): UsageError {
 }
 
 /**
- * The app module's own `port`/`hostname` (Bun convention) fill only what argv/env did not set.
- * Throws UsageError naming `source` (the app file) for a bad value.
+ * The app module's own `port`/`hostname` (Bun convention; only numbers and strings: see
+ * app/load.ts) fill only what argv/env did not set. Throws UsageError naming `source` (the app
+ * file) for a bad value.
  */
-export function withAppDefaults(cl: CommandLine, app: { port?: unknown; hostname?: unknown }, source: string): Options {
+export function withAppDefaults(cl: CommandLine, app: { port?: string | number; hostname?: string | number }, source: string): Options {
   const options: Options = { ...cl.options };
   const exported = [
     ['port', 'port', app.port],
@@ -106,9 +107,10 @@ export function withAppDefaults(cl: CommandLine, app: { port?: unknown; hostname
   for (const [key, name, value] of exported) {
     if (value === undefined || cl.explicit.has(key)) continue;
     const { type } = optionFor(key);
-    const parsed = typeof value === 'string' || typeof value === 'number' ? type.parse(String(value)) : undefined;
+    const parsed = type.parse(String(value));
     if (parsed === undefined) {
-      throw new UsageError(`${source}: exported ${name}: expected ${type.expected}, got ${describe(value)}`);
+      const got = typeof value === 'string' ? JSON.stringify(value) : String(value);
+      throw new UsageError(`${source}: exported ${name}: expected ${type.expected}, got ${got}`);
     }
     Object.assign(options, { [key]: parsed });
   }
@@ -137,11 +139,4 @@ export function commandLineFromCode(values: Readonly<Record<string, unknown>>, e
     else settings.set(spec, 'code', name, Array.isArray(value) ? value.join(',') : String(value));
   }
   return { action: 'serve', options: settings.options, explicit: settings.explicit, app: undefined };
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
 }

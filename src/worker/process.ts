@@ -14,7 +14,6 @@ import {
   EXIT_CANNOT_SERVE,
   decodeOptions,
   heartbeatInterval,
-  wireValue,
   type FromWorker,
   type ToWorker,
 } from './protocol.js';
@@ -45,7 +44,7 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
   try {
     const app = await load(message, options);
     worker = new Worker({ id, options, app, log, retire: (reason) => send({ type: 'retire', reason }) });
-    send({ type: 'booted', port: wireValue(app.port), hostname: wireValue(app.hostname) });
+    send({ type: 'booted', port: app.port, hostname: app.hostname });
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error));
   }

@@ -60,9 +60,3 @@ export function decodeOptions(wire: WireOptions): Options {
   const decode = (value: unknown) => (typeof value === 'object' && value !== null && (value as { infinity?: unknown }).infinity === true ? Infinity : value);
   return Object.fromEntries(Object.entries(wire).map(([key, value]) => [key, decode(value)])) as unknown as Options;
 }
-
-/** A value the app exported for port/hostname, reduced to what JSON carries. */
-export function wireValue(value: unknown): string | number | undefined {
-  if (value === undefined || typeof value === 'string' || typeof value === 'number') return value;
-  return String(value);
-}

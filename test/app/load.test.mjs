@@ -11,6 +11,9 @@ import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { AutoRouter } from 'itty-router';
+
+import { classifyExport } from '../../dist/app/load.js';
 import { BIN } from '../helpers/server.mjs';
 
 // ---------------------------------------------------------------------------
@@ -331,6 +334,89 @@ describe('loading the app', { concurrency: 3 }, () => {
       assert.notEqual(result.code, 0);
       assert.ok(result.stderr.includes(join(dir, 'app.mjs')), result.stderr);
       assert.match(result.stderr, /exported port: expected .*, got .*eighty/);
+    });
+
+    test('named exports `port` and `hostname` are used too', async () => {
+      const port = await freePort();
+      const dir = appDir({
+        'app.mjs': `export const port = ${port};\nexport const hostname = '127.0.0.1';\nexport default { fetch: () => new Response('named') };\n`,
+      });
+      const started = await launch([join(dir, 'app.mjs')]);
+      assert.ok(started.serving, started.stderr);
+      try {
+        assert.deepEqual([started.host, started.port], ['127.0.0.1', port]);
+        assert.equal(await started.get('/'), 'named');
+      } finally {
+        await started.stop();
+      }
+    });
+
+    test("a value that is neither a number nor a string is ignored: the named export is used (a router's function)", async () => {
+      const port = await freePort();
+      const dir = appDir({
+        'app.mjs':
+          `export const port = ${port};\nexport const hostname = '127.0.0.1';\n` +
+          "export default { port() {}, hostname: { name: 'x' }, fetch: () => new Response('ignored') };\n",
+      });
+      const started = await launch([join(dir, 'app.mjs')]);
+      assert.ok(started.serving, started.stderr);
+      try {
+        assert.deepEqual([started.host, started.port], ['127.0.0.1', port]);
+      } finally {
+        await started.stop();
+      }
+    });
+  });
+
+  describe("itty-router's documented export, `export default AutoRouter()` (examples/itty-router.mjs)", { timeout: 30_000 }, () => {
+    test('serves with two workers, its port and hostname (functions) ignored', async () => {
+      const example = fileURLToPath(new URL('../../examples/itty-router.mjs', import.meta.url));
+      // no --host/--port: the app's own port and hostname are read (and must not stop the start)
+      const started = await launch(['--workers=2', '--listen=127.0.0.1:0', example]);
+      assert.ok(started.serving, `did not start: ${started.stderr}`);
+      try {
+        const base = `http://127.0.0.1:${started.port}`;
+        for (let i = 0; i < 4; i++) {
+          const hello = await fetch(`${base}/`);
+          assert.equal(hello.status, 200);
+          assert.equal(await hello.text(), 'hello from itty-router');
+        }
+        assert.deepEqual(await (await fetch(`${base}/hello/starlight`)).json(), { hello: 'starlight' });
+        const echo = await fetch(`${base}/echo`, { method: 'POST', body: 'ping' });
+        assert.deepEqual(await echo.json(), { received: 'ping' });
+        assert.equal((await fetch(`${base}/nowhere`)).status, 404);
+      } finally {
+        await started.stop();
+      }
+    });
+  });
+
+  describe('classifyExport: the kind of app, and its port and hostname', () => {
+    const fetch = () => new Response('');
+
+    test("the default export object's own values first, then the named exports", () => {
+      const app = classifyExport('app.mjs', { default: { fetch, port: 1, hostname: 'a' }, port: 2, hostname: 'b' });
+      assert.deepEqual([app.kind, app.port, app.hostname], ['fetch', 1, 'a']);
+      const named = classifyExport('app.mjs', { default: { fetch }, port: '2', hostname: 'b' });
+      assert.deepEqual([named.port, named.hostname], ['2', 'b']);
+      const listener = classifyExport('app.mjs', { default: (req, res) => res.end(), port: 3 });
+      assert.deepEqual([listener.kind, listener.port, listener.hostname], ['node', 3, undefined]);
+    });
+
+    test('only numbers and strings are taken; anything else is no setting', () => {
+      for (const value of [() => {}, {}, [], null, true, 10n, Symbol('port')]) {
+        const app = classifyExport('app.mjs', { default: { fetch, port: value, hostname: value } });
+        assert.deepEqual([app.kind, app.port, app.hostname], ['fetch', undefined, undefined], String(value?.toString?.()));
+      }
+      // (an invalid number or string is kept, for the options to refuse it by name)
+      assert.equal(classifyExport('app.mjs', { default: { fetch, port: 'eighty' } }).port, 'eighty');
+    });
+
+    test("itty-router's AutoRouter (every property read gives a function) is a Fetch app with no port", () => {
+      const router = AutoRouter();
+      assert.equal(typeof router.port, 'function');
+      const app = classifyExport('app.mjs', { default: router });
+      assert.deepEqual([app.kind, app.app, app.port, app.hostname], ['fetch', router, undefined, undefined]);
     });
   });
 
