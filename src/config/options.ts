@@ -5,6 +5,7 @@
 // changing an option is one entry here.
 import { availableParallelism } from 'node:os';
 import { VERSION } from '../version.js';
+import { listenFormsHelp, listenSpec } from './listen.js';
 import { boolean, bytes, count, integer, list, octal, oneOf, repeated, seconds, text, type ValueType } from './values.js';
 
 /**
@@ -136,8 +137,10 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
     help: 'TCP port', section: 'Listening',
   },
   listen: {
-    aliases: ['-l'], type: repeated(), default: [], placeholder: 'SPEC',
-    help: 'listen here too (repeatable): HOST:PORT, :PORT, [IPV6]:PORT, unix:PATH, @NAME or fd://N',
+    aliases: ['-l'], type: listenSpec(), default: [], placeholder: 'SPEC',
+    help:
+      `listen on SPEC (repeatable): ${listenFormsHelp()}. An explicit --host or --port adds its own ` +
+      'listener; the default port is bound only when no listener is given',
     section: 'Listening',
   },
   socket: {

@@ -83,7 +83,7 @@ function convert(spec: ValueOption, name: string, text: string, fromEnv: boolean
     const value = spec.type.parse(part);
     if (value !== undefined) return value;
     if (part === '' && !spec.type.flag) throw missingValue(spec, name);
-    throw new UsageError(`${name}: expected ${spec.type.expected}, got ${JSON.stringify(part)}`);
+    throw new UsageError(`${name}: ${spec.type.refusal?.(part) ?? `expected ${spec.type.expected}, got ${JSON.stringify(part)}`}`);
   });
   return spec.type.repeatable ? values.flat() : values[0];
 }

@@ -13,6 +13,8 @@ export interface ValueType<T> {
   readonly repeatable: boolean;
   /** The value of `text`, or undefined when `text` is not of this kind. */
   parse(text: string): T | undefined;
+  /** Why `text` is not of this kind, where the kind can say more than `expected`. */
+  refusal?(text: string): string | undefined;
   /** A value as it would be typed (help, docs, messages). */
   format(value: T): string;
 }

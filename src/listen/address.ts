@@ -1,55 +1,39 @@
-// What to listen on: `--listen` specs, `--socket`, or `--host`/`--port`,
-// parsed into ListenSpecs. Pure: binding is bind.ts's job.
+// What to listen on: the `--listen` specs, `--socket`, and `--host`/`--port`, as ListenSpecs
+// (their grammar is config/listen.ts), and sockets handed down by a process manager (refused
+// until they are built). Pure: binding is bind.ts's job.
 
-import { isIP } from 'node:net';
+import type { Env, Options } from '../config/options.js';
+import { ListenSpecError, parseListenSpec, type ListenSpec } from '../config/listen.js';
+import { VERSION } from '../version.js';
 
-export type ListenSpec =
-  | { kind: 'tcp'; host: string | undefined; port: number }
-  | { kind: 'unix'; path: string }
-  | { kind: 'fd'; fd: number };
-
-export class ListenSpecError extends Error {
-  readonly exitCode = 2;
-}
-
-function parsePort(text: string, spec: string): number {
-  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) {
-    throw new ListenSpecError(`--listen ${spec}: the port must be an integer from 0 to 65535`);
-  }
-  return Number(text);
-}
-
-/** One `--listen` value: HOST:PORT, :PORT, [IPV6]:PORT, unix:PATH, a path with '/', @NAME, fd://N. */
-export function parseListenSpec(spec: string): ListenSpec {
-  if (spec.startsWith('unix:')) {
-    if (spec.length === 5) throw new ListenSpecError(`--listen ${spec}: unix: needs a path`);
-    return { kind: 'unix', path: spec.slice(5) };
-  }
-  if (spec.startsWith('@') || spec.startsWith('\0')) return { kind: 'unix', path: `\0${spec.slice(1)}` };
-  if (spec.startsWith('fd://')) {
-    const fd = spec.slice(5);
-    if (!/^[0-9]+$/.test(fd)) throw new ListenSpecError(`--listen ${spec}: fd:// needs a descriptor number`);
-    return { kind: 'fd', fd: Number(fd) };
-  }
-  const bracketed = /^\[([^\]]+)\]:([^:]*)$/.exec(spec);
-  if (bracketed !== null) {
-    if (isIP(bracketed[1]!) !== 6) throw new ListenSpecError(`--listen ${spec}: ${bracketed[1]} is not an IPv6 address`);
-    return { kind: 'tcp', host: bracketed[1], port: parsePort(bracketed[2]!, spec) };
-  }
-  if (spec.includes('/')) return { kind: 'unix', path: spec };
-  const colon = spec.lastIndexOf(':');
-  if (colon === -1) {
-    throw new ListenSpecError(`--listen ${spec}: expected HOST:PORT, :PORT, [IPV6]:PORT, unix:PATH, @NAME or fd://N`);
-  }
-  const host = spec.slice(0, colon);
-  if (host.includes(':')) throw new ListenSpecError(`--listen ${spec}: write IPv6 addresses in brackets, [${host}]:PORT`);
-  return { kind: 'tcp', host: host === '' ? undefined : host, port: parsePort(spec.slice(colon + 1), spec) };
-}
-
-/** The listeners of a run: every --listen and --socket, or else --host/--port. */
-export function listenSpecs(options: { listen: readonly string[]; socket: string | undefined; host: string | undefined; port: number }): ListenSpec[] {
+/**
+ * The listeners of a run (SPEC §1.3): every --listen and --socket, and --host/--port's own when
+ * either was given (`explicit`); without any of them, the default port. An app's own port is a
+ * default: it decides the port of that default listener, and adds none.
+ */
+export function listenSpecs(options: Pick<Options, 'listen' | 'socket' | 'host' | 'port'>, explicit: ReadonlySet<keyof Options>): ListenSpec[] {
   const specs = options.listen.map(parseListenSpec);
   if (options.socket !== undefined) specs.push(parseListenSpec(options.socket.includes('/') || options.socket.startsWith('@') ? options.socket : `unix:${options.socket}`));
-  if (specs.length === 0) specs.push({ kind: 'tcp', host: options.host, port: options.port });
+  if (specs.length === 0 || explicit.has('host') || explicit.has('port')) specs.unshift({ kind: 'tcp', host: options.host, port: options.port });
   return specs;
+}
+
+/**
+ * Refuses to start where listening sockets are handed down: systemd's socket activation for this
+ * process (`LISTEN_FDS` with `LISTEN_PID` naming it, as sd_listen_fds reads them) or
+ * Server::Starter (`SERVER_STARTER_PORT`). Until inherited sockets are built, serving a port of
+ * our own instead would leave the sockets that were meant to be served unanswered.
+ */
+export function refuseInheritedSockets(env: Env, pid: number): void {
+  const fds = env['LISTEN_FDS'];
+  const activated = env['LISTEN_PID'] === String(pid) && fds !== undefined && fds !== '' && fds !== '0';
+  const handedDown =
+    activated ? `systemd socket activation (LISTEN_FDS=${fds}, LISTEN_PID=${pid})`
+    : env['SERVER_STARTER_PORT'] ? `Server::Starter (SERVER_STARTER_PORT=${env['SERVER_STARTER_PORT']})`
+    : undefined;
+  if (handedDown === undefined) return;
+  throw new ListenSpecError(
+    `${handedDown} hands this process its listening sockets, but inherited sockets are not available yet ` +
+      `in starlight ${VERSION}; not starting, rather than listening anywhere else`,
+  );
 }

@@ -6,7 +6,7 @@
 import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import type { ListenSpec } from './address.js';
+import type { ListenSpec } from '../config/listen.js';
 
 /** A bound, not yet listening, TCP or pipe handle of Node's: opaque to us but for what listening needs. */
 export interface ListenHandle {
@@ -107,9 +107,8 @@ export async function bindListeners(specs: readonly ListenSpec[], options: { ipv
   const bound: BoundListener[] = [];
   try {
     for (const spec of specs) {
-      if (spec.kind !== 'tcp') {
-        throw new BindError(`${spec.kind === 'unix' ? 'UNIX sockets' : 'inherited descriptors (fd://)'} are not available yet in starlight`);
-      }
+      // (the other kinds are refused as usage errors when the options are read: config/listen.ts)
+      if (spec.kind !== 'tcp') throw new BindError(`cannot listen on a ${spec.kind} spec: not available yet`);
       bound.push(await bindTcp(spec, options.ipv6));
     }
   } catch (error) {

@@ -243,7 +243,7 @@ export class Master {
     if (booted === undefined) return;
     try {
       this.options = withAppDefaults(this.commandLine, { port: booted.appPort, hostname: booted.appHostname }, this.appFile ?? '-e');
-      this.listeners = await bindListeners(listenSpecs(this.options), { ipv6: this.options.ipv6 });
+      this.listeners = await bindListeners(listenSpecs(this.options, this.commandLine.explicit), { ipv6: this.options.ipv6 });
     } catch (error) {
       const exitCode = (error as { exitCode?: number }).exitCode ?? 1;
       throw new Fatal((error as Error).message, exitCode);

@@ -21,7 +21,7 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
   process.title = 'starlight master';
   const log = createLogger(process.stderr, () => `starlight[${process.pid}]`);
   const options = withAppDefaults(commandLine, app, source);
-  const listeners = await bindListeners(listenSpecs(options), { ipv6: options.ipv6 });
+  const listeners = await bindListeners(listenSpecs(options, commandLine.explicit), { ipv6: options.ipv6 });
   const worker = new Worker({
     id: 0,
     options,

@@ -78,6 +78,18 @@ test('serve() with workers: the script is the master and runs again in each work
   }
 });
 
+test('serve() refuses sockets handed down by a process manager, as the command does', () => {
+  process.env.SERVER_STARTER_PORT = '127.0.0.1:5000=3';
+  try {
+    assert.throws(
+      () => serve({ fetch: () => new Response(''), workers: 0, host: '127.0.0.1', port: 0, quiet: true }),
+      /^Error: Server::Starter \(SERVER_STARTER_PORT=127\.0\.0\.1:5000=3\) hands this process its listening sockets, but inherited sockets are not available yet/,
+    );
+  } finally {
+    delete process.env.SERVER_STARTER_PORT;
+  }
+});
+
 test('serve() checks its options as the command line does', () => {
   assert.throws(() => serve({ fetch: () => new Response(''), workrs: 2 }), /unknown serve\(\) option workrs \(did you mean workers\?\)/);
   assert.throws(() => serve({ fetch: () => new Response(''), port: 'eighty' }), /port: expected an integer from 0 to 65535/);

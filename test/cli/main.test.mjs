@@ -11,15 +11,20 @@ import { helpText } from '../../dist/cli/help.js';
 const BIN = fileURLToPath(new URL('../../bin/starlight.js', import.meta.url));
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 const HINT = "Try 'starlight --help'.\n";
+const APP = fileURLToPath(new URL('../../examples/hello.mjs', import.meta.url));
 
-/** Runs the command; the environment is ours without STARLIGHT_* and PORT, plus `env`. */
-function starlight(args, env = {}) {
+/**
+ * Runs the command; the environment is ours without STARLIGHT_* and PORT, plus `env`. With
+ * `shell`, through `sh -c` whose script (`exec "$0" "$@"` at its end) becomes the command.
+ */
+function starlight(args, env = {}, shell = undefined) {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('STARLIGHT_') && name !== 'PORT'),
   );
+  const [file, argv] = shell === undefined ? [process.execPath, [BIN, ...args]] : ['sh', ['-c', shell, process.execPath, BIN, ...args]];
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? error.code : 0, stdout, stderr });
+    execFile(file, argv, { env: { ...clean, ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (error.code ?? error.signal) : 0, stdout, stderr });
     });
   });
 }
@@ -75,9 +80,51 @@ describe('starlight command', () => {
     assert.equal(stderr, `starlight: --ssl is not available yet in starlight ${VERSION}\n${HINT}`);
   });
 
+  test('a --listen form not built yet (UNIX socket, inherited descriptor) exits 2 before the app loads', async () => {
+    for (const [args, env, written] of [
+      [['--listen=unix:/tmp/starlight-main-test.sock'], {}, '--listen'],
+      [['-l', '@starlight-main-test'], {}, '-l'],
+      [['--listen', '/tmp/starlight-main-test.sock'], {}, '--listen'],
+      [['--listen=fd://3'], {}, '--listen'],
+      [[], { STARLIGHT_LISTEN: '127.0.0.1:0,unix:/tmp/starlight-main-test.sock' }, 'STARLIGHT_LISTEN'],
+    ]) {
+      const { code, stdout, stderr } = await starlight(['--workers=0', ...args, APP], env);
+      assert.equal(code, 2, stderr);
+      assert.equal(stdout, '');
+      const kind = args.join(' ').includes('fd://') ? 'an inherited descriptor' : 'a UNIX socket';
+      assert.match(stderr, new RegExp(`^starlight: ${written}: "[^"]+" is ${kind}, which is not available yet in starlight ${VERSION.replaceAll('.', '\\.')} \\(available: HOST:PORT, :PORT or \\[IPV6\\]:PORT\\)\n${HINT}$`));
+    }
+  });
+
+  test('a --listen spec that is not one exits 2, saying why', async () => {
+    const { code, stderr } = await starlight(['--listen=::1:80', APP]);
+    assert.equal(code, 2);
+    assert.equal(stderr, `starlight: --listen: "::1:80": write IPv6 addresses in brackets, [::1]:PORT\n${HINT}`);
+  });
+
   test('a second APP exits 2', async () => {
     const { code, stderr } = await starlight(['a.js', 'b.js']);
     assert.equal(code, 2);
     assert.equal(stderr, `starlight: unexpected argument "b.js": only one APP may be given (already "a.js")\n${HINT}`);
+  });
+});
+
+describe('inherited sockets are never ignored (until they are built, the start is refused)', () => {
+  const NOT_YET = `but inherited sockets are not available yet in starlight ${VERSION}; not starting, rather than listening anywhere else\n`;
+  const SERVE = ['--workers=0', '--host=127.0.0.1', '--port=0', APP];
+
+  test('systemd socket activation for this process: LISTEN_FDS with LISTEN_PID = our pid, exit 2', async () => {
+    // sh's $$ is the pid starlight gets: exec keeps it
+    const { code, stderr } = await starlight(SERVE, {}, 'LISTEN_PID=$$ LISTEN_FDS=2 exec "$0" "$@"');
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /^starlight: systemd socket activation \(LISTEN_FDS=2, LISTEN_PID=\d+\) hands this process its listening sockets, /);
+    assert.ok(stderr.endsWith(NOT_YET), stderr);
+    assert.doesNotMatch(stderr, /Accepting connections/);
+  });
+
+  test('Server::Starter: SERVER_STARTER_PORT, exit 2', async () => {
+    const { code, stderr } = await starlight(SERVE, { SERVER_STARTER_PORT: '127.0.0.1:5000=3' });
+    assert.equal(code, 2, stderr);
+    assert.equal(stderr, `starlight: Server::Starter (SERVER_STARTER_PORT=127.0.0.1:5000=3) hands this process its listening sockets, ${NOT_YET}`);
   });
 });
