@@ -1,6 +1,8 @@
 // The --help text and the Markdown options reference (docs/options.md), both generated from the
-// option table, so that neither can say something the parser does not do.
+// option table, the master's signal table and the examples below, so that neither can say
+// something the parser or the master does not do.
 import { OPTIONS, SECTIONS, spellings, type OptionSpec } from '../config/options.js';
+import { SIGNAL_TABLE } from '../config/signals.js';
 
 const WIDTH = 100;
 
@@ -20,6 +22,16 @@ const NOTES: readonly string[] = [
     "Precedence: command line, `STARLIGHT_*`, `PORT`, the app's own `port` and `hostname` " +
     'exports, the default.',
   'Options marked (not available yet) are refused by this version.',
+];
+
+/** Command lines shown in the help and the docs, each with what it does. */
+export const EXAMPLES: readonly { readonly does: string; readonly command: string }[] = [
+  { does: 'serve app.mjs on port 5000 of every interface, one worker per CPU', command: 'starlight app.mjs' },
+  { does: 'four workers on 127.0.0.1:8080, each replaced after 10000 requests', command: 'starlight -o 127.0.0.1 -p 8080 --workers=4 --max-reqs-per-child=10000 app.ts' },
+  { does: 'two listeners, and no default port', command: 'starlight -l 127.0.0.1:8080 -l [::1]:8080 app.mjs' },
+  { does: 'an inline app, served by this one process', command: `starlight --workers=0 -e 'export default { fetch: () => new Response("hi") }'` },
+  { does: 'app.ts (or app.mjs…) of this directory, set from the environment', command: 'PORT=3000 STARLIGHT_WORKERS=2 starlight' },
+  { does: 'write the master\'s pid, for signals: kill -HUP "$(cat /run/app.pid)" restarts the workers', command: 'starlight --pid=/run/app.pid app.mjs' },
 ];
 
 export function helpText(): string {
@@ -47,7 +59,16 @@ export function helpText(): string {
     }
     lines.push('');
   }
-  lines.push(...paragraphs(NOTES, plain));
+  lines.push('Signals to the master:');
+  const signals = SIGNAL_TABLE.map((row) => ({ names: row.names.join(', '), effect: row.effect }));
+  const signalColumn = 2 + Math.max(...signals.map((row) => row.names.length)) + 2;
+  for (const { names, effect } of signals) {
+    const [first, ...more] = wrap(effect.split(' '), WIDTH - signalColumn);
+    lines.push(`  ${names.padEnd(signalColumn - 2)}${first}`, ...more.map((line) => ' '.repeat(signalColumn) + line));
+  }
+  lines.push('', 'Examples:');
+  for (const { does, command } of EXAMPLES) lines.push(`  # ${does}`, `  ${command}`);
+  lines.push('', ...paragraphs(NOTES, plain));
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
@@ -76,7 +97,11 @@ export function optionsMarkdown(): string {
     }
     lines.push('');
   }
-  lines.push('## Notes', '', ...paragraphs(NOTES, same));
+  lines.push('## Signals to the master', '', '| signal | effect |', '| --- | --- |');
+  for (const row of SIGNAL_TABLE) lines.push(`| ${row.names.join(', ')} | ${row.effect} |`);
+  lines.push('', '## Examples', '', '```sh');
+  lines.push(...EXAMPLES.flatMap(({ does, command }, index) => [...(index > 0 ? [''] : []), `# ${does}`, command]));
+  lines.push('```', '', '## Notes', '', ...paragraphs(NOTES, same));
   return `${lines.join('\n').trimEnd()}\n`;
 }
 

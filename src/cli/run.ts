@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { isTypeScript, resolveAppFile, typeScriptSupport } from '../app/locate.js';
 import type { CommandLine } from '../config/resolve.js';
 import { refuseInheritedSockets } from '../listen/address.js';
-import { Master, SIGNALS } from '../master/master.js';
+import { SIGNALS } from '../config/signals.js';
+import { Master } from '../master/master.js';
 import type { WorkerEntry } from '../master/pool.js';
 
 /**

@@ -13,6 +13,7 @@
 
 import type { Options } from '../config/options.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
+import { SIGNALS, type Signal } from '../config/signals.js';
 import { listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -22,9 +23,6 @@ import { banner } from '../log/banner.js';
 import { PidFile } from './pidfile.js';
 import { Pool, WorkerState, type WorkerEntry, type WorkerProcess } from './pool.js';
 
-/** The signals the master acts on (see handleSignals()). */
-export const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2'] as const;
-type Signal = (typeof SIGNALS)[number];
 
 /** A worker that dies sooner than this after it was ready counts as a crash loop. */
 const STABLE_AFTER_MS = 5000;

@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
-import { helpText, optionsMarkdown } from '../../dist/cli/help.js';
+import { EXAMPLES, helpText, optionsMarkdown } from '../../dist/cli/help.js';
+import { parseCommandLine } from '../../dist/cli/parse.js';
 import { OPTIONS } from '../../dist/config/options.js';
+import { SIGNALS, SIGNAL_TABLE } from '../../dist/config/signals.js';
 
 const DOCS = new URL('../../docs/options.md', import.meta.url);
 
@@ -77,5 +79,39 @@ describe('--help', () => {
     const unavailable = OPTIONS.filter((spec) => spec.kind === 'value' && !spec.available).length;
     assert.ok(unavailable > 0);
     assert.equal(help.split('(not available yet)').length - 1, unavailable + 1); // + the note at the end
+  });
+});
+
+describe('signals and examples, in --help and docs/options.md', () => {
+  const help = helpText();
+  const markdown = optionsMarkdown();
+
+  test('the signal table: every signal the master acts on, with its effect', () => {
+    assert.deepEqual(SIGNALS, ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2']);
+    const section = help.slice(help.indexOf('\nSignals to the master:\n'), help.indexOf('\nExamples:\n'));
+    assert.match(section, /^ {2}TERM, INT {3}graceful stop: /m);
+    assert.match(section, /^ {2}HUP {9}rolling restart: /m);
+    for (const row of SIGNAL_TABLE) {
+      // (one column, wide enough for the longest names, "TTIN, TTOU"; wrapped lines joined)
+      assert.ok(section.replace(/\n {14}/g, ' ').includes(`\n  ${row.names.join(', ').padEnd(12)}${row.effect}\n`), row.names.join());
+      assert.ok(markdown.includes(`\n| ${row.names.join(', ')} | ${row.effect} |\n`), row.names.join());
+    }
+  });
+
+  test('the examples: each a command line that parses, shown with what it does', () => {
+    assert.ok(EXAMPLES.length >= 4);
+    for (const { does, command } of EXAMPLES) {
+      assert.ok(help.includes(`\n  # ${does}\n  ${command}\n`), command);
+      assert.ok(markdown.includes(`# ${does}\n${command}\n`), command);
+      // shell words: VAR=value assignments, then starlight and its arguments ('…' quoted)
+      const words = command.match(/'[^']*'|\S+/g).map((word) => word.replace(/^'(.*)'$/, '$1'));
+      const env = {};
+      while (/^[A-Z_]+=/.test(words[0])) {
+        const [name, ...value] = words.shift().split('=');
+        env[name] = value.join('=');
+      }
+      assert.equal(words.shift(), 'starlight', command);
+      assert.equal(parseCommandLine(words, env).action, 'serve', command);
+    }
   });
 });

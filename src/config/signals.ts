@@ -1,0 +1,28 @@
+// The signals the master acts on and what each does (SPEC §2): the master subscribes to exactly
+// these, and --help and docs/options.md show this table.
+
+/** Each row: the signals (without SIG) that have one effect, and the effect in words. */
+export const SIGNAL_TABLE = [
+  {
+    names: ['TERM', 'INT'],
+    effect:
+      'graceful stop: idle keep-alive connections close at once, in-flight requests finish (their ' +
+      'responses say Connection: close), workers still busy after --graceful-timeout are killed; a ' +
+      'second TERM or INT stops at once',
+  },
+  { names: ['QUIT'], effect: 'immediate stop' },
+  {
+    names: ['HUP'],
+    effect:
+      'rolling restart: new workers load the app afresh, each ready before an old one retires, at ' +
+      'most one per --spawn-interval; if the new code cannot load, the old workers keep serving',
+  },
+  { names: ['TTIN', 'TTOU'], effect: 'one worker more, one fewer' },
+  { names: ['USR1'], effect: 'reopen the log files (there are none until --access-log and --error-log are built)' },
+  { names: ['USR2'], effect: 're-execute starlight, handing over the listening sockets: not built yet, so logged and ignored' },
+] as const;
+
+export type Signal = `SIG${(typeof SIGNAL_TABLE)[number]['names'][number]}`;
+
+/** Every signal the master acts on: `SIGTERM`, `SIGINT`… */
+export const SIGNALS: readonly Signal[] = SIGNAL_TABLE.flatMap((row) => row.names.map((name): Signal => `SIG${name}`));
