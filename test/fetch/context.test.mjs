@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { count, startFetchApp, uid, until } from '../helpers/fetch-app.mjs';
+import { count, startFetchApp, uid } from '../helpers/fetch-app.mjs';
+import { waitFor } from '../helpers/wait.mjs';
 import { connect, parseResponses } from '../helpers/wire.mjs';
 
 let server;
@@ -46,7 +47,7 @@ describe('context', { timeout: 20_000 }, () => {
     assert.equal(answered.text, 'answered before the work');
     assert.equal((await server.state(id)).value, 'pending');
     await server.open(id);
-    await until(async () => (await server.state(id)).value === 'done', 5000, 'the waitUntil work');
+    await waitFor(async () => (await server.state(id)).value === 'done', { timeoutMs: 5000, message: 'the waitUntil work' });
   });
 
   test('waitUntil(): a rejected promise is logged, and serving goes on', async () => {

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { count, startFetchApp, uid, until } from '../helpers/fetch-app.mjs';
+import { count, startFetchApp, uid } from '../helpers/fetch-app.mjs';
+import { waitFor } from '../helpers/wait.mjs';
 import { connect, exchange, parseResponses } from '../helpers/wire.mjs';
 
 let server;
@@ -240,7 +241,7 @@ describe('request', { timeout: 20_000 }, () => {
     assert.equal(parseResponses(data, { closed: true })[0].status, 200);
     // The response is complete and the connection closed: now let the app look at the signal again.
     await server.open(id);
-    const state = await until(async () => {
+    const state = await waitFor(async () => {
       const s = await server.state(id);
       return s.value?.abortedLater !== undefined && s;
     });
@@ -251,13 +252,13 @@ describe('request', { timeout: 20_000 }, () => {
     const id = uid();
     const connection = await connect(server.port);
     connection.send(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
-    await until(async () => (await server.state(id)).value === 'waiting', 5000, 'the app to get the request');
+    await waitFor(async () => (await server.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
     connection.socket.resetAndDestroy();
     try {
-      const state = await until(async () => {
+      const state = await waitFor(async () => {
         const s = await server.state(id);
         return typeof s.value === 'object' && s;
-      }, 5000, 'the app to see the abort');
+      }, { timeoutMs: 5000, message: 'the app to see the abort' });
       assert.equal(state.value.aborted, true);
       assert.equal(state.value.reason, 'AbortError');
     } finally {
@@ -272,13 +273,13 @@ describe('request', { timeout: 20_000 }, () => {
     const id = uid();
     const connection = await connect(server.port);
     connection.send(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
-    await until(async () => (await server.state(id)).value === 'waiting', 5000, 'the app to get the request');
+    await waitFor(async () => (await server.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
     connection.destroy(); // a FIN, as a browser closing a tab sends
     try {
-      const state = await until(async () => {
+      const state = await waitFor(async () => {
         const s = await server.state(id);
         return typeof s.value === 'object' && s;
-      }, 1000, 'the app to see the abort');
+      }, { timeoutMs: 1000, message: 'the app to see the abort' });
       assert.equal(state.value.aborted, true);
     } finally {
       await server.open(id);

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { count, startFetchApp, uid, until } from '../helpers/fetch-app.mjs';
+import { count, startFetchApp, uid } from '../helpers/fetch-app.mjs';
+import { waitFor } from '../helpers/wait.mjs';
 import { connect, exchange, parseResponses } from '../helpers/wire.mjs';
 
 let server;
@@ -185,7 +186,7 @@ describe('response bodies', { timeout: 20_000 }, () => {
     connection.send(`GET /out/sse?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
     await connection.waitFor((text) => text.includes('data: one\n\n'));
     connection.socket.resetAndDestroy();
-    const state = await until(async () => (await server.state(id)).value, 5000, 'the stream to be cancelled');
+    const state = await waitFor(async () => (await server.state(id)).value, { timeoutMs: 5000, message: 'the stream to be cancelled' });
     assert.deepEqual(state, { cancelled: true, aborted: true });
     await server.settleLog();
     assert.equal(count(server.stderr, `/out/sse?id=${id}`), 0, 'a client going away is not an app error');

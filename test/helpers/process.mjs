@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startServer } from './server.mjs';
+import { exitWithin, sleep, waitFor } from './wait.mjs';
 
 export const APP = fileURLToPath(new URL('../fixtures/process-app.mjs', import.meta.url));
 export const APP_LIB = pathToFileURL(fileURLToPath(new URL('../fixtures/process-app-lib.mjs', import.meta.url))).href;
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export { exitWithin, sleep, waitFor };
 
 // ---- processes ----------------------------------------------------------------
 
@@ -92,17 +93,6 @@ export async function assertNoZombies(master, what = '') {
   if (left.length > 0) throw new Error(`zombie children of the master ${what}: ${left.join(', ')}`);
 }
 
-/** Polls `check` every `intervalMs` until it returns a truthy value (returned), or fails after `timeoutMs`. */
-export async function waitFor(check, { timeoutMs = 5000, intervalMs = 20, message = 'condition' } = {}) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof message === 'function' ? message() : message}`);
-    await sleep(intervalMs);
-  }
-}
-
 /** Waits until the master has exactly `n` live children and returns their pids. */
 export function waitForWorkers(master, n, timeoutMs = 5000) {
   return waitFor(
@@ -112,12 +102,6 @@ export function waitForWorkers(master, n, timeoutMs = 5000) {
     },
     { timeoutMs, message: () => `${n} workers (have ${livePids(master).join(', ') || 'none'})` },
   );
-}
-
-/** A child's exit as { code, signal }, or null after `ms`. */
-export function exitWithin(exited, ms) {
-  let timer;
-  return Promise.race([exited, new Promise((resolve) => (timer = setTimeout(() => resolve(null), ms)))]).finally(() => clearTimeout(timer));
 }
 
 // ---- a raw keep-alive client ----------------------------------------------------

@@ -27,6 +27,7 @@
 // the close.
 
 import net from 'node:net';
+import { sleep } from './wait.mjs';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** field-value: VCHAR / obs-text / SP / HTAB, no leading or trailing whitespace. */
@@ -351,8 +352,6 @@ export class RawConnection {
     for (const waiter of [...this.waiters]) waiter();
   }
 }
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Connects, writes `pieces` one after another (with `pauseMs` between them, so the server
