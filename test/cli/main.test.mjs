@@ -4,21 +4,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { helpText } from '../../dist/cli/help.js';
+import { BIN, cleanEnv } from '../helpers/server.mjs';
 
-const BIN = fileURLToPath(new URL('../../bin/starlight.js', import.meta.url));
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 const HINT = "Try 'starlight --help'.\n";
 
 /** Runs the command; the environment is ours without STARLIGHT_* and PORT, plus `env`. */
 function starlight(args, env = {}) {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('STARLIGHT_') && name !== 'PORT'),
-  );
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...cleanEnv(), ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? error.code : 0, stdout, stderr });
     });
   });

@@ -25,11 +25,7 @@ export async function startFetchApp(args = [], opts = {}) {
     const response = await fetch(server.url(path), init);
     return { response, status: response.status, headers: response.headers, text: await response.text() };
   };
-  return {
-    ...server,
-    get stderr() {
-      return server.stderr;
-    },
+  return Object.assign(server, {
     get,
     /** Opens the app's gate `id`. */
     open: (id) => get(`/open?id=${encodeURIComponent(id)}`),
@@ -41,5 +37,5 @@ export async function startFetchApp(args = [], opts = {}) {
       await get(`/mark?m=${m}`);
       await waitFor(() => server.stderr.includes(`MARK ${m}\n`), { message: 'the log marker' });
     },
-  };
+  });
 }

@@ -1,76 +1,23 @@
-// Helpers for test/process/: the master's children as Linux shows them
-// (/proc), a small keep-alive HTTP/1.1 client on raw sockets, request loops
-// that count failures, app files written into a temporary folder, and a
-// server wrapper that always cleans up (master by pid, then any worker left).
-// Importing this module has no side effect.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// Helpers for test/process/: a small keep-alive HTTP/1.1 client, request
+// loops that count failures, app files written into a temporary folder, a
+// server wrapper that always cleans up (startServer's stop(): master by pid,
+// then any worker left), and, re-exported, the /proc readers (proc.mjs) and
+// the poller (wait.mjs). Importing this module has no side effect.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { childPids, cmdline, isAlive, livePids, procStat } from './proc.mjs';
 import { startServer } from './server.mjs';
 import { exitWithin, sleep, waitFor } from './wait.mjs';
 
 export const APP = fileURLToPath(new URL('../fixtures/process-app.mjs', import.meta.url));
 export const APP_LIB = pathToFileURL(fileURLToPath(new URL('../fixtures/process-app-lib.mjs', import.meta.url))).href;
 
-export { exitWithin, sleep, waitFor };
+export { childPids, cmdline, exitWithin, isAlive, livePids, procStat, sleep, waitFor };
 
 // ---- processes ----------------------------------------------------------------
-
-/** The pids of `pid`'s children (every thread's), or [] when it is gone. */
-export function childPids(pid) {
-  const pids = new Set();
-  let tasks = [];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  for (const task of tasks) {
-    try {
-      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/)) {
-        if (child !== '') pids.add(Number(child));
-      }
-    } catch {
-      // the thread ended
-    }
-  }
-  return [...pids];
-}
-
-/** { state, ppid } from /proc/PID/stat, or null when there is no such process. */
-export function procStat(pid) {
-  let text;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return null;
-  }
-  // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], ppid: Number(fields[1]) };
-}
-
-/** The process's command line as ps shows it (its title, once set). */
-export function cmdline(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0+$/, '').replace(/\0/g, ' ').trim();
-  } catch {
-    return null;
-  }
-}
-
-/** Running (not exited, not a zombie). */
-export function isAlive(pid) {
-  const stat = procStat(pid);
-  return stat !== null && stat.state !== 'Z' && stat.state !== 'X';
-}
-
-/** The master's children that are not zombies. */
-export function livePids(master) {
-  return childPids(master).filter(isAlive);
-}
 
 /** The master's children in state Z now. */
 export function zombies(master) {
@@ -306,32 +253,16 @@ export function writeApp(file, version, options) {
 }
 
 /**
- * Starts starlight (test/helpers/server.mjs), runs `fn(server)`, and always
- * stops it: the master by its pid (TERM, then KILL), then any worker still
- * alive by its pid.
+ * Starts starlight (startServer, allowing 15 s for the banner), runs
+ * `fn(server)`, and always stops it: the master by its pid (TERM, then KILL),
+ * then any worker still alive by its pid.
  */
 export async function withServer(args, opts, fn) {
   const server = await startServer(args, { timeoutMs: 15000, ...opts });
-  const seen = new Set();
-  const track = setInterval(() => {
-    for (const pid of childPids(server.pid)) seen.add(pid);
-  }, 50);
   try {
-    for (const pid of childPids(server.pid)) seen.add(pid);
     return await fn(server);
   } finally {
-    clearInterval(track);
-    for (const pid of childPids(server.pid)) seen.add(pid);
     await server.stop();
-    for (const pid of seen) {
-      if (isAlive(pid) && /starlight worker|worker\/main\.js/.test(cmdline(pid) ?? '')) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }
   }
 }
 
