@@ -1,14 +1,14 @@
-// Helpers for test/process/: a small keep-alive HTTP/1.1 client, request
+// Helpers for test/process/: a keep-alive client on raw.mjs's connection, request
 // loops that count failures, app files written into a temporary folder, a
 // server wrapper that always cleans up (startServer's stop(): master by pid,
 // then any worker left), and, re-exported, the /proc readers (proc.mjs) and
 // the poller (wait.mjs). Importing this module has no side effect.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { childPids, cmdline, isAlive, livePids, procStat } from './proc.mjs';
+import { RawConnection, httpRequest } from './raw.mjs';
 import { startServer } from './server.mjs';
 import { exitWithin, sleep, waitFor } from './wait.mjs';
 
@@ -51,108 +51,58 @@ export function waitForWorkers(master, n, timeoutMs = 5000) {
   );
 }
 
-// ---- a raw keep-alive client ----------------------------------------------------
+// ---- a keep-alive client ----------------------------------------------------------
 
-/** One connection to 127.0.0.1:port; request() sends a GET and resolves with the parsed response. */
+/**
+ * One connection to 127.0.0.1:port (raw.mjs's RawConnection, ending its side when the server
+ * ends its own, as an ordinary client does); request() sends a GET and resolves with the response:
+ * { status, headers (lower-case names), body (text), json (the body parsed, or null), close }.
+ * `closed` resolves 'fin' or 'reset' once the connection is closed.
+ */
 export class Client {
-  static open(port, timeoutMs = 5000) {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error('connect timed out'));
-      }, timeoutMs);
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        resolve(new Client(socket));
-      });
-    });
+  static async open(port, timeoutMs = 5000) {
+    return new Client(await RawConnection.connect(port, { allowHalfOpen: false, timeoutMs }));
   }
 
-  constructor(socket) {
-    this.socket = socket;
-    this.buffer = Buffer.alloc(0);
-    this.pending = null;
-    /** null while open; 'fin' or 'reset' once closed. */
-    this.closedHow = null;
-    this.closed = new Promise((resolve) => (this.onClosed = resolve));
-    socket.on('data', (chunk) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
-      this.parse();
-    });
-    socket.on('error', () => (this.closedHow ??= 'reset'));
-    socket.on('end', () => (this.closedHow ??= 'fin'));
-    socket.on('close', () => {
-      this.closedHow ??= 'reset';
-      this.onClosed(this.closedHow);
-      this.pending?.reject(new Error(`the connection closed (${this.closedHow}) before the response was complete`));
-      this.pending = null;
-    });
+  constructor(connection) {
+    this.connection = connection;
+    this.busy = false;
+    // RawConnection's own 'close' listener, added first, has set its state by now.
+    this.closed = new Promise((resolve) => connection.socket.once('close', () => resolve(connection.closed)));
   }
 
   /** GET `path`; `close` sends `Connection: close`. */
-  request(path = '/', { close = false, timeoutMs = 10000 } = {}) {
-    if (this.pending !== null) return Promise.reject(new Error('one request at a time'));
-    if (this.closedHow !== null || this.socket.destroyed) return Promise.reject(new Error('the connection is closed'));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending = null;
-        reject(new Error(`no response to ${path} within ${timeoutMs} ms`));
-        this.socket.destroy();
-      }, timeoutMs);
-      this.pending = {
-        resolve: (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      this.socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${close ? 'Connection: close\r\n' : ''}\r\n`);
-    });
-  }
-
-  parse() {
-    if (this.pending === null) return;
-    const end = this.buffer.indexOf('\r\n\r\n');
-    if (end === -1) return;
-    const lines = this.buffer.subarray(0, end).toString('latin1').split('\r\n');
-    const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(lines[0])?.[1]);
-    const headers = {};
-    for (const line of lines.slice(1)) {
-      const colon = line.indexOf(':');
-      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-    }
-    if (headers['content-length'] === undefined) {
-      const pending = this.pending;
-      this.pending = null;
-      pending.reject(new Error(`a response without Content-Length: ${lines[0]}`));
-      this.socket.destroy();
-      return;
-    }
-    const length = Number(headers['content-length']);
-    if (this.buffer.length < end + 4 + length) return;
-    const body = this.buffer.subarray(end + 4, end + 4 + length).toString('utf8');
-    this.buffer = this.buffer.subarray(end + 4 + length);
-    const pending = this.pending;
-    this.pending = null;
-    let json = null;
+  async request(path = '/', { close = false, timeoutMs = 10000 } = {}) {
+    const connection = this.connection;
+    if (this.busy) throw new Error('one request at a time');
+    if (connection.closed !== null || connection.socket.destroyed) throw new Error('the connection is closed');
+    this.busy = true;
     try {
-      json = JSON.parse(body);
-    } catch {
-      // not from the app
+      connection.write(httpRequest('GET', path, { headers: { Host: '127.0.0.1', ...(close ? { Connection: 'close' } : {}) } }));
+      const { responses, error } = await connection.responses(1, {}, timeoutMs);
+      const [response] = responses;
+      if (response === undefined) {
+        const closed = connection.closed;
+        connection.destroy();
+        if (closed !== null) throw new Error(`the connection closed (${closed}) before the response was complete`);
+        throw new Error(error === null ? `no response to ${path} within ${timeoutMs} ms` : `a malformed response: ${error}`);
+      }
+      connection.drop(response.end);
+      let json = null;
+      try {
+        json = JSON.parse(response.text);
+      } catch {
+        // not from the app
+      }
+      const headers = Object.fromEntries(response.headers.map(([name, value]) => [name.toLowerCase(), value]));
+      return { status: response.status, headers, body: response.text, json, close: response.close };
+    } finally {
+      this.busy = false;
     }
-    pending.resolve({ status, headers, body, json, close: /\bclose\b/i.test(headers.connection ?? '') });
   }
 
   destroy() {
-    this.socket.destroy();
+    this.connection.destroy();
   }
 }
 

@@ -249,17 +249,34 @@ function makeResponse(status, reason, headers, start) {
 export class RawConnection {
   /**
    * @param {number} port
-   * @param {{ localAddress?: string }} [options]  localAddress: bind the client side (e.g. 127.1.2.3 to tag a connection)
+   * @param {{ localAddress?: string, allowHalfOpen?: boolean, timeoutMs?: number }} [options]
+   *   localAddress: bind the client side (e.g. 127.1.2.3 to tag a connection).
+   *   allowHalfOpen (default true): our side stays open after the server's FIN until end();
+   *   false: it ends then, as an ordinary client's does.
+   *   timeoutMs: fail ('connect timed out') if not connected by then.
    * @returns {Promise<RawConnection>}
    */
   static connect(port, options = {}) {
+    const { localAddress, allowHalfOpen = true, timeoutMs } = options;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port, localAddress: options.localAddress, allowHalfOpen: true });
+      const socket = net.connect({ host: '127.0.0.1', port, localAddress, allowHalfOpen });
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              socket.destroy();
+              reject(new Error('connect timed out'));
+            }, timeoutMs);
+      const failed = (error) => {
+        clearTimeout(timer);
+        reject(error);
+      };
       socket.once('connect', () => {
-        socket.off('error', reject);
+        clearTimeout(timer);
+        socket.off('error', failed);
         resolve(new RawConnection(socket));
       });
-      socket.once('error', reject);
+      socket.once('error', failed);
     });
   }
 
@@ -316,6 +333,11 @@ export class RawConnection {
   /** Half-closes our side (FIN). */
   end() {
     if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.end();
+  }
+
+  /** Forgets the first `length` bytes kept (responses already read), so that a long keep-alive conversation is not parsed from its start again and again. */
+  drop(length) {
+    this.chunks = [this.data.subarray(length)];
   }
 
   /** From now on only counts what arrives (`length`), for long responses. */

@@ -162,4 +162,20 @@ describe('RawConnection', () => {
       await open.close();
     }
   });
+
+  test('drop() forgets responses already read; allowHalfOpen: false ends our side after the server\'s FIN', async () => {
+    const server = await scripted(`${OK}Content-Length: 1\r\n\r\na${OK}Content-Length: 1\r\n\r\nb`);
+    try {
+      const c = await RawConnection.connect(server.port, { allowHalfOpen: false });
+      const closed = new Promise((resolve) => c.socket.once('close', resolve));
+      c.write(httpRequest('GET', '/'));
+      const first = await c.responses(2);
+      c.drop(first.all[0].end);
+      assert.deepEqual(c.parse().all.map((r) => r.text), ['b']);
+      await closed;
+      assert.equal(c.closed, 'fin');
+    } finally {
+      await server.close();
+    }
+  });
 });
