@@ -3,7 +3,7 @@
 // port/hostname, -e, --import, and every way a start is refused.
 // App files are written to fresh temporary directories.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { AutoRouter } from 'itty-router';
 
 import { classifyExport } from '../../dist/app/load.js';
-import { BIN } from '../helpers/server.mjs';
+import { startServer } from '../helpers/server.mjs';
 
 // ---------------------------------------------------------------------------
 // Which Node runs what
@@ -53,66 +53,27 @@ function appDir(files = {}) {
   return dir;
 }
 
-const children = new Set();
-after(() => {
-  for (const child of children) child.kill('SIGKILL');
+const servers = new Set();
+after(async () => {
+  await Promise.all([...servers].map((server) => server.stop()));
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Our environment without anything that sets starlight options or the port. */
-function cleanEnv() {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('STARLIGHT_') && name !== 'PORT'));
-}
-
 /**
- * Runs starlight until it either prints its banner (then { serving: true, host,
- * port, get(path), stop() }) or exits ({ serving: false, code, stderr }).
+ * Runs `starlight --workers=0 ARGS` (our environment without STARLIGHT_* and PORT, plus `env`)
+ * until it either prints its banner (then `serving`, host, port, get(path), stop()) or exits
+ * (then not `serving`; code: its exit code or signal; stderr, all of it).
  */
-function launch(args, { cwd, env = {}, node = process.execPath } = {}) {
-  const child = spawn(node, [BIN, '--workers=0', ...args], { cwd, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  // 'close': the process has exited and its stderr is all read.
-  const exited = new Promise((resolve) =>
-    child.on('close', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`neither a banner nor an exit within 10 s; stderr:\n${stderr}`));
-    }, 10_000);
-    child.stderr.on('data', (data) => {
-      stderr += data;
-      const banner = /Accepting connections at http:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\//.exec(stderr);
-      if (banner === null) return;
-      clearTimeout(timer);
-      const [, host, port] = banner;
-      resolve({
-        serving: true,
-        host,
-        port: Number(port),
-        get stderr() {
-          return stderr;
-        },
-        async get(path = '/') {
-          const response = await fetch(`http://127.0.0.1:${port}${path}`);
-          return response.text();
-        },
-        async stop() {
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(timer);
-        },
-      });
-    });
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      resolve({ serving: false, code: code ?? signal, stderr });
-    });
+async function launch(args, { cwd, env = {}, node = process.execPath } = {}) {
+  const server = await startServer(['--workers=0', ...args], { cwd, env, node, listen: false, wait: 'banner-or-exit' });
+  servers.add(server);
+  server.exited.then(() => servers.delete(server));
+  return Object.assign(server, {
+    code: server.serving ? undefined : (server.exit.code ?? server.exit.signal),
+    async get(path = '/') {
+      const response = await fetch(server.url(path));
+      return response.text();
+    },
   });
 }
 

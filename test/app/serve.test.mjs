@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { serve } from '../../dist/index.js';
+import { waitFor } from '../helpers/wait.mjs';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/serve-script.mjs', import.meta.url));
 
@@ -61,10 +62,13 @@ test('serve() with workers: the script is the master and runs again in each work
     const url = await run.ready;
     // Ready once a worker serves; the second may still be starting: ask until both have answered.
     const answers = [];
-    const deadline = Date.now() + 10_000;
-    while (new Set(answers.map((text) => /worker=(\d+)/.exec(text)[1])).size < 2 && Date.now() < deadline) {
-      answers.push(...(await Promise.all(Array.from({ length: 4 }, () => fetch(url, { headers: { connection: 'close' } }).then((r) => r.text())))));
-    }
+    await waitFor(
+      async () => {
+        answers.push(...(await Promise.all(Array.from({ length: 4 }, () => fetch(url, { headers: { connection: 'close' } }).then((r) => r.text())))));
+        return new Set(answers.map((text) => /worker=(\d+)/.exec(text)[1])).size >= 2;
+      },
+      { timeoutMs: 10_000, intervalMs: 0, message: () => `two workers answering: ${answers.join(' | ')}` },
+    );
     const pids = new Set(answers.map((text) => Number(/pid=(\d+)/.exec(text)[1])));
     assert.equal(pids.size, 2, `two workers answer: ${answers.join(' | ')}`);
     assert.ok(!pids.has(run.child.pid), 'the master does not serve');

@@ -7,8 +7,8 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { helpText } from '../../dist/cli/help.js';
+import { BIN, cleanEnv } from '../helpers/server.mjs';
 
-const BIN = fileURLToPath(new URL('../../bin/starlight.js', import.meta.url));
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 const HINT = "Try 'starlight --help'.\n";
 const APP = fileURLToPath(new URL('../../examples/hello.mjs', import.meta.url));
@@ -18,12 +18,9 @@ const APP = fileURLToPath(new URL('../../examples/hello.mjs', import.meta.url));
  * `shell`, through `sh -c` whose script (`exec "$0" "$@"` at its end) becomes the command.
  */
 function starlight(args, env = {}, shell = undefined) {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('STARLIGHT_') && name !== 'PORT'),
-  );
   const [file, argv] = shell === undefined ? [process.execPath, [BIN, ...args]] : ['sh', ['-c', shell, process.execPath, BIN, ...args]];
   return new Promise((resolve) => {
-    execFile(file, argv, { env: { ...clean, ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(file, argv, { env: { ...cleanEnv(), ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (error.code ?? error.signal) : 0, stdout, stderr });
     });
   });

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { count, startFetchApp, uid, until } from '../helpers/fetch-app.mjs';
-import { connect, parseResponses } from '../helpers/wire.mjs';
+import { count, startFetchApp, uid } from '../helpers/fetch-app.mjs';
+import { waitFor } from '../helpers/wait.mjs';
+import { RawConnection } from '../helpers/raw.mjs';
 
 let server;
 before(async () => {
@@ -15,10 +16,10 @@ after(() => server?.stop());
 
 describe('context', { timeout: 20_000 }, () => {
   test('addresses and ports are those of the client socket', async () => {
-    const connection = await connect(server.port);
+    const connection = await RawConnection.connect(server.port);
     const clientPort = connection.socket.localPort;
-    connection.send('GET /context HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
-    const [response] = parseResponses(await connection.untilClosed(), { closed: true });
+    connection.write('GET /context HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    const [response] = (await connection.untilClosed()).all;
     const seen = JSON.parse(response.body.toString());
     assert.equal(seen.remoteAddress, '127.0.0.1');
     assert.equal(seen.remotePort, clientPort);
@@ -46,7 +47,7 @@ describe('context', { timeout: 20_000 }, () => {
     assert.equal(answered.text, 'answered before the work');
     assert.equal((await server.state(id)).value, 'pending');
     await server.open(id);
-    await until(async () => (await server.state(id)).value === 'done', 5000, 'the waitUntil work');
+    await waitFor(async () => (await server.state(id)).value === 'done', { timeoutMs: 5000, message: 'the waitUntil work' });
   });
 
   test('waitUntil(): a rejected promise is logged, and serving goes on', async () => {
@@ -59,14 +60,15 @@ describe('context', { timeout: 20_000 }, () => {
 
   test('informational(103) goes out before the final response', async () => {
     const id = uid();
-    const connection = await connect(server.port);
-    connection.send(`GET /hints?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET /hints?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
     // The app holds its final response until the gate opens: the 103 must be here already.
-    await connection.waitFor((text) => text.includes('\r\n\r\n'));
+    await connection.waitForText('\r\n\r\n');
     assert.equal(connection.text, 'HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\n');
     await server.open(id);
-    const responses = await connection.responses(2);
+    const { all: responses, error } = await connection.responses(1);
     connection.destroy();
+    assert.equal(error, null);
     assert.deepEqual(
       responses.map((r) => r.status),
       [103, 200],
@@ -76,11 +78,10 @@ describe('context', { timeout: 20_000 }, () => {
 
   test('informational(): not sent to an HTTP/1.0 client, which does not know 1xx', async () => {
     const id = uid();
-    const connection = await connect(server.port);
-    connection.send(`GET /hints?id=${id} HTTP/1.0\r\n\r\n`);
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET /hints?id=${id} HTTP/1.0\r\n\r\n`);
     await server.open(id);
-    const data = await connection.untilClosed();
-    const responses = parseResponses(data, { closed: true });
+    const responses = (await connection.untilClosed()).all;
     assert.deepEqual(
       responses.map((r) => r.status),
       [200],
@@ -93,9 +94,9 @@ describe('context', { timeout: 20_000 }, () => {
       assert.match(text, /^RangeError: /, `status ${status}`);
     }
     // 100 itself is allowed (raw: fetch() refuses a 100 it did not ask for, though RFC 9110 §15.2 says clients must take any 1xx).
-    const connection = await connect(server.port);
-    connection.send('GET /hints/bad?status=100 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
-    const responses = parseResponses(await connection.untilClosed(), { closed: true });
+    const connection = await RawConnection.connect(server.port);
+    connection.write('GET /hints/bad?status=100 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    const responses = (await connection.untilClosed()).all;
     assert.deepEqual(
       responses.map((r) => [r.status, r.body.toString()]),
       [
@@ -106,10 +107,9 @@ describe('context', { timeout: 20_000 }, () => {
   });
 
   test('harakiri(): with --workers=0 the connection closes after the response, a warning is logged, serving goes on', async () => {
-    const connection = await connect(server.port);
-    connection.send('GET /harakiri HTTP/1.1\r\nHost: h\r\n\r\n');
-    const data = await connection.untilClosed();
-    const [response, extra] = parseResponses(data, { closed: true });
+    const connection = await RawConnection.connect(server.port);
+    connection.write('GET /harakiri HTTP/1.1\r\nHost: h\r\n\r\n');
+    const [response, extra] = (await connection.untilClosed()).all;
     assert.equal(extra, undefined);
     assert.equal(response.status, 200);
     assert.equal(response.get('connection'), 'close');
@@ -119,9 +119,9 @@ describe('context', { timeout: 20_000 }, () => {
     assert.match(server.stderr, / warn: .*harakiri.*--workers=0/);
     // Still serving, and a later harakiri is answered the same way.
     assert.equal((await server.get('/context')).status, 200);
-    const again = await connect(server.port);
-    again.send('GET /harakiri HTTP/1.1\r\nHost: h\r\n\r\n');
-    const [second] = parseResponses(await again.untilClosed(), { closed: true });
+    const again = await RawConnection.connect(server.port);
+    again.write('GET /harakiri HTTP/1.1\r\nHost: h\r\n\r\n');
+    const [second] = (await again.untilClosed()).all;
     assert.equal(second.get('connection'), 'close');
   });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { count, startFetchApp, uid } from '../helpers/fetch-app.mjs';
-import { connect, exchange, parseResponses } from '../helpers/wire.mjs';
+import { RawConnection, exchange } from '../helpers/raw.mjs';
 
 let server;
 let development;
@@ -19,9 +19,10 @@ const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** GET `path` on a keep-alive connection, then a second request on the same connection if it is still open. */
 async function failingGet(target, path) {
-  const connection = await connect(target.port);
-  connection.send(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
-  const [response] = await connection.responses(1);
+  const connection = await RawConnection.connect(target.port);
+  connection.write(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
+  const { responses: [response], error } = await connection.responses(1);
+  assert.equal(error, null);
   return { response, connection };
 }
 
@@ -52,8 +53,8 @@ describe('app errors', { timeout: 20_000 }, () => {
       assert.doesNotMatch(response.body.toString(), /at /);
       assert.equal(response.get('content-length'), String(response.body.length));
       // The same connection serves the next request.
-      connection.send('GET /out/null HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
-      const both = parseResponses(await connection.untilClosed(), { closed: true });
+      connection.write('GET /out/null HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+      const both = (await connection.untilClosed()).all;
       assert.deepEqual(
         both.map((r) => r.status),
         [500, 200],
@@ -65,12 +66,12 @@ describe('app errors', { timeout: 20_000 }, () => {
   test('a body stream that fails midway: the connection is cut (incomplete chunked body), logged once', async () => {
     const id = uid();
     const path = `/err/stream-midway?id=${id}`;
-    const connection = await connect(server.port);
-    connection.send(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
-    await connection.waitFor((text) => text.includes('part one;'));
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
+    await connection.waitForText('part one;');
     await server.open(`${id}-1`);
-    const [response, extra] = parseResponses(await connection.untilClosed(), { closed: true });
-    assert.equal(extra, undefined);
+    const { all: whole, partial: response } = await connection.untilClosed();
+    assert.equal(whole.length, 0, 'nothing but the cut response');
     assert.equal(response.status, 200);
     assert.equal(response.framing, 'chunked');
     assert.equal(response.complete, false);
@@ -97,9 +98,7 @@ describe('app errors', { timeout: 20_000 }, () => {
 
 describe('app-set framing headers', { timeout: 20_000 }, () => {
   const get = async (path) => {
-    const responses = parseResponses(await exchange(server.port, `GET ${path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`), {
-      closed: true,
-    });
+    const responses = (await exchange(server.port, `GET ${path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`)).all;
     assert.equal(responses.length, 1);
     return responses[0];
   };
@@ -120,13 +119,14 @@ describe('app-set framing headers', { timeout: 20_000 }, () => {
 
   test('a bad content-length and transfer-encoding on a stream: the server chunks it itself', async () => {
     const id = uid();
-    const connection = await connect(server.port);
-    connection.send(`GET /hdr/stream-te?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
-    await connection.waitFor((text) => text.includes('x'));
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET /hdr/stream-te?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
+    await connection.waitForText('x');
     await server.open(`${id}-1`);
     await server.open(`${id}-2`);
-    const [response] = await connection.responses(1);
+    const { responses: [response], error } = await connection.responses(1);
     connection.destroy();
+    assert.equal(error, null);
     assert.deepEqual(response.all('transfer-encoding'), ['chunked']);
     assert.equal(response.get('content-length'), null);
     assert.equal(response.body.toString(), 'xy');
@@ -134,18 +134,18 @@ describe('app-set framing headers', { timeout: 20_000 }, () => {
   });
 
   test('connection: close from the app closes the connection after the response', async () => {
-    const connection = await connect(server.port);
-    connection.send('GET /hdr/connection-close HTTP/1.1\r\nHost: h\r\n\r\nGET /out/null HTTP/1.1\r\nHost: h\r\n\r\n');
-    const responses = parseResponses(await connection.untilClosed(), { closed: true });
+    const connection = await RawConnection.connect(server.port);
+    connection.write('GET /hdr/connection-close HTTP/1.1\r\nHost: h\r\n\r\nGET /out/null HTTP/1.1\r\nHost: h\r\n\r\n');
+    const responses = (await connection.untilClosed()).all;
     assert.equal(responses.length, 1);
     assert.deepEqual(responses[0].all('connection'), ['close']);
     assert.equal(responses[0].body.toString(), 'bye');
   });
 
   test('other connection and keep-alive values from the app are dropped; the connection persists', async () => {
-    const connection = await connect(server.port);
-    connection.send('GET /hdr/connection-other HTTP/1.1\r\nHost: h\r\n\r\nGET /out/null HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
-    const responses = parseResponses(await connection.untilClosed(), { closed: true });
+    const connection = await RawConnection.connect(server.port);
+    connection.write('GET /hdr/connection-other HTTP/1.1\r\nHost: h\r\n\r\nGET /out/null HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    const responses = (await connection.untilClosed()).all;
     assert.equal(responses.length, 2);
     assert.equal(responses[0].get('connection'), null);
     assert.equal(responses[0].get('keep-alive'), null);

@@ -5,8 +5,9 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { count, startFetchApp, uid, until } from '../helpers/fetch-app.mjs';
-import { connect, exchange, parseResponses } from '../helpers/wire.mjs';
+import { count, startFetchApp, uid } from '../helpers/fetch-app.mjs';
+import { waitFor } from '../helpers/wait.mjs';
+import { RawConnection, exchange } from '../helpers/raw.mjs';
 
 let server;
 before(async () => {
@@ -16,7 +17,7 @@ after(() => server?.stop());
 
 /** Sends raw bytes to /echo-like routes and returns the parsed JSON of the (only) response. */
 async function rawJson(bytes) {
-  const [response] = parseResponses(await exchange(server.port, bytes), { closed: true });
+  const [response] = (await exchange(server.port, bytes)).all;
   assert.equal(response.status, 200, response.body.toString());
   return JSON.parse(response.body.toString('utf8'));
 }
@@ -99,10 +100,11 @@ describe('request', { timeout: 20_000 }, () => {
   });
 
   test('a GET with a body: the body is not given to the app, and the connection goes on', async () => {
-    const connection = await connect(server.port);
-    connection.send('GET /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloGET /echo?second HTTP/1.1\r\nHost: h\r\n\r\n');
-    const responses = await connection.responses(2);
+    const connection = await RawConnection.connect(server.port);
+    connection.write('GET /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloGET /echo?second HTTP/1.1\r\nHost: h\r\n\r\n');
+    const { responses, error } = await connection.responses(2);
     connection.destroy();
+    assert.equal(error, null);
     assert.equal(responses.length, 2);
     const [first, second] = responses.map((r) => JSON.parse(r.body.toString()));
     assert.equal(first.bodyNull, true);
@@ -128,12 +130,12 @@ describe('request', { timeout: 20_000 }, () => {
   });
 
   test('Expect: 100-continue: the app reading the body sends 100 Continue first', async () => {
-    const connection = await connect(server.port);
-    connection.send('POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
-    await connection.waitFor((text) => text.includes('\r\n\r\n'));
+    const connection = await RawConnection.connect(server.port);
+    connection.write('POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
+    await connection.waitForText('\r\n\r\n');
     assert.equal(connection.text, 'HTTP/1.1 100 Continue\r\n\r\n');
-    connection.send('ping');
-    const responses = parseResponses(await connection.untilClosed(), { closed: true });
+    connection.write('ping');
+    const responses = (await connection.untilClosed()).all;
     assert.deepEqual(
       responses.map((r) => r.status),
       [100, 200],
@@ -161,7 +163,7 @@ describe('request', { timeout: 20_000 }, () => {
     const requests = bodies.map((body, i) =>
       Buffer.concat([Buffer.from(`POST /body/arraybuffer HTTP/1.1\r\nHost: h\r\nContent-Length: ${body.length}${i === bodies.length - 1 ? '\r\nConnection: close' : ''}\r\n\r\n`), body]),
     );
-    const responses = parseResponses(await exchange(server.port, Buffer.concat(requests)), { closed: true });
+    const responses = (await exchange(server.port, Buffer.concat(requests))).all;
     assert.deepEqual(
       responses.map((response) => response.body),
       bodies,
@@ -203,22 +205,22 @@ describe('request', { timeout: 20_000 }, () => {
     const path = `/echo?short-${uid()}`;
     // Read through the body stream (/echo) and at once (arrayBuffer()).
     for (const route of [path, `/body/arraybuffer?short-${uid()}`]) {
-      const half = await connect(server.port);
-      half.send(`POST ${route} HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789`);
+      const half = await RawConnection.connect(server.port);
+      half.write(`POST ${route} HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789`);
       half.socket.end();
-      const [response] = parseResponses(await half.untilClosed(), { closed: true });
+      const [response] = (await half.untilClosed()).all;
       assert.equal(response.status, 400, route);
       assert.equal(response.get('connection'), 'close');
     }
 
-    const reset = await connect(server.port);
-    reset.send(`POST ${path} HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789`);
+    const reset = await RawConnection.connect(server.port);
+    reset.write(`POST ${path} HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789`);
     await new Promise((resolve) => setTimeout(resolve, 50)); // (most likely) while the app reads
     reset.socket.resetAndDestroy();
 
-    const bad = await connect(server.port);
-    bad.send(`POST ${path} HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n`);
-    const [rejected] = parseResponses(await bad.untilClosed(), { closed: true });
+    const bad = await RawConnection.connect(server.port);
+    bad.write(`POST ${path} HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n`);
+    const [rejected] = (await bad.untilClosed()).all;
     assert.equal(rejected.status, 400);
 
     await server.settleLog();
@@ -227,20 +229,19 @@ describe('request', { timeout: 20_000 }, () => {
   });
 
   test('a Host the URL cannot hold (bad port): 400', async () => {
-    const [response] = parseResponses(await exchange(server.port, 'GET /echo HTTP/1.1\r\nHost: h:99999\r\n\r\n'), { closed: true });
+    const [response] = (await exchange(server.port, 'GET /echo HTTP/1.1\r\nHost: h:99999\r\n\r\n')).all;
     assert.equal(response.status, 400);
     assert.equal(response.get('connection'), 'close');
   });
 
   test('signal: not aborted by a normal response, nor after it', async () => {
     const id = uid();
-    const connection = await connect(server.port);
-    connection.send(`GET /signal/keep?id=${id} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
-    const data = await connection.untilClosed();
-    assert.equal(parseResponses(data, { closed: true })[0].status, 200);
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET /signal/keep?id=${id} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
+    assert.equal((await connection.untilClosed()).all[0].status, 200);
     // The response is complete and the connection closed: now let the app look at the signal again.
     await server.open(id);
-    const state = await until(async () => {
+    const state = await waitFor(async () => {
       const s = await server.state(id);
       return s.value?.abortedLater !== undefined && s;
     });
@@ -249,15 +250,15 @@ describe('request', { timeout: 20_000 }, () => {
 
   test('signal: aborted when the client goes away before the response', async () => {
     const id = uid();
-    const connection = await connect(server.port);
-    connection.send(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
-    await until(async () => (await server.state(id)).value === 'waiting', 5000, 'the app to get the request');
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
+    await waitFor(async () => (await server.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
     connection.socket.resetAndDestroy();
     try {
-      const state = await until(async () => {
+      const state = await waitFor(async () => {
         const s = await server.state(id);
         return typeof s.value === 'object' && s;
-      }, 5000, 'the app to see the abort');
+      }, { timeoutMs: 5000, message: 'the app to see the abort' });
       assert.equal(state.value.aborted, true);
       assert.equal(state.value.reason, 'AbortError');
     } finally {
@@ -270,15 +271,15 @@ describe('request', { timeout: 20_000 }, () => {
   // fails. Node's http server (httpAllowHalfOpen false) and Go's net/http cancel on it.
   test('signal: aborted when the client closes its side before the response', async () => {
     const id = uid();
-    const connection = await connect(server.port);
-    connection.send(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
-    await until(async () => (await server.state(id)).value === 'waiting', 5000, 'the app to get the request');
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
+    await waitFor(async () => (await server.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
     connection.destroy(); // a FIN, as a browser closing a tab sends
     try {
-      const state = await until(async () => {
+      const state = await waitFor(async () => {
         const s = await server.state(id);
         return typeof s.value === 'object' && s;
-      }, 1000, 'the app to see the abort');
+      }, { timeoutMs: 1000, message: 'the app to see the abort' });
       assert.equal(state.value.aborted, true);
     } finally {
       await server.open(id);

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { count, startFetchApp, uid, until } from '../helpers/fetch-app.mjs';
-import { connect, exchange, parseResponses } from '../helpers/wire.mjs';
+import { count, startFetchApp, uid } from '../helpers/fetch-app.mjs';
+import { waitFor } from '../helpers/wait.mjs';
+import { RawConnection } from '../helpers/raw.mjs';
 
 let server;
 before(async () => {
@@ -16,9 +17,11 @@ after(() => server?.stop());
 /** GET `path` on a fresh connection (HTTP/1.1 unless `version` says otherwise) and parse the one response. */
 async function get(path, { version = '1.1', method = 'GET', headers = '' } = {}) {
   const keep = version === '1.1' ? 'Connection: close\r\n' : '';
-  const data = await exchange(server.port, `${method} ${path} HTTP/${version}\r\nHost: h\r\n${keep}${headers}\r\n`);
-  const responses = parseResponses(data, { method, closed: true });
-  assert.equal(responses.length, 1, data.toString('latin1'));
+  const connection = await RawConnection.connect(server.port);
+  connection.write(`${method} ${path} HTTP/${version}\r\nHost: h\r\n${keep}${headers}\r\n`);
+  const responses = (await connection.untilClosed({ method })).all;
+  connection.destroy();
+  assert.equal(responses.length, 1, connection.text);
   return responses[0];
 }
 
@@ -111,24 +114,26 @@ describe('response bodies', { timeout: 20_000 }, () => {
 
   test('a slow stream is chunked (1.1), written as it comes', async () => {
     const id = uid();
-    const connection = await connect(server.port);
-    connection.send(`GET /out/stream-gated?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET /out/stream-gated?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
     // The head and the first part arrive while the stream is still open.
-    await connection.waitFor((text) => text.includes('first;'));
-    let [response] = parseResponses(connection.data);
+    await connection.waitForText('first;');
+    let response = connection.parse().partial;
     assert.equal(response.get('transfer-encoding'), 'chunked');
     assert.equal(response.get('content-length'), null);
     assert.equal(response.get('content-type'), 'text/plain');
     assert.equal(response.complete, false);
     assert.equal(response.body.toString(), 'first;');
     await server.open(`${id}-1`);
-    await connection.waitFor((text) => text.includes('second;'));
-    [response] = parseResponses(connection.data);
+    await connection.waitForText('second;');
+    response = connection.parse().partial;
     assert.equal(response.complete, false);
     await server.open(`${id}-2`);
-    await connection.waitFor((text) => text.includes('third;'));
+    await connection.waitForText('third;');
     await server.open(`${id}-3`);
-    [response] = await connection.responses(1);
+    const whole = await connection.responses(1);
+    assert.equal(whole.error, null);
+    [response] = whole.responses;
     assert.equal(response.complete, true);
     assert.equal(response.body.toString(), 'first;second;third;');
     assert.deepEqual(
@@ -136,23 +141,22 @@ describe('response bodies', { timeout: 20_000 }, () => {
       ['first;', 'second;', 'third;'],
     );
     // The connection persists: a second request on it is answered.
-    connection.send('GET /out/null HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
-    const data = await connection.untilClosed();
+    connection.write('GET /out/null HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
     assert.deepEqual(
-      parseResponses(data, { closed: true }).map((r) => r.status),
+      (await connection.untilClosed()).all.map((r) => r.status),
       [200, 200],
     );
   });
 
   test('a slow stream to HTTP/1.0: no chunked coding, delimited by closing', async () => {
     const id = uid();
-    const connection = await connect(server.port);
-    connection.send(`GET /out/stream-gated?id=${id} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`);
-    await connection.waitFor((text) => text.includes('first;'));
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET /out/stream-gated?id=${id} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`);
+    await connection.waitForText('first;');
     await server.open(`${id}-1`);
     await server.open(`${id}-2`);
     await server.open(`${id}-3`);
-    const [response, extra] = parseResponses(await connection.untilClosed(), { closed: true });
+    const [response, extra] = (await connection.untilClosed()).all;
     assert.equal(extra, undefined);
     assert.equal(response.framing, 'close');
     assert.equal(response.get('transfer-encoding'), null);
@@ -163,29 +167,30 @@ describe('response bodies', { timeout: 20_000 }, () => {
 
   test('server-sent events: head and first event arrive before the stream ends', async () => {
     const id = uid();
-    const connection = await connect(server.port);
-    connection.send(`GET /out/sse?id=${id} HTTP/1.1\r\nHost: h\r\nAccept: text/event-stream\r\n\r\n`);
-    await connection.waitFor((text) => text.includes('data: one\n\n'));
-    const [response] = parseResponses(connection.data);
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET /out/sse?id=${id} HTTP/1.1\r\nHost: h\r\nAccept: text/event-stream\r\n\r\n`);
+    await connection.waitForText('data: one\n\n');
+    const response = connection.parse().partial;
     assert.equal(response.status, 200);
     assert.equal(response.get('content-type'), 'text/event-stream');
     assert.equal(response.get('cache-control'), 'no-cache');
     assert.equal(response.complete, false);
     await server.open(`${id}-1`);
-    await connection.waitFor((text) => text.includes('data: two\n\n'));
+    await connection.waitForText('data: two\n\n');
     await server.open(`${id}-2`);
-    const [done] = await connection.responses(1);
+    const { responses: [done], error } = await connection.responses(1);
     connection.destroy();
+    assert.equal(error, null);
     assert.equal(done.body.toString(), 'data: one\n\ndata: two\n\n');
   });
 
   test('a stream whose client goes away: the stream is cancelled and the signal aborted', async () => {
     const id = uid();
-    const connection = await connect(server.port);
-    connection.send(`GET /out/sse?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
-    await connection.waitFor((text) => text.includes('data: one\n\n'));
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET /out/sse?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
+    await connection.waitForText('data: one\n\n');
     connection.socket.resetAndDestroy();
-    const state = await until(async () => (await server.state(id)).value, 5000, 'the stream to be cancelled');
+    const state = await waitFor(async () => (await server.state(id)).value, { timeoutMs: 5000, message: 'the stream to be cancelled' });
     assert.deepEqual(state, { cancelled: true, aborted: true });
     await server.settleLog();
     assert.equal(count(server.stderr, `/out/sse?id=${id}`), 0, 'a client going away is not an app error');
@@ -193,14 +198,14 @@ describe('response bodies', { timeout: 20_000 }, () => {
 
   test('HEAD of a streamed response: the head only, and the connection goes on', async () => {
     const id = uid();
-    const connection = await connect(server.port);
-    connection.send(`HEAD /out/stream-gated?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
-    const [head] = await connection.responses(1, 'HEAD');
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`HEAD /out/stream-gated?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
+    const { responses: [head], error } = await connection.responses(1, { method: 'HEAD' });
+    assert.equal(error, null);
     assert.equal(head.status, 200);
     assert.equal(head.body.length, 0);
-    connection.send('GET /out/null HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
-    const data = await connection.untilClosed();
-    const responses = parseResponses(data, { method: 'HEAD', closed: true });
+    connection.write('GET /out/null HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    const responses = (await connection.untilClosed({ method: 'HEAD' })).all;
     assert.deepEqual(
       responses.map((r) => [r.status, r.get('x-kind')]),
       [
@@ -212,12 +217,12 @@ describe('response bodies', { timeout: 20_000 }, () => {
 
   test('a large stream: chunked, every byte in order (with backpressure)', async () => {
     const n = 1024 * 1024 + 12345;
-    const connection = await connect(server.port);
-    connection.send(`GET /out/stream-large?n=${n} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET /out/stream-large?n=${n} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
     connection.socket.pause();
     await new Promise((resolve) => setTimeout(resolve, 50)); // let the server meet a full socket
     connection.socket.resume();
-    const [response] = parseResponses(await connection.untilClosed(10_000), { closed: true });
+    const [response] = (await connection.untilClosed({}, 10_000)).all;
     assert.equal(response.get('transfer-encoding'), 'chunked');
     assert.equal(response.complete, true);
     assert.equal(response.body.length, n);
@@ -226,18 +231,19 @@ describe('response bodies', { timeout: 20_000 }, () => {
 
   test("a stream with the app's own Content-Length: sent with it, not chunked", async () => {
     const id = uid();
-    const connection = await connect(server.port);
-    connection.send(`GET /out/stream-length?id=${id}&cl=10&parts=12345,67890 HTTP/1.1\r\nHost: h\r\n\r\n`);
-    await connection.waitFor((text) => text.includes('12345'));
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET /out/stream-length?id=${id}&cl=10&parts=12345,67890 HTTP/1.1\r\nHost: h\r\n\r\n`);
+    await connection.waitForText('12345');
     await server.open(`${id}-1`);
     await server.open(`${id}-2`);
-    const [response] = await connection.responses(1);
+    const { responses: [response], error } = await connection.responses(1);
+    assert.equal(error, null);
     assert.equal(response.get('content-length'), '10');
     assert.equal(response.get('transfer-encoding'), null);
     assertLength(response, '1234567890');
     // Exact: the connection persists.
-    connection.send('GET /out/null HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
-    assert.equal(parseResponses(await connection.untilClosed(), { closed: true }).length, 2);
+    connection.write('GET /out/null HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    assert.equal((await connection.untilClosed()).all.length, 2);
   });
 
   for (const [what, parts] of [
@@ -247,12 +253,12 @@ describe('response bodies', { timeout: 20_000 }, () => {
     test(`a stream ${what} than its Content-Length: the connection is cut, logged once`, async () => {
       const id = uid();
       const path = `/out/stream-length?id=${id}&cl=10&parts=${parts}`;
-      const connection = await connect(server.port);
-      connection.send(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
-      await connection.waitFor((text) => text.includes('12345'));
+      const connection = await RawConnection.connect(server.port);
+      connection.write(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
+      await connection.waitForText('12345');
       await server.open(`${id}-1`);
       await server.open(`${id}-2`);
-      const [response] = parseResponses(await connection.untilClosed(), { closed: true });
+      const { partial: response } = await connection.untilClosed();
       assert.equal(response.get('content-length'), '10');
       assert.equal(response.complete, false);
       assert.ok(response.body.length < 10);

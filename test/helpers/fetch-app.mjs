@@ -5,19 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './server.mjs';
+import { waitFor } from './wait.mjs';
 
 export const FETCH_APP = fileURLToPath(new URL('../fixtures/fetch-app.mjs', import.meta.url));
-
-/** Polls `check` until it returns a truthy value (or throws after `ms`). */
-export async function until(check, ms = 5000, what = 'condition') {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** Occurrences of `needle` in `text`. */
 export function count(text, needle) {
@@ -35,11 +25,7 @@ export async function startFetchApp(args = [], opts = {}) {
     const response = await fetch(server.url(path), init);
     return { response, status: response.status, headers: response.headers, text: await response.text() };
   };
-  return {
-    ...server,
-    get stderr() {
-      return server.stderr;
-    },
+  return Object.assign(server, {
     get,
     /** Opens the app's gate `id`. */
     open: (id) => get(`/open?id=${encodeURIComponent(id)}`),
@@ -49,7 +35,7 @@ export async function startFetchApp(args = [], opts = {}) {
     async settleLog() {
       const m = uid();
       await get(`/mark?m=${m}`);
-      await until(() => server.stderr.includes(`MARK ${m}\n`), 5000, 'the log marker');
+      await waitFor(() => server.stderr.includes(`MARK ${m}\n`), { message: 'the log marker' });
     },
-  };
+  });
 }

@@ -1,75 +1,23 @@
-// Helpers for test/process/: the master's children as Linux shows them
-// (/proc), a small keep-alive HTTP/1.1 client on raw sockets, request loops
-// that count failures, app files written into a temporary folder, and a
-// server wrapper that always cleans up (master by pid, then any worker left).
-// Importing this module has no side effect.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+// Helpers for test/process/: a keep-alive client on raw.mjs's connection, request
+// loops that count failures, app files written into a temporary folder, a
+// server wrapper that always cleans up (startServer's stop(): master by pid,
+// then any worker left), and, re-exported, the /proc readers (proc.mjs) and
+// the poller (wait.mjs). Importing this module has no side effect.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { childPids, cmdline, isAlive, livePids, procStat } from './proc.mjs';
+import { RawConnection, httpRequest } from './raw.mjs';
 import { startServer } from './server.mjs';
+import { exitWithin, sleep, waitFor } from './wait.mjs';
 
 export const APP = fileURLToPath(new URL('../fixtures/process-app.mjs', import.meta.url));
 export const APP_LIB = pathToFileURL(fileURLToPath(new URL('../fixtures/process-app-lib.mjs', import.meta.url))).href;
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export { childPids, cmdline, exitWithin, isAlive, livePids, procStat, sleep, waitFor };
 
 // ---- processes ----------------------------------------------------------------
-
-/** The pids of `pid`'s children (every thread's), or [] when it is gone. */
-export function childPids(pid) {
-  const pids = new Set();
-  let tasks = [];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  for (const task of tasks) {
-    try {
-      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/)) {
-        if (child !== '') pids.add(Number(child));
-      }
-    } catch {
-      // the thread ended
-    }
-  }
-  return [...pids];
-}
-
-/** { state, ppid } from /proc/PID/stat, or null when there is no such process. */
-export function procStat(pid) {
-  let text;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return null;
-  }
-  // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], ppid: Number(fields[1]) };
-}
-
-/** The process's command line as ps shows it (its title, once set). */
-export function cmdline(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0+$/, '').replace(/\0/g, ' ').trim();
-  } catch {
-    return null;
-  }
-}
-
-/** Running (not exited, not a zombie). */
-export function isAlive(pid) {
-  const stat = procStat(pid);
-  return stat !== null && stat.state !== 'Z' && stat.state !== 'X';
-}
-
-/** The master's children that are not zombies. */
-export function livePids(master) {
-  return childPids(master).filter(isAlive);
-}
 
 /** The master's children in state Z now. */
 export function zombies(master) {
@@ -92,17 +40,6 @@ export async function assertNoZombies(master, what = '') {
   if (left.length > 0) throw new Error(`zombie children of the master ${what}: ${left.join(', ')}`);
 }
 
-/** Polls `check` every `intervalMs` until it returns a truthy value (returned), or fails after `timeoutMs`. */
-export async function waitFor(check, { timeoutMs = 5000, intervalMs = 20, message = 'condition' } = {}) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof message === 'function' ? message() : message}`);
-    await sleep(intervalMs);
-  }
-}
-
 /** Waits until the master has exactly `n` live children and returns their pids. */
 export function waitForWorkers(master, n, timeoutMs = 5000) {
   return waitFor(
@@ -114,114 +51,58 @@ export function waitForWorkers(master, n, timeoutMs = 5000) {
   );
 }
 
-/** A child's exit as { code, signal }, or null after `ms`. */
-export function exitWithin(exited, ms) {
-  let timer;
-  return Promise.race([exited, new Promise((resolve) => (timer = setTimeout(() => resolve(null), ms)))]).finally(() => clearTimeout(timer));
-}
+// ---- a keep-alive client ----------------------------------------------------------
 
-// ---- a raw keep-alive client ----------------------------------------------------
-
-/** One connection to 127.0.0.1:port; request() sends a GET and resolves with the parsed response. */
+/**
+ * One connection to 127.0.0.1:port (raw.mjs's RawConnection, ending its side when the server
+ * ends its own, as an ordinary client does); request() sends a GET and resolves with the response:
+ * { status, headers (lower-case names), body (text), json (the body parsed, or null), close }.
+ * `closed` resolves 'fin' or 'reset' once the connection is closed.
+ */
 export class Client {
-  static open(port, timeoutMs = 5000) {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error('connect timed out'));
-      }, timeoutMs);
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        resolve(new Client(socket));
-      });
-    });
+  static async open(port, timeoutMs = 5000) {
+    return new Client(await RawConnection.connect(port, { allowHalfOpen: false, timeoutMs }));
   }
 
-  constructor(socket) {
-    this.socket = socket;
-    this.buffer = Buffer.alloc(0);
-    this.pending = null;
-    /** null while open; 'fin' or 'reset' once closed. */
-    this.closedHow = null;
-    this.closed = new Promise((resolve) => (this.onClosed = resolve));
-    socket.on('data', (chunk) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
-      this.parse();
-    });
-    socket.on('error', () => (this.closedHow ??= 'reset'));
-    socket.on('end', () => (this.closedHow ??= 'fin'));
-    socket.on('close', () => {
-      this.closedHow ??= 'reset';
-      this.onClosed(this.closedHow);
-      this.pending?.reject(new Error(`the connection closed (${this.closedHow}) before the response was complete`));
-      this.pending = null;
-    });
+  constructor(connection) {
+    this.connection = connection;
+    this.busy = false;
+    // RawConnection's own 'close' listener, added first, has set its state by now.
+    this.closed = new Promise((resolve) => connection.socket.once('close', () => resolve(connection.closed)));
   }
 
   /** GET `path`; `close` sends `Connection: close`. */
-  request(path = '/', { close = false, timeoutMs = 10000 } = {}) {
-    if (this.pending !== null) return Promise.reject(new Error('one request at a time'));
-    if (this.closedHow !== null || this.socket.destroyed) return Promise.reject(new Error('the connection is closed'));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending = null;
-        reject(new Error(`no response to ${path} within ${timeoutMs} ms`));
-        this.socket.destroy();
-      }, timeoutMs);
-      this.pending = {
-        resolve: (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      this.socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${close ? 'Connection: close\r\n' : ''}\r\n`);
-    });
-  }
-
-  parse() {
-    if (this.pending === null) return;
-    const end = this.buffer.indexOf('\r\n\r\n');
-    if (end === -1) return;
-    const lines = this.buffer.subarray(0, end).toString('latin1').split('\r\n');
-    const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(lines[0])?.[1]);
-    const headers = {};
-    for (const line of lines.slice(1)) {
-      const colon = line.indexOf(':');
-      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-    }
-    if (headers['content-length'] === undefined) {
-      const pending = this.pending;
-      this.pending = null;
-      pending.reject(new Error(`a response without Content-Length: ${lines[0]}`));
-      this.socket.destroy();
-      return;
-    }
-    const length = Number(headers['content-length']);
-    if (this.buffer.length < end + 4 + length) return;
-    const body = this.buffer.subarray(end + 4, end + 4 + length).toString('utf8');
-    this.buffer = this.buffer.subarray(end + 4 + length);
-    const pending = this.pending;
-    this.pending = null;
-    let json = null;
+  async request(path = '/', { close = false, timeoutMs = 10000 } = {}) {
+    const connection = this.connection;
+    if (this.busy) throw new Error('one request at a time');
+    if (connection.closed !== null || connection.socket.destroyed) throw new Error('the connection is closed');
+    this.busy = true;
     try {
-      json = JSON.parse(body);
-    } catch {
-      // not from the app
+      connection.write(httpRequest('GET', path, { headers: { Host: '127.0.0.1', ...(close ? { Connection: 'close' } : {}) } }));
+      const { responses, error } = await connection.responses(1, {}, timeoutMs);
+      const [response] = responses;
+      if (response === undefined) {
+        const closed = connection.closed;
+        connection.destroy();
+        if (closed !== null) throw new Error(`the connection closed (${closed}) before the response was complete`);
+        throw new Error(error === null ? `no response to ${path} within ${timeoutMs} ms` : `a malformed response: ${error}`);
+      }
+      connection.drop(response.end);
+      let json = null;
+      try {
+        json = JSON.parse(response.text);
+      } catch {
+        // not from the app
+      }
+      const headers = Object.fromEntries(response.headers.map(([name, value]) => [name.toLowerCase(), value]));
+      return { status: response.status, headers, body: response.text, json, close: response.close };
+    } finally {
+      this.busy = false;
     }
-    pending.resolve({ status, headers, body, json, close: /\bclose\b/i.test(headers.connection ?? '') });
   }
 
   destroy() {
-    this.socket.destroy();
+    this.connection.destroy();
   }
 }
 
@@ -322,32 +203,16 @@ export function writeApp(file, version, options) {
 }
 
 /**
- * Starts starlight (test/helpers/server.mjs), runs `fn(server)`, and always
- * stops it: the master by its pid (TERM, then KILL), then any worker still
- * alive by its pid.
+ * Starts starlight (startServer, allowing 15 s for the banner), runs
+ * `fn(server)`, and always stops it: the master by its pid (TERM, then KILL),
+ * then any worker still alive by its pid.
  */
 export async function withServer(args, opts, fn) {
   const server = await startServer(args, { timeoutMs: 15000, ...opts });
-  const seen = new Set();
-  const track = setInterval(() => {
-    for (const pid of childPids(server.pid)) seen.add(pid);
-  }, 50);
   try {
-    for (const pid of childPids(server.pid)) seen.add(pid);
     return await fn(server);
   } finally {
-    clearInterval(track);
-    for (const pid of childPids(server.pid)) seen.add(pid);
     await server.stop();
-    for (const pid of seen) {
-      if (isAlive(pid) && /starlight worker|worker\/main\.js/.test(cmdline(pid) ?? '')) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }
   }
 }
 

@@ -15,6 +15,10 @@
 //   assert.equal(await c.waitClosed(), 'fin');
 //   c.destroy();
 //
+//   await c.waitForText('first;');                    // throws with what came if it does not
+//   const { all, partial } = await c.untilClosed();  // waits for the close; throws on a framing error
+//
+// exchange(port, bytes) is that for one request on a new connection.
 // httpRequest() builds request bytes (Host and Content-Length filled in).
 //
 // parseResponses() splits the bytes into responses and fails on anything an
@@ -22,11 +26,13 @@
 // a malformed field line, bare LF, a bad, duplicate or conflicting
 // Content-Length / Transfer-Encoding, a framing field on 1xx/204, a malformed
 // chunk, a body cut short by the close, or bytes after a `Connection: close`
-// response. Responses to HEAD (say which, with `methods`), 1xx, 204 and 304
-// have no body; a response without Content-Length or chunked coding runs to
-// the close.
+// response. Responses to HEAD (say which, with `methods` or `method`), 1xx,
+// 204 and 304 have no body; a response without Content-Length or chunked
+// coding runs to the close. The response the data ends inside is `partial`
+// (its head, and its body so far), for tests that watch a stream arrive.
 
 import net from 'node:net';
+import { sleep } from './wait.mjs';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** field-value: VCHAR / obs-text / SP / HTAB, no leading or trailing whitespace. */
@@ -40,11 +46,14 @@ const STATUS_LINE = /^HTTP\/1\.1 ([1-9][0-9]{2}) ([\t\x20-\x7e\x80-\xff]*)$/;
  * @property {Array<[string, string]>} headers  in order, names as sent, duplicates kept
  * @property {Buffer} body  decoded (chunked coding removed)
  * @property {'none'|'length'|'chunked'|'close'} framing
+ * @property {Buffer[]} chunks  a chunked body's chunk data as the server framed it
  * @property {Array<[string, string]>} trailers
+ * @property {boolean} complete  false for the `partial` response (its body so far)
  * @property {number} start  offset of the status line in the data
  * @property {number} end  offset just past the response
  * @property {(name: string) => string|undefined} header  the first value of a field (name in any case)
  * @property {(name: string) => string[]} all  every value of a field
+ * @property {(name: string) => string|null} get  every value of a field joined by ', ', null when absent (as Headers.get)
  * @property {boolean} close  whether `Connection` lists `close`
  * @property {string} text  the body as UTF-8
  */
@@ -52,27 +61,36 @@ const STATUS_LINE = /^HTTP\/1\.1 ([1-9][0-9]{2}) ([\t\x20-\x7e\x80-\xff]*)$/;
 /**
  * Splits a server's byte stream into responses.
  * @param {Buffer} data
- * @param {{ methods?: string[], closed?: boolean }} [options]
+ * @param {{ methods?: string[], method?: string, closed?: boolean }} [options]
  *   methods: the request method of each final response in order (a HEAD's has no body); default GET.
+ *   method: the same for the first final response only (`method: 'HEAD'` is `methods: ['HEAD']`).
  *   closed: the server closed the stream after `data` (a close-delimited body is then complete,
  *   and a response cut short is an error rather than still incomplete).
- * @returns {{ responses: Response[], interim: Response[], all: Response[], error: string|null,
- *   incomplete: boolean, leftover: Buffer }}
+ * @returns {{ responses: Response[], interim: Response[], all: Response[], partial: Response|null,
+ *   error: string|null, incomplete: boolean, leftover: Buffer }}
  *   responses: the final ones; interim: the 1xx ones; all: both, in order.
+ *   partial: the response the data ends inside, once its head is all here: its body so far,
+ *   `complete` false (still arriving, or cut short when `closed`).
  *   error: the first framing error (parsing stops there; leftover starts at the failing response).
  *   incomplete: the data ends inside a response and the stream was not closed.
  */
 export function parseResponses(data, options = {}) {
-  const methods = options.methods ?? [];
+  const methods = options.methods ?? (options.method === undefined ? [] : [options.method]);
   const closed = options.closed ?? false;
-  const result = { responses: [], interim: [], all: [], error: null, incomplete: false, leftover: data.subarray(data.length) };
+  const result = { responses: [], interim: [], all: [], partial: null, error: null, incomplete: false, leftover: data.subarray(data.length) };
   let pos = 0;
   const fail = (at, message) => {
     result.error = `${message} (at byte ${at}${result.all.length ? `, after ${result.all.length} response(s)` : ''})`;
     result.leftover = data.subarray(at);
     return result;
   };
-  const stop = (start) => {
+  /** The data ends inside the response at `start`; `response`: its head, if all here, with `body` so far. */
+  const stop = (start, response = null, body = data.subarray(data.length)) => {
+    if (response !== null) {
+      response.body = body;
+      response.complete = false;
+      result.partial = response;
+    }
     if (closed) return fail(start, 'the connection closed inside a response');
     result.incomplete = true;
     result.leftover = data.subarray(start);
@@ -140,7 +158,8 @@ export function parseResponses(data, options = {}) {
       response.framing = 'none';
     } else if (codings.length === 1) {
       response.framing = 'chunked';
-      const chunks = [];
+      const chunks = response.chunks;
+      const soFar = () => Buffer.concat(chunks);
       for (;;) {
         let l;
         try {
@@ -148,13 +167,13 @@ export function parseResponses(data, options = {}) {
         } catch (error) {
           return fail(pos, `${error.message} in a chunk-size line`);
         }
-        if (l === null) return stop(start);
+        if (l === null) return stop(start, response, soFar());
         if (!/^[0-9A-Fa-f]{1,15}$/.test(l[0])) return fail(pos, `bad chunk-size line ${JSON.stringify(l[0].slice(0, 40))}`);
         const size = parseInt(l[0], 16);
         pos = l[1];
         if (size === 0) break;
-        if (data.length < pos + size + 2) return stop(start);
-        chunks.push(data.subarray(pos, pos + size));
+        chunks.push(data.subarray(pos, Math.min(data.length, pos + size)));
+        if (data.length < pos + size + 2) return stop(start, response, soFar());
         if (data[pos + size] !== 0x0d || data[pos + size + 1] !== 0x0a) return fail(pos + size, 'chunk data not followed by CRLF');
         pos += size + 2;
       }
@@ -165,23 +184,23 @@ export function parseResponses(data, options = {}) {
         } catch (error) {
           return fail(pos, `${error.message} in the trailer section`);
         }
-        if (l === null) return stop(start);
+        if (l === null) return stop(start, response, soFar());
         pos = l[1];
         if (l[0] === '') break;
         const colon = l[0].indexOf(':');
         if (colon <= 0 || !TOKEN.test(l[0].slice(0, colon))) return fail(pos, `bad trailer line ${JSON.stringify(l[0])}`);
         response.trailers.push([l[0].slice(0, colon), l[0].slice(colon + 1).trim()]);
       }
-      response.body = Buffer.concat(chunks);
+      response.body = soFar();
     } else if (lengths.length === 1) {
       response.framing = 'length';
       const length = Number(lengths[0]);
-      if (data.length < pos + length) return stop(start);
+      if (data.length < pos + length) return stop(start, response, data.subarray(pos));
       response.body = data.subarray(pos, pos + length);
       pos += length;
     } else {
       response.framing = 'close';
-      if (!closed) return stop(start);
+      if (!closed) return stop(start, response, data.subarray(pos));
       response.body = data.subarray(pos);
       pos = data.length;
     }
@@ -200,7 +219,9 @@ function makeResponse(status, reason, headers, start) {
     headers,
     body: Buffer.alloc(0),
     framing: 'none',
+    chunks: [],
     trailers: [],
+    complete: true,
     start,
     end: start,
     header(name) {
@@ -210,6 +231,10 @@ function makeResponse(status, reason, headers, start) {
     all(name) {
       const lower = name.toLowerCase();
       return headers.filter(([n]) => n.toLowerCase() === lower).map(([, v]) => v);
+    },
+    get(name) {
+      const values = this.all(name);
+      return values.length === 0 ? null : values.join(', ');
     },
     get close() {
       return this.all('connection').some((v) => v.split(',').some((t) => t.trim().toLowerCase() === 'close'));
@@ -224,17 +249,34 @@ function makeResponse(status, reason, headers, start) {
 export class RawConnection {
   /**
    * @param {number} port
-   * @param {{ localAddress?: string }} [options]  localAddress: bind the client side (e.g. 127.1.2.3 to tag a connection)
+   * @param {{ localAddress?: string, allowHalfOpen?: boolean, timeoutMs?: number }} [options]
+   *   localAddress: bind the client side (e.g. 127.1.2.3 to tag a connection).
+   *   allowHalfOpen (default true): our side stays open after the server's FIN until end();
+   *   false: it ends then, as an ordinary client's does.
+   *   timeoutMs: fail ('connect timed out') if not connected by then.
    * @returns {Promise<RawConnection>}
    */
   static connect(port, options = {}) {
+    const { localAddress, allowHalfOpen = true, timeoutMs } = options;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port, localAddress: options.localAddress, allowHalfOpen: true });
+      const socket = net.connect({ host: '127.0.0.1', port, localAddress, allowHalfOpen });
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              socket.destroy();
+              reject(new Error('connect timed out'));
+            }, timeoutMs);
+      const failed = (error) => {
+        clearTimeout(timer);
+        reject(error);
+      };
       socket.once('connect', () => {
-        socket.off('error', reject);
+        clearTimeout(timer);
+        socket.off('error', failed);
         resolve(new RawConnection(socket));
       });
-      socket.once('error', reject);
+      socket.once('error', failed);
     });
   }
 
@@ -276,6 +318,11 @@ export class RawConnection {
     return this.chunks[0] ?? Buffer.alloc(0);
   }
 
+  /** `data` as latin1 text (one character a byte). */
+  get text() {
+    return this.data.latin1Slice();
+  }
+
   /** Writes bytes (string: latin1); false once the connection is closed. */
   write(bytes) {
     if (this.socket.destroyed || this.socket.writableEnded) return false;
@@ -286,6 +333,11 @@ export class RawConnection {
   /** Half-closes our side (FIN). */
   end() {
     if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.end();
+  }
+
+  /** Forgets the first `length` bytes kept (responses already read), so that a long keep-alive conversation is not parsed from its start again and again. */
+  drop(length) {
+    this.chunks = [this.data.subarray(length)];
   }
 
   /** From now on only counts what arrives (`length`), for long responses. */
@@ -347,12 +399,30 @@ export class RawConnection {
     return ok ? this.closed : 'timeout';
   }
 
+  /** Waits until `text` (latin1) has arrived; throws, with what did, after `timeoutMs` or once the connection closed without it. */
+  async waitForText(text, timeoutMs = 5000) {
+    if (!(await this.until((c) => c.text.includes(text), timeoutMs))) {
+      throw new Error(`${JSON.stringify(text)} not received (${this.closed ?? `open after ${timeoutMs} ms`}); received:\n${this.text}`);
+    }
+  }
+
+  /**
+   * Waits until the server has closed, ends our side too, and returns parse() of all it sent. Throws if it is still
+   * open after `timeoutMs`, or on a framing error other than a last response cut short (that one
+   * is `partial`), so that a test reading whole responses also checks their framing.
+   */
+  async untilClosed(options = {}, timeoutMs = 5000) {
+    if ((await this.waitClosed(timeoutMs)) === 'timeout') throw new Error(`not closed after ${timeoutMs} ms; received:\n${this.text}`);
+    this.end();
+    const parsed = this.parse(options);
+    if (parsed.error !== null && parsed.partial === null) throw new Error(`not well-formed HTTP/1.1: ${parsed.error}\n${this.text}`);
+    return parsed;
+  }
+
   notify() {
     for (const waiter of [...this.waiters]) waiter();
   }
 }
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Connects, writes `pieces` one after another (with `pauseMs` between them, so the server
@@ -379,6 +449,25 @@ export async function rawRequest(port, pieces, options = {}) {
   connection.end();
   connection.destroy();
   return { data: connection.data, closed, errorCode: connection.errorCode, written };
+}
+
+/**
+ * Sends `bytes` on a new connection and returns untilClosed(options): the parse of everything
+ * the server sent until it closed (throws if it did not within `timeoutMs`, or on a framing error).
+ * @param {number} port
+ * @param {Buffer|string} bytes  a string is latin1
+ * @param {{ method?: string, methods?: string[], timeoutMs?: number }} [options]
+ * @returns {Promise<ReturnType<typeof parseResponses>>}
+ */
+export async function exchange(port, bytes, options = {}) {
+  const { timeoutMs = 5000, ...parseOptions } = options;
+  const connection = await RawConnection.connect(port);
+  try {
+    connection.write(bytes);
+    return await connection.untilClosed(parseOptions, timeoutMs);
+  } finally {
+    connection.destroy();
+  }
 }
 
 /**

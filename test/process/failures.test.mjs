@@ -4,10 +4,9 @@
 // a growing delay (a crash loop, not hundreds of forks); an app that cannot
 // load at start ends the start with its error and no worker left.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { BIN } from '../helpers/server.mjs';
+import { startServer } from '../helpers/server.mjs';
 import {
   APP,
   Client,
@@ -134,23 +133,20 @@ for (const workers of [1, 2]) {
       app,
       `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(log)}, process.pid + '\\n');\nthrow new Error('process-test: the app cannot load at start');\n`,
     );
-    const child = spawn(process.execPath, [BIN, '--host=127.0.0.1', '--port=0', `--workers=${workers}`, app], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const server = await startServer([`--workers=${workers}`, app], { wait: 'none' });
     try {
-      const exit = await exitWithin(exited, 10000);
-      assert.notEqual(exit, null, `the master did not exit; stderr:\n${stderr}`);
+      const exit = await exitWithin(server.exited, 10000);
+      assert.notEqual(exit, null, `the master did not exit; stderr:\n${server.stderr}`);
       assert.ok(exit.code !== 0 && exit.code !== null, `exit ${JSON.stringify(exit)}`);
-      assert.match(stderr, /process-test: the app cannot load at start/);
-      assert.doesNotMatch(stderr, /Accepting connections/);
+      assert.match(server.stderr, /process-test: the app cannot load at start/);
+      assert.doesNotMatch(server.stderr, /Accepting connections/);
       const loaders = readFileSync(log, 'utf8').trim().split('\n').map(Number);
-      assert.ok(loaders.length >= 1 && !loaders.includes(child.pid), `loaded in ${loaders}`);
+      assert.ok(loaders.length >= 1 && !loaders.includes(server.pid), `loaded in ${loaders}`);
       await sleep(200);
       for (const pid of loaders) assert.ok(!isAlive(pid), `worker ${pid} is left`);
-      assert.deepEqual(livePids(child.pid), []);
+      assert.deepEqual(livePids(server.pid), []);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await server.stop();
       dir.remove();
     }
   });

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
-import { BIN } from '../helpers/server.mjs';
+import { startServer } from '../helpers/server.mjs';
 import {
   APP,
   APP_LIB,
@@ -25,43 +25,6 @@ import {
   waitForWorkers,
   withServer,
 } from '../helpers/process.mjs';
-
-/** The environment without anything that would choose a port or options for starlight. */
-function cleanEnv() {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name === 'PORT' || name.startsWith('STARLIGHT_')) delete env[name];
-  return env;
-}
-
-/** Spawns bin/starlight.js with exactly `args`; `banners(n)` waits for n banner lines. */
-function spawnStarlight(args, { env = cleanEnv(), cwd } = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const run = { child, stderr: '' };
-  child.stderr.on('data', (chunk) => (run.stderr += chunk));
-  run.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  run.banners = (n) =>
-    waitFor(
-      () => {
-        if (child.exitCode !== null) throw new Error(`starlight exited ${child.exitCode}:\n${run.stderr}`);
-        const lines = run.stderr.split('\n').filter((line) => /Accepting connections at/.test(line));
-        return lines.length >= n ? lines : null;
-      },
-      { timeoutMs: 15000, message: () => `${n} banner lines; stderr:\n${run.stderr}` },
-    );
-  run.stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return run.exited;
-    const workers = livePids(child.pid);
-    child.kill('SIGTERM');
-    let exit = await exitWithin(run.exited, 5000);
-    if (exit === null) {
-      child.kill('SIGKILL');
-      exit = await run.exited;
-    }
-    for (const pid of workers) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-    return exit;
-  };
-  return run;
-}
 
 /** A TCP port that was free a moment ago. */
 function freePort() {
@@ -127,7 +90,7 @@ test('--pid: a stale file (dead pid) is replaced; one naming a live starlight is
     await withServer(['--workers=1', `--pid=${pidFile}`, APP], {}, async (server) => {
       assert.equal(readFileSync(pidFile, 'utf8').trim(), String(server.pid), 'the stale pid was replaced');
       // A second server on the same pid file (and another port) is refused.
-      const second = spawnStarlight(['--host=127.0.0.1', '--port=0', '--workers=1', `--pid=${pidFile}`, APP]);
+      const second = await startServer(['--workers=1', `--pid=${pidFile}`, APP], { wait: 'none' });
       try {
         const exit = await exitWithin(second.exited, 10000);
         assert.notEqual(exit, null, `the second server did not stop; stderr:\n${second.stderr}`);
@@ -161,7 +124,7 @@ test('--main-process-delay is accepted and the master still supervises', { timeo
 });
 
 test('titles and banner: one line per listener, with the worker count', { timeout: 30000 }, async () => {
-  const run = spawnStarlight(['--workers=2', '--listen=127.0.0.1:0', '--listen=127.0.0.1:0', APP]);
+  const run = await startServer(['--workers=2', '--listen=127.0.0.1:0', '--listen=127.0.0.1:0', APP], { listen: false, wait: 'none' });
   try {
     const lines = await run.banners(2);
     await sleep(300);
@@ -180,7 +143,7 @@ test('titles and banner: one line per listener, with the worker count', { timeou
     await run.stop();
   }
   // --quiet: no banner.
-  const quiet = spawnStarlight(['--workers=1', '--quiet', '--host=127.0.0.1', '--port=0', APP]);
+  const quiet = await startServer(['--workers=1', '--quiet', APP], { wait: 'none' });
   try {
     await waitForWorkers(quiet.child.pid, 1);
     await sleep(500);
@@ -196,7 +159,7 @@ test("the app's exported port and hostname decide where the master binds when no
   try {
     const port = await freePort();
     writeFileSync(app, `import { makeApp } from ${JSON.stringify(APP_LIB)};\nexport default { ...makeApp('exported'), port: ${port}, hostname: '127.0.0.1' };\n`);
-    const run = spawnStarlight(['--workers=2', app]);
+    const run = await startServer(['--workers=2', app], { listen: false, wait: 'none' });
     try {
       const [line] = await run.banners(1);
       assert.match(line, new RegExp(`Accepting connections at http://127\\.0\\.0\\.1:${port}/ \\(2 workers\\)`));
@@ -207,7 +170,7 @@ test("the app's exported port and hostname decide where the master binds when no
       assert.deepEqual(await run.stop(), { code: 0, signal: null });
     }
     // An option wins over the export.
-    await withServer(['--workers=1', app], { env: cleanEnv() }, async (server) => {
+    await withServer(['--workers=1', app], {}, async (server) => {
       assert.notEqual(server.port, port);
       assert.equal((await get(server.port)).json.version, 'exported');
     });
