@@ -56,12 +56,12 @@ export class Balancer {
     }
   }
 
-  /** The next ready worker in turn that has answered for its last connection. */
+  /** The next ready worker in turn that can be reached and has answered for its last connection. */
   private nextFree(): WorkerProcess | undefined {
     const workers = this.ready();
     for (let tried = 0; tried < workers.length; tried++) {
       const worker = workers[this.turn++ % workers.length]!;
-      if (!this.unanswered.has(worker)) return worker;
+      if (worker.reachable && !this.unanswered.has(worker)) return worker;
     }
     return undefined;
   }

@@ -39,8 +39,11 @@ export interface WorkerChild {
   readonly connected: boolean;
   send(message: ToWorker, handle: object | undefined, options: object, done: (error: Error | null) => void): boolean;
   kill(signal: NodeJS.Signals): boolean;
-  /** 'message' (a FromWorker), 'exit' (code, signal), 'disconnect' (the channel closed), 'error'. */
-  on(event: 'message' | 'exit' | 'disconnect' | 'error', listener: (...args: any[]) => void): unknown;
+  /**
+   * 'message' (a FromWorker), 'exit' (code, signal), 'close' (exited, and its
+   * channel read to the end: every message it sent has arrived), 'error'.
+   */
+  on(event: 'message' | 'exit' | 'close' | 'error', listener: (...args: any[]) => void): unknown;
 }
 
 /** Starts a worker process running `entry`. */
@@ -94,6 +97,11 @@ export class WorkerProcess {
     return this.state === WorkerState.BOOTING || this.state === WorkerState.BOOTED || this.state === WorkerState.READY;
   }
 
+  /** Messages can reach it (it has not exited, its channel is open). */
+  get reachable(): boolean {
+    return this.exit === null && this.child.connected;
+  }
+
   send(message: ToWorker, handle?: ListenHandle | object, done?: (error: Error | null) => void): void {
     if (!this.child.connected) {
       done?.(new Error('the worker is gone'));
@@ -117,7 +125,7 @@ export interface PoolEvents {
   changed(): void;
   /** The worker took (`taken`) or declined the oldest connection dealt to it and not yet answered. */
   connectionAnswered(worker: WorkerProcess, taken: boolean): void;
-  /** The worker's channel closed: every message it sent has arrived, and none will follow. */
+  /** The worker exited and its channel closed: every message it sent has arrived, and none will follow. */
   channelClosed(worker: WorkerProcess): void;
 }
 
@@ -157,7 +165,9 @@ export class Pool {
       worker.exit = { code, signal };
       this.events.changed();
     });
-    child.on('disconnect', () => {
+    // Not 'disconnect': Node holds that back while a handle it sent awaits the
+    // worker's acknowledgement, which a worker that died blocked never sends.
+    child.on('close', () => {
       this.events.channelClosed(worker);
       this.events.changed();
     });
