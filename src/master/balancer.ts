@@ -36,11 +36,6 @@ export class Balancer {
     for (const listener of listeners) acceptOn(listener.handle, backlog, (client) => this.arrived(client), listener.url);
   }
 
-  /** Connections in the master's hands: waiting, or dealt and not yet taken (each holds a descriptor). */
-  get held(): number {
-    return this.waiting.length + this.unanswered.size;
-  }
-
   private arrived(client: ClientHandle): void {
     if (this.closed || this.waiting.length >= MAX_WAITING) return client.close();
     this.waiting.push(client);
