@@ -1,7 +1,9 @@
 // The start-up line printed for each listener.
 import { VERSION } from '../version.js';
 
-export function banner(url: string, workers: number): string {
-  const who = workers === 0 ? 'no workers, this process serves' : workers === 1 ? '1 worker' : `${workers} workers`;
+/** `ready`: how many of the `workers` serve, when not all of them do yet. */
+export function banner(url: string, workers: number, ready = workers): string {
+  const count = workers === 1 ? '1 worker' : `${workers} workers`;
+  const who = workers === 0 ? 'no workers, this process serves' : ready < workers ? `${ready} of ${count} ready` : count;
   return `starlight/${VERSION}: Accepting connections at ${url} (${who})\n`;
 }

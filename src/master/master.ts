@@ -3,13 +3,24 @@
 //   1. acts on queued signals (stop, roll, grow, shrink),
 //   2. reaps exited workers (logs, crash-loop backoff, a failed roll),
 //   3. opens the listeners once a first worker has loaded the app,
-//   4. hands listeners to booted workers and tells them to serve (and shows
-//      the banner once one serves),
+//   4. hands listeners to booted workers and tells them to serve, and once
+//      the initial workers serve shows the banner (and starts dealing),
 //   5. kills workers that stopped heartbeating,
-//   6. keeps the number of workers (replacements first, retirements after),
+//   6. keeps the number of workers: a worker that retired (its request
+//      limit, harakiri) has already stopped accepting, so its replacement is
+//      spawned and it is told to stop in the same pass; surplus workers retire,
 //   7. advances a rolling restart by one step,
 // then sleeps for --main-process-delay or until the next event. It never
 // loads app code: workers do, and report what the app exported.
+//
+// A crash loop is told from a worker killed in service by what the worker
+// did before it died: one that never became ready, or died within
+// STABLE_AFTER_MS of becoming ready without having received a request, died
+// young, and consecutive young deaths pause the next start (100 ms, doubling
+// up to MAX_BACKOFF_MS). A worker that received a request proved that the
+// app serves: whatever killed it (a SIGKILL, the OOM killer), it is replaced
+// at once. The pauses end once a worker started after the last young death
+// proves itself (a request, or STABLE_AFTER_MS up).
 
 import type { Options } from '../config/options.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
@@ -21,11 +32,14 @@ import { heartbeatInterval } from '../worker/protocol.js';
 import { Balancer } from './balancer.js';
 import { banner } from '../log/banner.js';
 import { PidFile } from './pidfile.js';
-import { Pool, WorkerState, type WorkerEntry, type WorkerProcess } from './pool.js';
+import { Pool, WorkerState, forkWorker, type SpawnWorker, type WorkerEntry, type WorkerProcess } from './pool.js';
+import { StopState, isStopSignal, stopMessage, type Stop } from '../worker/stop-policy.js';
 
 
-/** A worker that dies sooner than this after it was ready counts as a crash loop. */
+/** A worker that dies sooner than this after it was ready, having received no request, died young (a crash loop). */
 const STABLE_AFTER_MS = 5000;
+/** How long the first ready worker waits for the other initial workers before the server serves without them. */
+const INITIAL_READY_WAIT_MS = 5000;
 /** Longest pause between respawns in a crash loop. */
 const MAX_BACKOFF_MS = 10000;
 /** How long an immediate stop waits for workers to exit before killing them. */
@@ -55,37 +69,54 @@ export class Master {
   private readonly log: Logger;
   private readonly pool: Pool;
   private readonly pidFile: PidFile | null;
-  private readonly signals: Signal[] = [];
-  private wake: () => void = () => {};
+  /** Signals, and stops asked for by requestStop(), for the next pass. */
+  private readonly signals: Array<Signal | Stop> = [];
+  /** An event came while the loop was not asleep (it was binding, say): the next sleep returns at once. */
+  private woken = false;
+  private wake: () => void = () => {
+    this.woken = true;
+  };
   private listeners: BoundListener[] | null = null;
   private balancer: Balancer | null = null;
   /** The number of workers wanted (--workers, changed by TTIN/TTOU). */
   private target: number;
   private generation = 1;
   private roll: Roll | null = null;
-  private stopping: { deadline: number; graceful: boolean } | null = null;
+  private readonly stopState = new StopState();
+  /** When workers still running are killed, once a stop began. */
+  private stopDeadline = Infinity;
   private lastSpawn = 0;
-  /** Consecutive workers that died young, and when the next may start. */
+  /** Consecutive workers that died young, the last one's death, and when the next may start. */
   private failures = 0;
+  private lastYoungDeath = 0;
   private spawnNotBefore = 0;
   /** Whether the app has loaded in any worker yet: before that, a failure ends the start. */
   private appLoaded = false;
-  private bannerShown = false;
+  /** When a first worker was ready to serve (0: none yet). */
+  private firstReadyAt = 0;
+  /** The banner is shown and connections are dealt. */
+  private serving = false;
 
   constructor(
     private readonly commandLine: CommandLine,
     /** The app module (undefined for -e code and serve()): named in messages, and sent to workers. */
     private readonly appFile: string | undefined,
     entry: WorkerEntry,
-    /** Called once the listeners are open and a worker serves. */
+    /** Called once the listeners are open and the initial workers serve. */
     private readonly onListening: (listeners: readonly BoundListener[]) => void = () => {},
+    spawnWorker: SpawnWorker = forkWorker,
   ) {
     this.options = commandLine.options;
     this.target = this.options.workers;
     this.log = createLogger(process.stderr, () => `starlight master[${process.pid}]`);
     const cwd = process.cwd();
     this.pidFile = this.options.pid === undefined ? null : new PidFile(this.options.pid, cwd);
-    this.pool = new Pool(entry, { options: this.options, app: appFile, cwd }, () => this.wake());
+    const events = {
+      changed: () => this.wake(),
+      connectionAnswered: (worker: WorkerProcess, taken: boolean) => this.balancer?.answered(worker, taken),
+      channelClosed: (worker: WorkerProcess) => this.balancer?.lost(worker),
+    };
+    this.pool = new Pool(entry, { options: this.options, app: appFile, cwd }, events, spawnWorker);
   }
 
   /** Runs until stopped; resolves with the exit code. */
@@ -104,12 +135,15 @@ export class Master {
         this.reap();
         await this.openListeners();
         this.serveBooted();
-        this.showBanner();
+        this.startServing();
         this.checkHeartbeats();
         this.maintainCount();
         this.stepRoll();
-        if (this.stopping !== null) {
-          if (this.pool.size === 0) return 0;
+        if (this.stopState.stopping !== null) {
+          if (this.pool.size === 0) {
+            this.log.info('every worker has exited: the master exits');
+            return 0;
+          }
           this.enforceStopDeadline();
         }
         await this.sleep();
@@ -126,12 +160,20 @@ export class Master {
   }
 
   private sleep(): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, this.options.mainProcessDelay);
-      this.wake = () => {
+      const awake = () => {
         clearTimeout(timer);
+        this.wake = () => {
+          this.woken = true;
+        };
         resolve();
       };
+      const timer = setTimeout(awake, this.options.mainProcessDelay);
+      this.wake = awake;
     });
   }
 
@@ -139,15 +181,17 @@ export class Master {
 
   private handleSignals(): void {
     for (const signal of this.signals.splice(0)) {
+      if (signal === 'graceful' || signal === 'immediate') {
+        const stop = this.stopState.begin(signal);
+        if (stop !== null) this.stop(stop, 'stop()');
+        continue;
+      }
+      if (isStopSignal(signal)) {
+        const stop = this.stopState.signal(signal);
+        if (stop !== null) this.stop(stop, signal);
+        continue;
+      }
       switch (signal) {
-        case 'SIGTERM':
-        case 'SIGINT':
-          // A second TERM/INT during a graceful stop stops at once.
-          this.stop(this.stopping === null);
-          break;
-        case 'SIGQUIT':
-          this.stop(false);
-          break;
         case 'SIGHUP':
           this.startRoll();
           break;
@@ -169,10 +213,12 @@ export class Master {
     }
   }
 
-  private stop(graceful: boolean): void {
-    if (this.stopping !== null && !this.stopping.graceful) return;
+  /** Begins `stop`, asked for by `asker` (a signal, or serve()'s stop()). */
+  private stop(stop: Stop, asker: string): void {
+    const graceful = stop === 'graceful';
     const graceMs = this.options.gracefulTimeout;
-    this.stopping = { graceful, deadline: Date.now() + (graceful ? graceMs + EXIT_MARGIN_MS : IMMEDIATE_STOP_MS) };
+    this.log.info(stopMessage(asker, stop, graceMs));
+    this.stopDeadline = Date.now() + (graceful ? graceMs + EXIT_MARGIN_MS : IMMEDIATE_STOP_MS);
     this.roll = null;
     // Stop accepting: new connections are refused (a client can go elsewhere) rather than held unanswered.
     for (const listener of this.listeners ?? []) listener.handle.close();
@@ -181,23 +227,23 @@ export class Master {
     for (const worker of this.pool.list()) {
       worker.state = WorkerState.STOPPING;
       if (graceful) worker.send({ type: 'stop', graceful: true, closeIdle: true, graceMs });
-      else worker.child.kill('SIGQUIT');
+      else worker.kill('SIGQUIT');
     }
   }
 
   private enforceStopDeadline(): void {
-    if (Date.now() < this.stopping!.deadline) return;
+    if (Date.now() < this.stopDeadline) return;
     for (const worker of this.pool.list()) {
-      if (worker.child.signalCode === null && worker.exit === null) {
+      if (worker.exit === null) {
         this.log.warn(`${worker.describe()} did not stop in time: killing it`);
-        worker.child.kill('SIGKILL');
+        worker.kill('SIGKILL');
       }
     }
-    this.stopping!.deadline = Infinity;
+    this.stopDeadline = Infinity;
   }
 
   private killAll(): void {
-    for (const worker of this.pool.list()) worker.child.kill('SIGKILL');
+    for (const worker of this.pool.list()) worker.kill('SIGKILL');
   }
 
   // 2. Exited workers ---------------------------------------------------------
@@ -219,17 +265,23 @@ export class Master {
         this.log.error('the rolling restart stopped: the new workers do not start; the old ones keep serving');
         this.roll = null;
       }
-      const young = worker.readyAt === 0 || Date.now() - worker.readyAt < STABLE_AFTER_MS;
-      if (young) {
+      const now = Date.now();
+      if (!this.proven(worker, now)) {
         this.failures++;
+        this.lastYoungDeath = now;
         const pause = Math.min(MAX_BACKOFF_MS, 100 * 2 ** (this.failures - 1));
-        this.spawnNotBefore = Date.now() + pause;
+        this.spawnNotBefore = now + pause;
         if (this.failures > 1) this.log.warn(`workers keep dying young: next start in ${pause} ms`);
       }
     }
-    // A worker that stayed up ends a crash loop.
+    // A worker started since the last young death that proves itself ends a crash loop.
     const now = Date.now();
-    if (this.failures > 0 && this.pool.list().some((w) => w.readyAt > 0 && now - w.readyAt >= STABLE_AFTER_MS)) this.failures = 0;
+    if (this.failures > 0 && this.pool.list().some((w) => w.startedAt > this.lastYoungDeath && this.proven(w, now))) this.failures = 0;
+  }
+
+  /** Whether the worker showed the app serves: it received a request, or stayed up STABLE_AFTER_MS once ready. */
+  private proven(worker: WorkerProcess, now: number): boolean {
+    return worker.hasServed || (worker.readyAt > 0 && now - worker.readyAt >= STABLE_AFTER_MS);
   }
 
   // 3. Listeners --------------------------------------------------------------
@@ -257,19 +309,31 @@ export class Master {
   }
 
   /**
-   * The banner, once a worker serves: with one worker the master only binds
-   * and the worker listens, so before that a connection would be refused.
+   * The banner, and the dealing of connections (held until then), once every
+   * initial worker serves, so that the first connections are spread over all
+   * of them; if some are not ready INITIAL_READY_WAIT_MS after the first
+   * was, the server serves with those that are, and says so. (With one
+   * worker the master only binds and the worker listens: before it serves, a
+   * connection waits in the listen backlog.)
    */
-  private showBanner(): void {
-    if (this.bannerShown || this.listeners === null || this.pool.inState(WorkerState.READY).length === 0) return;
-    this.bannerShown = true;
-    if (!this.options.quiet) for (const listener of this.listeners) process.stderr.write(banner(listener.url, this.options.workers));
+  private startServing(): void {
+    if (this.serving || this.listeners === null) return;
+    const ready = this.pool.inState(WorkerState.READY).length;
+    if (ready === 0) return;
+    const now = Date.now();
+    if (this.firstReadyAt === 0) this.firstReadyAt = now;
+    const waited = now - this.firstReadyAt;
+    if (ready < this.target && waited < INITIAL_READY_WAIT_MS) return;
+    this.serving = true;
+    if (ready < this.target) this.log.warn(`${ready} of ${this.target} workers ready ${(waited / 1000).toFixed(1)} s after the first: serving with them`);
+    if (!this.options.quiet) for (const listener of this.listeners) process.stderr.write(banner(listener.url, this.options.workers, ready));
+    this.balancer?.flush();
     this.onListening(this.listeners);
   }
 
   /** Stops as TERM (graceful) or QUIT would; run() then resolves. */
   requestStop(graceful: boolean): void {
-    this.signals.push(graceful ? 'SIGTERM' : 'SIGQUIT');
+    this.signals.push(graceful ? 'graceful' : 'immediate');
     this.wake();
   }
 
@@ -280,6 +344,7 @@ export class Master {
    * stalled), all of them.
    */
   private dealable(): WorkerProcess[] {
+    if (!this.serving) return [];
     const ready = this.pool.inState(WorkerState.READY);
     const overdue = Math.max(500, 2 * heartbeatInterval(this.options.workerTimeout));
     const now = Date.now();
@@ -293,8 +358,8 @@ export class Master {
   private serveBooted(): void {
     if (this.listeners === null) return;
     for (const worker of this.pool.inState(WorkerState.BOOTED)) {
-      if (worker.served) continue;
-      worker.served = true;
+      if (worker.toldToServe) continue;
+      worker.toldToServe = true;
       if (this.balancer === null) for (const listener of this.listeners) worker.send({ type: 'listener' }, listener.handle);
       worker.send({ type: 'serve' });
     }
@@ -313,7 +378,7 @@ export class Master {
       if (now - worker.lastSeen > timeout + heartbeatInterval(this.options.workerTimeout)) {
         worker.unresponsive = true;
         this.log.error(`${worker.describe()} sent no heartbeat for ${((now - worker.lastSeen) / 1000).toFixed(1)} s: killing it`);
-        worker.child.kill('SIGKILL');
+        worker.kill('SIGKILL');
       }
     }
   }
@@ -321,7 +386,7 @@ export class Master {
   // 6. Worker count -----------------------------------------------------------
 
   private maintainCount(): void {
-    if (this.stopping !== null) return;
+    if (this.stopState.stopping !== null) return;
     const now = Date.now();
     const fresh = this.roll?.fresh ?? null;
     const counted = () => this.pool.list().filter((worker) => worker.counted && worker !== fresh);
@@ -331,9 +396,11 @@ export class Master {
       this.lastSpawn = now;
       this.pool.spawn(this.generation);
     }
-    // Retiring workers stop once their replacements serve.
-    const serving = this.pool.inState(WorkerState.READY).filter((worker) => worker !== fresh).length;
-    if (serving >= this.target) for (const worker of this.pool.inState(WorkerState.RETIRING)) this.retire(worker, false);
+    // Retired workers accept nothing more: they are told to stop (their replacements were spawned above).
+    for (const worker of this.pool.inState(WorkerState.RETIRING)) {
+      this.log.info(`${worker.describe()} is recycled: ${worker.retireReason}`);
+      this.retire(worker, false);
+    }
     // Fewer workers wanted (TTOU): the oldest go, as retiring workers do (their idle keep-alive
     // connections are not cut under a client about to send; each closes after its next response).
     const surplus = counted().length - this.target;
@@ -352,7 +419,7 @@ export class Master {
   // 7. Rolling restart --------------------------------------------------------
 
   private startRoll(): void {
-    if (this.stopping !== null) return;
+    if (this.stopState.stopping !== null) return;
     // A roll already under way: its new worker that is not ready yet goes (this roll starts its own);
     // kept, it would be one old worker too many to replace, and a worker too many once done.
     if (this.roll?.fresh) this.retire(this.roll.fresh, false);
@@ -365,7 +432,7 @@ export class Master {
   /** One step: start a new worker; once it serves, retire one old worker; at most one per --spawn-interval. */
   private stepRoll(): void {
     const roll = this.roll;
-    if (roll === null || this.stopping !== null) return;
+    if (roll === null || this.stopState.stopping !== null) return;
     // Old workers that exited meanwhile (killed, crashed) are replaced by the count, not by the roll.
     roll.old = roll.old.filter((worker) => worker.counted && worker.exit === null);
     if (roll.fresh !== null) {

@@ -1,22 +1,24 @@
 // The worker processes as the master sees them: each one's state, what it
-// last reported, and its exit. Children are forked here and their events are
-// recorded on their WorkerProcess (never acted on here): the master loop
-// reads the records on its next pass. libuv reaps every exited child, so no
-// worker is ever left a zombie.
+// last reported, and its exit. Children are started here through a spawner
+// (child_process.fork, or a test's fake) and their events are recorded on
+// their WorkerProcess (never acted on here): the master loop reads the records
+// on its next pass. Only the answers to dealt connections, and the end of a
+// worker's channel, are passed on as they come (the Balancer acts on them at
+// once). libuv reaps every exited child, so no worker is ever left a zombie.
 
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import type { Options } from '../config/options.js';
 import type { ListenHandle } from '../listen/bind.js';
 import { MASTER_PID_VARIABLE, encodeOptions, type FromWorker, type ToWorker } from '../worker/protocol.js';
 
 export const WorkerState = {
-  /** Forked; loading the app. */
+  /** Started; loading the app. */
   BOOTING: 0,
   /** The app loaded; waiting for listeners and the word to serve. */
   BOOTED: 1,
   /** Serving. */
   READY: 2,
-  /** Asked to be replaced; serves (with `Connection: close`) until its replacement is ready. */
+  /** Reached its request limit or called harakiri: it accepts nothing more and is to be replaced. */
   RETIRING: 3,
   /** Told to stop; finishing what it has in flight. */
   STOPPING: 4,
@@ -30,19 +32,46 @@ export interface WorkerEntry {
   execArgv: string[];
 }
 
+/** A started worker process, as the master uses it: a ChildProcess of fork(), or a test's fake. */
+export interface WorkerChild {
+  readonly pid?: number | undefined;
+  /** Its IPC channel is open. */
+  readonly connected: boolean;
+  send(message: ToWorker, handle: object | undefined, options: object, done: (error: Error | null) => void): boolean;
+  kill(signal: NodeJS.Signals): boolean;
+  /**
+   * 'message' (a FromWorker), 'exit' (code, signal), 'close' (exited, and its
+   * channel read to the end: every message it sent has arrived), 'error'.
+   */
+  on(event: 'message' | 'exit' | 'close' | 'error', listener: (...args: any[]) => void): unknown;
+}
+
+/** Starts a worker process running `entry`. */
+export type SpawnWorker = (entry: WorkerEntry, env: NodeJS.ProcessEnv, cwd: string) => WorkerChild;
+
+/** The default spawner: a forked Node process with an IPC channel (JSON), sharing stdout/stderr. */
+export const forkWorker: SpawnWorker = (entry, env, cwd) =>
+  fork(entry.module, entry.args, {
+    execArgv: entry.execArgv,
+    cwd,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'json',
+  });
+
 export class WorkerProcess {
   state: WorkerState = WorkerState.BOOTING;
   /** When the worker last showed a sign of life (ms). */
   lastSeen: number;
   readyAt = 0;
-  requests = 0;
-  connections = 0;
+  /** It received a request (the app serves): its death is not a crash loop. */
+  hasServed = false;
   /** Its app's exported port/hostname (from `booted`). */
   appPort: string | number | undefined;
   appHostname: string | number | undefined;
   /** Told to serve (listeners handed over). */
-  served = false;
-  /** Why it asked to be replaced. */
+  toldToServe = false;
+  /** Why it retired, until the master has acted on it. */
   retireReason: string | null = null;
   /** The app failed to load in it. */
   failure: string | null = null;
@@ -53,7 +82,7 @@ export class WorkerProcess {
   constructor(
     readonly id: number,
     readonly generation: number,
-    readonly child: ChildProcess,
+    readonly child: WorkerChild,
     readonly startedAt: number,
   ) {
     this.lastSeen = startedAt;
@@ -68,17 +97,36 @@ export class WorkerProcess {
     return this.state === WorkerState.BOOTING || this.state === WorkerState.BOOTED || this.state === WorkerState.READY;
   }
 
+  /** Messages can reach it (it has not exited, its channel is open). */
+  get reachable(): boolean {
+    return this.exit === null && this.child.connected;
+  }
+
   send(message: ToWorker, handle?: ListenHandle | object, done?: (error: Error | null) => void): void {
     if (!this.child.connected) {
       done?.(new Error('the worker is gone'));
       return;
     }
-    this.child.send(message, handle as never, {}, (error) => done?.(error));
+    this.child.send(message, handle, {}, (error) => done?.(error));
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.exit === null) this.child.kill(signal);
   }
 
   describe(): string {
     return `worker ${this.id} (pid ${this.pid})`;
   }
+}
+
+/** What the pool passes on from its workers. */
+export interface PoolEvents {
+  /** Any event from a worker: the master loop looks again. */
+  changed(): void;
+  /** The worker took (`taken`) or declined the oldest connection dealt to it and not yet answered. */
+  connectionAnswered(worker: WorkerProcess, taken: boolean): void;
+  /** The worker exited and its channel closed: every message it sent has arrived, and none will follow. */
+  channelClosed(worker: WorkerProcess): void;
 }
 
 export class Pool {
@@ -88,31 +136,40 @@ export class Pool {
   constructor(
     private readonly entry: WorkerEntry,
     private readonly start: { options: Options; app: string | undefined; cwd: string },
-    /** Called on every event from a worker, to wake the master loop. */
-    private readonly changed: () => void,
+    private readonly events: PoolEvents,
+    private readonly spawnWorker: SpawnWorker = forkWorker,
   ) {}
 
   spawn(generation: number): WorkerProcess {
     const id = this.nextId++;
-    const child = fork(this.entry.module, this.entry.args, {
-      execArgv: this.entry.execArgv,
-      cwd: this.start.cwd,
-      env: { ...process.env, [MASTER_PID_VARIABLE]: String(process.pid) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'json',
-    });
+    const child = this.spawnWorker(this.entry, { ...process.env, [MASTER_PID_VARIABLE]: String(process.pid) }, this.start.cwd);
     const worker = new WorkerProcess(id, generation, child, Date.now());
     this.workers.set(id, worker);
     child.on('message', (message: FromWorker) => {
       worker.lastSeen = Date.now();
-      // The worker listens now: it is told who it is and what to serve.
-      if (message.type === 'hello') worker.send({ type: 'start', id, options: encodeOptions(this.start.options), app: this.start.app, cwd: this.start.cwd });
-      record(worker, message);
-      this.changed();
+      switch (message.type) {
+        // The worker listens now: it is told who it is and what to serve.
+        case 'hello':
+          worker.send({ type: 'start', id, options: encodeOptions(this.start.options), app: this.start.app, cwd: this.start.cwd });
+          break;
+        case 'taken':
+        case 'declined':
+          this.events.connectionAnswered(worker, message.type === 'taken');
+          break;
+        default:
+          record(worker, message);
+      }
+      this.events.changed();
     });
-    child.on('exit', (code, signal) => {
+    child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
       worker.exit = { code, signal };
-      this.changed();
+      this.events.changed();
+    });
+    // Not 'disconnect': Node holds that back while a handle it sent awaits the
+    // worker's acknowledgement, which a worker that died blocked never sends.
+    child.on('close', () => {
+      this.events.channelClosed(worker);
+      this.events.changed();
     });
     child.on('error', () => {
       // A failed fork or a broken channel: the exit event follows, or the heartbeat check catches it.
@@ -138,7 +195,7 @@ export class Pool {
 }
 
 /** Notes a worker's message on its record. */
-function record(worker: WorkerProcess, message: FromWorker): void {
+function record(worker: WorkerProcess, message: Exclude<FromWorker, { type: 'hello' | 'taken' | 'declined' }>): void {
   switch (message.type) {
     case 'booted':
       worker.state = WorkerState.BOOTED;
@@ -152,13 +209,14 @@ function record(worker: WorkerProcess, message: FromWorker): void {
       if (worker.state === WorkerState.BOOTED) worker.state = WorkerState.READY;
       worker.readyAt = Date.now();
       break;
+    case 'served':
+      worker.hasServed = true;
+      break;
     case 'heartbeat':
-      worker.requests = message.requests;
-      worker.connections = message.connections;
       break;
     case 'retire':
       worker.retireReason = message.reason;
-      if (worker.state === WorkerState.READY) worker.state = WorkerState.RETIRING;
+      if (worker.state === WorkerState.READY || worker.state === WorkerState.BOOTED) worker.state = WorkerState.RETIRING;
       break;
   }
 }

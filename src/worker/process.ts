@@ -1,10 +1,12 @@
 // The life of a worker process forked by the master: it says hello, receives
 // its options, loads the app (through the loader it is given: the app module
 // for the command line, the script's own fetch for serve()), reports, serves
-// on the listeners (or the connections) the master hands it, heartbeats, asks
-// to be replaced when its request limit is reached, and stops when told.
-// Signals sent to the whole process group (a Ctrl-C, a closed terminal) are
-// the master's to act on, so the worker ignores them.
+// on the listeners (or the connections) the master hands it, answering for
+// each dealt connection, heartbeats, retires at its request limit or on
+// harakiri (it stops accepting at once and says so), and stops when told, by
+// the master or by a signal (stop-policy.ts). Signals sent to the whole
+// process group (a Ctrl-C, a closed terminal) are the master's to act on, so
+// the worker ignores INT and HUP.
 
 import type { LoadedApp } from '../app/load.js';
 import { optionFor, type Options } from '../config/options.js';
@@ -17,9 +19,13 @@ import {
   type FromWorker,
   type ToWorker,
 } from './protocol.js';
+import { StopState, type Stop, type StopSignal } from './stop-policy.js';
 import { Worker } from './worker.js';
 
-const send = (message: FromWorker) => process.send?.(message);
+/** Sends to the master while it is there (a send on a closed channel would throw out of the event loop). */
+const send = (message: FromWorker) => {
+  if (process.connected) process.send?.(message);
+};
 
 let id = 0;
 let worker: Worker | null = null;
@@ -37,13 +43,17 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
   options = decodeOptions(message.options);
   // Heartbeats start now: an app that takes its time to load (awaiting a
   // database, say) is alive; one whose loading blocks the event loop is not.
-  setInterval(
-    () => send({ type: 'heartbeat', requests: worker?.http.requests ?? 0, connections: worker?.http.connections.size ?? 0 }),
-    heartbeatInterval(options.workerTimeout),
-  ).unref();
+  setInterval(() => send({ type: 'heartbeat' }), heartbeatInterval(options.workerTimeout)).unref();
   try {
     const app = await load(message, options);
-    worker = new Worker({ id, options, app, log, retire: (reason) => send({ type: 'retire', reason }) });
+    worker = new Worker({
+      id,
+      options,
+      app,
+      log,
+      firstRequest: () => send({ type: 'served' }),
+      retire: (reason) => send({ type: 'retire', reason }),
+    });
     send({ type: 'booted', port: app.port, hostname: app.hostname });
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error));
@@ -67,16 +77,20 @@ function fail(message: string): void {
   process.send?.(failed, undefined, undefined, () => process.exit(EXIT_CANNOT_SERVE));
 }
 
-let stopping = false;
-async function stop(graceful: boolean, closeIdle: boolean, graceMs: number): Promise<void> {
-  if (!graceful || stopping || worker === null) {
+const stopState = new StopState();
+
+/** Begins `stop` (null: none, the one under way goes on); graceful within `graceMs`, then this process exits. */
+async function stop(stop: Stop | null, closeIdle: boolean, graceMs: number): Promise<void> {
+  if (stop === null) return;
+  if (stop === 'immediate' || worker === null) {
     worker?.http.destroy();
     process.exit(0);
   }
-  stopping = true;
   await worker.stop(graceMs, closeIdle);
   process.exit(0);
 }
+
+const onSignal = (signal: StopSignal) => void stop(stopState.signal(signal), true, graceMs());
 
 /** --graceful-timeout: the master's word once it has sent it, else the default. */
 const graceMs = (): number => options?.gracefulTimeout ?? (optionFor('gracefulTimeout').default as number);
@@ -94,22 +108,25 @@ export function runWorkerProcess(load: AppLoader): void {
       case 'serve':
         serve();
         break;
-      case 'connection':
-        if (worker !== null && handle !== undefined) {
-          worker.http.accept(handle as ClientHandle);
-        }
+      case 'connection': {
+        const client = handle as ClientHandle;
+        // Declined once this worker stopped accepting: the master deals it to another.
+        const taken = worker !== null && worker.accept(client);
+        if (!taken) client.close();
+        send({ type: taken ? 'taken' : 'declined' });
         break;
+      }
       case 'stop':
-        void stop(message.graceful, message.closeIdle, message.graceMs);
+        void stop(stopState.begin(message.graceful ? 'graceful' : 'immediate'), message.closeIdle, message.graceMs);
         break;
     }
   });
 
   // The master is gone: finish what is in flight, then go too.
-  process.on('disconnect', () => void stop(true, true, graceMs()));
+  process.on('disconnect', () => void stop(stopState.begin('graceful'), true, graceMs()));
   process.on('SIGINT', () => {});
   process.on('SIGHUP', () => {});
-  process.on('SIGTERM', () => void stop(true, true, graceMs()));
-  process.on('SIGQUIT', () => void stop(false, false, 0));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGQUIT', () => onSignal('SIGQUIT'));
   send({ type: 'hello' });
 }

@@ -12,7 +12,7 @@ export type ToWorker =
   | { type: 'listener' }
   /** All listeners sent (or none, when the master deals out connections): start serving. */
   | { type: 'serve' }
-  /** An accepted connection (handle attached). */
+  /** An accepted connection (handle attached); answered `taken` or `declined`. */
   | { type: 'connection' }
   /** Stop: gracefully within graceMs (idle keep-alive connections closed at once with closeIdle), or at once. */
   | { type: 'stop'; graceful: boolean; closeIdle: boolean; graceMs: number };
@@ -27,10 +27,19 @@ export type FromWorker =
   | { type: 'failed'; message: string }
   /** Accepting requests. */
   | { type: 'ready' }
+  /** It received its first request: the app serves (a later death is not a crash loop). */
+  | { type: 'served' }
   /** Sent while the event loop runs; the master kills a worker that stops sending them. */
-  | { type: 'heartbeat'; requests: number; connections: number }
-  /** Wants to be replaced (its request limit, or harakiri); it keeps serving until told to stop. */
-  | { type: 'retire'; reason: string };
+  | { type: 'heartbeat' }
+  /**
+   * Reached its request limit, or the app called harakiri: it has stopped
+   * accepting and finishes what it has in flight; the master replaces it and
+   * tells it to stop.
+   */
+  | { type: 'retire'; reason: string }
+  /** The answer to each dealt connection, in order: served here, or (stopped accepting) to be dealt elsewhere. */
+  | { type: 'taken' }
+  | { type: 'declined' };
 
 /** Set in a worker's environment: the pid of the master that forked it. */
 export const MASTER_PID_VARIABLE = 'STARLIGHT_MASTER_PID';

@@ -1,6 +1,6 @@
 // --workers=0: the master serves by itself, with no worker to start,
 // supervise or replace. It binds, serves, shows the banner, and stops on a
-// signal: TERM/INT gracefully (a second one at once), QUIT at once.
+// signal as stop-policy.ts says.
 
 import { bootApp, type LoadedApp } from '../app/load.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
@@ -9,6 +9,7 @@ import { bindListeners, type BoundListener } from '../listen/bind.js';
 import { createLogger } from '../log/logger.js';
 import { Worker } from './worker.js';
 import { banner } from '../log/banner.js';
+import { STOP_SIGNALS, StopState, stopMessage, type Stop, type StopSignal } from './stop-policy.js';
 
 export interface SoloServer {
   readonly listeners: readonly BoundListener[];
@@ -22,33 +23,29 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
   const log = createLogger(process.stderr, () => `starlight[${process.pid}]`);
   const options = withAppDefaults(commandLine, app, source);
   const listeners = await bindListeners(listenSpecs(options, commandLine.explicit), { ipv6: options.ipv6 });
-  const worker = new Worker({
-    id: 0,
-    options,
-    app,
-    log,
-    retire: (reason) => log.warn(`worker would retire (${reason}), but with --workers=0 there is no worker to replace it; serving on`),
-  });
+  const worker = new Worker({ id: 0, options, app, log, retire: null });
   worker.listen(listeners.map((listener) => listener.handle));
   if (!options.quiet) for (const listener of listeners) process.stderr.write(banner(listener.url, 0));
 
-  let stopping: Promise<void> | null = null;
-  const stop = (graceful: boolean): Promise<void> => {
-    if (stopping !== null && graceful) return stopping;
-    if (!graceful || stopping !== null) {
+  const stopState = new StopState();
+  let stopped: Promise<void> = Promise.resolve();
+  const begin = (stop: Stop | null): Promise<void> => {
+    if (stop === 'graceful') stopped = worker.stop(options.gracefulTimeout, true);
+    if (stop === 'immediate') {
       worker.http.destroy();
       worker.stopAccepting();
-      return Promise.resolve();
+      stopped = Promise.resolve();
     }
-    stopping = worker.stop(options.gracefulTimeout, true);
-    return stopping;
+    return stopped;
   };
-  const stopAndExit = (graceful: boolean) => void stop(graceful).then(() => process.exit(0));
-  process.on('SIGTERM', () => stopAndExit(stopping === null));
-  process.on('SIGINT', () => stopAndExit(stopping === null));
-  process.on('SIGQUIT', () => stopAndExit(false));
+  const onSignal = (signal: StopSignal) => {
+    const stop = stopState.signal(signal);
+    if (stop !== null) log.info(stopMessage(signal, stop, options.gracefulTimeout));
+    void begin(stop).then(() => process.exit(0));
+  };
+  for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.on(signal, () => onSignal(signal));
   process.on('SIGHUP', () => log.warn('SIGHUP ignored: with --workers=0 there are no workers to restart'));
-  return { listeners, stop };
+  return { listeners, stop: (graceful) => begin(stopState.begin(graceful ? 'graceful' : 'immediate')) };
 }
 
 /** The command line with --workers=0: load the app module here, then serve it. */

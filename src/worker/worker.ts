@@ -23,8 +23,15 @@ export interface WorkerSetup {
   options: Options;
   app: LoadedApp;
   log: Logger;
-  /** The worker should be replaced: its request limit was reached, or the app asked (harakiri). */
-  retire(reason: string): void;
+  /** Called once, at the first request. */
+  firstRequest?(): void;
+  /**
+   * This worker retired (its request limit was reached, or the app asked:
+   * harakiri): it accepts nothing more, finishes what it has in flight, and
+   * is to be replaced. Null: nothing can replace this process (--workers=0),
+   * which serves on.
+   */
+  retire: ((reason: string) => void) | null;
 }
 
 /** This worker's request limit: uniform in [min, max] (Starlet's --min-reqs-per-child). */
@@ -56,6 +63,7 @@ export class Worker {
   private readonly listening: ListenHandle[] = [];
   private readonly cleanups = new Set<Promise<unknown>>();
   private retiring = false;
+  private accepting = true;
 
   constructor(private readonly setup: WorkerSetup) {
     const { app, options } = setup;
@@ -63,8 +71,12 @@ export class Worker {
     this.http = app.kind === 'fetch' ? this.fetchServer(app.app) : this.nodeServer(app.listener);
   }
 
-  /** After each request is counted: the one that reaches the limit asks for this worker's replacement. */
+  /**
+   * As each request is counted, before the app sees it: the one that reaches
+   * the limit is this worker's last (it retires before answering it).
+   */
   private counted(): void {
+    if (this.http.requests === 1) this.setup.firstRequest?.();
     if (this.http.requests >= this.requestLimit) this.retire(`it received its ${this.requestLimit} requests`);
   }
 
@@ -135,14 +147,37 @@ export class Worker {
     }
   }
 
+  /** Serves a connection the master dealt, unless this worker stopped accepting (then the master deals it elsewhere). */
+  accept(client: ClientHandle): boolean {
+    if (!this.accepting) return false;
+    this.http.accept(client);
+    return true;
+  }
+
+  /**
+   * Retires now, synchronously, so that nothing more reaches this worker:
+   * it stops accepting, and every connection's current request is its last
+   * (answered `Connection: close`; pipelined requests behind it are left for
+   * the client to send again elsewhere). An idle keep-alive connection may
+   * still bring the one request its client may already have sent; it is
+   * answered the same way.
+   */
   private retire(reason: string): void {
     if (this.retiring) return;
     this.retiring = true;
-    this.setup.retire(reason);
+    const replaced = this.setup.retire;
+    if (replaced === null) {
+      this.setup.log.warn(`this process would retire (${reason}), but with --workers=0 nothing replaces it; serving on`);
+      return;
+    }
+    this.stopAccepting();
+    void this.http.shutdown(false);
+    replaced(reason);
   }
 
   /** Stops taking connections; the listening sockets stay open in other processes. */
   stopAccepting(): void {
+    this.accepting = false;
     for (const handle of this.listening.splice(0)) handle.close();
   }
 
@@ -156,7 +191,9 @@ export class Worker {
   async stop(graceMs: number, closeIdle: boolean): Promise<void> {
     const deadline = Date.now() + graceMs;
     this.stopAccepting();
-    await Promise.race([this.http.shutdown(closeIdle), delay(graceMs)]);
+    const drained = await Promise.race([this.http.shutdown(closeIdle).then(() => true), delay(graceMs).then(() => false)]);
+    const cut = drained ? 0 : this.http.connections.size;
+    if (cut > 0) this.setup.log.warn(`--graceful-timeout (${graceMs / 1000} s) passed: cutting ${cut} connection${cut === 1 ? '' : 's'} still in flight`);
     this.http.destroy();
     if (this.cleanups.size > 0) await Promise.race([Promise.allSettled([...this.cleanups]), delay(Math.max(0, deadline - Date.now()))]);
   }

@@ -175,7 +175,8 @@ for (const [workers, kind] of [[1, 'Fetch'], [2, 'Fetch'], [2, 'Node']]) {
       });
       const stats = await load.stop();
       assert.deepEqual(stats.failures, [], `${stats.failures.length} failed of ${stats.ok + stats.failures.length}`);
-      assert.ok(stats.ok > 200, `${stats.ok} requests`);
+      // At least three workers served their 40 (a retired worker serves no more than its limit).
+      assert.ok(stats.ok >= 3 * 40, `${stats.ok} requests`);
       assert.ok(stats.closes > 0, 'keep-alive connections were closed with Connection: close');
       await waitForWorkers(server.pid, workers);
       await assertNoZombies(server.pid, 'after recycling under load');
