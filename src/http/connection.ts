@@ -106,7 +106,11 @@ export class Connection implements ParserEvents, ExchangeLink {
   private requests = 0;
   /** No further request on this connection: it closes after the current response (server stopping, harakiri, a body cut short or too large to discard). */
   private closeAfterResponse = false;
-  /** The client half-closed: the requests it sent are answered, then the connection closes. */
+  /**
+   * The client half-closed. The requests it sent are answered, then the
+   * connection closes; meanwhile --timeout bounds each wait, as a client that
+   * left altogether cannot be told from one that waits for its answer.
+   */
   private clientEnded = false;
   private paused = false;
   /** Reads and writes of the current exchange waiting on the client. */
@@ -220,6 +224,9 @@ export class Connection implements ParserEvents, ExchangeLink {
       exchange.clientEnded();
       this.endOfInput(exchange);
     }
+    // From now on the response is awaited under --timeout: an app that never
+    // answers a client that left must not hold the socket for good.
+    if (this.phase === Phase.ACTIVE) this.deadline = loopNow() + this.host.timeouts.inactivity;
   }
 
   /** No more bytes will come: a body still incomplete never will be, and this request is the last. */
@@ -264,7 +271,8 @@ export class Connection implements ParserEvents, ExchangeLink {
   onHead(head: RequestHead): void {
     this.requests++;
     this.phase = Phase.ACTIVE;
-    this.deadline = 0;
+    // (A request the client sent before its FIN is answered under --timeout: see onEnd().)
+    this.deadline = this.clientEnded ? loopNow() + this.host.timeouts.inactivity : 0;
     const keepAlive = head.keepAlive && this.requests < this.host.maxKeepaliveRequests;
     const exchange = new Exchange(this, head, keepAlive, this.addresses);
     this.exchange = exchange;
@@ -300,6 +308,8 @@ export class Connection implements ParserEvents, ExchangeLink {
   /** Writes bytes or latin1 strings (a response head, ASCII text); several pieces go out in one writev. */
   write(data: Uint8Array | string, more?: Uint8Array): boolean {
     if (this.phase === Phase.CLOSED) return false;
+    // Writing is progress: a half-closed client's wait starts again (see onEnd()).
+    if (this.clientEnded && this.phase === Phase.ACTIVE) this.deadline = loopNow() + this.host.timeouts.inactivity;
     if (this.batch !== null) {
       this.batch.push(data);
       if (more !== undefined) this.batch.push(more);
@@ -334,10 +344,10 @@ export class Connection implements ParserEvents, ExchangeLink {
     }
   }
 
-  /** Counts reads and writes waiting on the client: while any wait, --timeout applies. */
+  /** Counts reads and writes waiting on the client: while any wait (or the client has half-closed), --timeout applies. */
   awaitClient(waiting: boolean): void {
     this.awaiting += waiting ? 1 : -1;
-    if (this.phase === Phase.ACTIVE) this.deadline = this.awaiting > 0 ? loopNow() + this.host.timeouts.inactivity : 0;
+    if (this.phase === Phase.ACTIVE) this.deadline = this.awaiting > 0 || this.clientEnded ? loopNow() + this.host.timeouts.inactivity : 0;
   }
 
   continueWanted(): void {
