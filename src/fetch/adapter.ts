@@ -109,7 +109,7 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
     // A body the app is not given (a GET's or a HEAD's) is read to its end
     // first: one that turns out malformed is answered 400, and the app never
     // sees the request.
-    if (!exchange.bodyForApp && !exchange.body.complete) {
+    if (!exchange.body.complete && !exchange.bodyForApp) {
       dropBody(exchange).then(
         () => handle(exchange),
         () => {
