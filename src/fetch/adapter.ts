@@ -12,7 +12,8 @@
 // Response at once is answered before fetch()'s caller returns.
 
 import { RequestBodyError } from '../http/errors.js';
-import { ResponseState, type Exchange } from '../http/exchange.js';
+import type { Exchange } from '../http/exchange.js';
+import { ResponseState } from '../http/response.js';
 import { ERROR_FIELDS, exposedErrorBody } from '../http/writer.js';
 import type { Logger } from '../log/logger.js';
 import { RequestContext, type ServerHooks } from './context.js';
@@ -47,16 +48,16 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
 
   const fail = (exchange: Exchange, error: unknown) => {
     // Answered by the server (a bad request body) or abandoned by the client: nothing to report.
-    if (exchange.response === ResponseState.DONE || exchange.response === ResponseState.ABORTED) return;
+    if (exchange.state === ResponseState.DONE || exchange.state === ResponseState.ABORTED) return;
     // The request body could not be read (the client sent a bad or short body): not the app's failure.
     const cause = (error as { cause?: unknown } | null | undefined)?.cause;
     if (error instanceof RequestBodyError || cause instanceof RequestBodyError) {
-      if (exchange.response === ResponseState.STREAMING) exchange.abort();
+      if (exchange.state === ResponseState.STREAMING) exchange.abort();
       else exchange.respondError(400, true);
       return;
     }
     log.error(`${exchange.requestLine}: the app failed`, error);
-    if (exchange.response === ResponseState.STREAMING) {
+    if (exchange.state === ResponseState.STREAMING) {
       exchange.abort();
     } else if (exposeErrors) {
       exchange.respond(500, ERROR_FIELDS, exposedErrorBody(error));
@@ -105,14 +106,14 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
       exchange.respondError(501, false);
       return;
     }
-    // A GET or HEAD body means nothing to the app, which gets the request once
-    // that body is all in: one that turns out malformed is answered 400, and
-    // the app never sees the request.
-    if ((method === 'GET' || method === 'HEAD') && !exchange.bodyComplete) {
+    // A body the app is not given (a GET's or a HEAD's) is read to its end
+    // first: one that turns out malformed is answered 400, and the app never
+    // sees the request.
+    if (!exchange.body.complete && !exchange.bodyForApp) {
       dropBody(exchange).then(
         () => handle(exchange),
         () => {
-          if (exchange.response === ResponseState.PENDING) exchange.respondError(400, true);
+          if (exchange.state === ResponseState.PENDING) exchange.respondError(400, true);
         },
       );
       return;
@@ -142,5 +143,5 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
 }
 
 async function dropBody(exchange: Exchange): Promise<void> {
-  while ((await exchange.readBody()) !== null);
+  while ((await exchange.body.read()) !== null);
 }

@@ -29,19 +29,19 @@ export class RequestContext {
   ) {}
 
   get remoteAddress(): string | undefined {
-    return this.exchange.connection.socket.remoteAddress;
+    return this.exchange.addresses.remoteAddress;
   }
   get remotePort(): number | undefined {
-    return this.exchange.connection.socket.remotePort;
+    return this.exchange.addresses.remotePort;
   }
   get remoteFamily(): string | undefined {
-    return this.exchange.connection.socket.remoteFamily;
+    return this.exchange.addresses.remoteFamily;
   }
   get localAddress(): string | undefined {
-    return this.exchange.connection.socket.localAddress;
+    return this.exchange.addresses.localAddress;
   }
   get localPort(): number | undefined {
-    return this.exchange.connection.socket.localPort;
+    return this.exchange.addresses.localPort;
   }
   get secure(): boolean {
     return this.hooks.secure;
@@ -52,7 +52,7 @@ export class RequestContext {
 
   /** Finish this response, then this worker exits and is replaced (psgix.harakiri). */
   harakiri(): void {
-    this.exchange.connection.shutdown(false);
+    this.exchange.closeConnection();
     this.hooks.harakiri();
   }
 

@@ -4,17 +4,17 @@
 // `100 Continue`), and a signal that aborts only if the client goes away
 // before the response is complete.
 
-import { isIPv6, type Socket } from 'node:net';
-import type { Exchange } from '../http/exchange.js';
+import { isIPv6 } from 'node:net';
+import type { ConnectionAddresses, Exchange } from '../http/exchange.js';
 import type { RequestHead } from '../http/parser.js';
 
 /** Methods the platform's Request refuses to represent; they are answered 501. */
 export const UNREPRESENTABLE_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRACK']);
 
-/** host:port of the socket's local address, for requests without a Host field. */
-function localAuthority(socket: Socket): string {
-  const address = socket.localAddress ?? 'localhost';
-  return `${isIPv6(address) ? `[${address}]` : address}:${socket.localPort}`;
+/** host:port of the connection's local address, for requests without a Host field. */
+function localAuthority(addresses: ConnectionAddresses): string {
+  const address = addresses.localAddress ?? 'localhost';
+  return `${isIPv6(address) ? `[${address}]` : address}:${addresses.localPort}`;
 }
 
 export function requestUrl(exchange: Exchange, scheme: string): string {
@@ -22,7 +22,7 @@ export function requestUrl(exchange: Exchange, scheme: string): string {
   const target = head.target;
   const first = target.charCodeAt(0);
   if (first !== 0x2f && first !== 0x2a) return target; // absolute-form, as received
-  const authority = head.host !== undefined && head.host !== '' ? head.host : localAuthority(exchange.connection.socket);
+  const authority = head.host !== undefined && head.host !== '' ? head.host : localAuthority(exchange.addresses);
   // asterisk-form (OPTIONS *) has no path; it is shown as "/*".
   return `${scheme}://${authority}${first === 0x2a ? '/*' : target}`;
 }
@@ -55,13 +55,13 @@ export function requestBody(exchange: Exchange): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>(
     {
       pull(controller) {
-        return exchange.readBody().then(
+        return exchange.body.read().then(
           (chunk) => (chunk === null ? controller.close() : controller.enqueue(chunk)),
           (error: unknown) => controller.error(error),
         );
       },
       cancel() {
-        exchange.discardBody();
+        exchange.body.discard();
       },
     },
     { highWaterMark: 0 },
@@ -70,12 +70,11 @@ export function requestBody(exchange: Exchange): ReadableStream<Uint8Array> {
 
 export function createRequest(exchange: Exchange, scheme: string, signal: AbortSignal): Request {
   const head = exchange.head;
-  const method = head.method;
-  const hasBody = head.hasBody && method !== 'GET' && method !== 'HEAD';
-  // A GET or HEAD body cannot be given to a Request: it is read and dropped.
-  if (head.hasBody && !hasBody) exchange.discardBody();
+  const hasBody = exchange.bodyForApp;
+  // A body the app is not given (a GET's or a HEAD's) is read and dropped.
+  if (!hasBody) exchange.body.discard();
   const init: RequestInit & { duplex?: 'half' } = {
-    method,
+    method: head.method,
     headers: requestHeaders(head),
     body: hasBody ? requestBody(exchange) : null,
     signal,

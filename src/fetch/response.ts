@@ -4,7 +4,8 @@
 // by chunk with backpressure (chunked coding, or the app's own
 // Content-Length, which must then be exact).
 
-import { ResponseState, type Exchange, type HeaderFields } from '../http/exchange.js';
+import type { Exchange } from '../http/exchange.js';
+import { ResponseState } from '../http/response.js';
 import type { ResponseParts } from './light/fast-response.js';
 import { isBodiless } from '../http/writer.js';
 
@@ -54,31 +55,13 @@ function declaredLength(value: string | null | undefined): number {
   return typeof value === 'string' && /^[0-9]{1,15}$/.test(value) ? Number(value) : -1;
 }
 
-/** A response whose length is known: one write, Content-Length set by the server. */
-function respondWhole(
-  exchange: Exchange,
-  status: number,
-  fields: HeaderFields,
-  fieldsValid: boolean,
-  body: Uint8Array | string | null,
-  declared: number,
-): void {
-  if (body === null && declared >= 0 && exchange.head.method === 'HEAD') {
-    // A HEAD answer that says how long the GET would be: that length is sent.
-    exchange.beginStream(status, fields, fieldsValid, declared, null);
-    exchange.endStream();
-  } else {
-    exchange.respond(status, fields, body, fieldsValid);
-  }
-}
-
 /** A FastResponse in its light form: written as it is, with no stream in between. */
 export function sendLightResponse(exchange: Exchange, parts: ResponseParts): void {
   let declared = -1;
   if (parts.body === null) {
     for (const [name, value] of parts.fields) if (name.length === 14 && name.toLowerCase() === 'content-length') declared = declaredLength(value);
   }
-  respondWhole(exchange, parts.status, parts.fields, true, parts.body, declared);
+  exchange.respond(parts.status, parts.fields, parts.body, true, declared);
 }
 
 export async function sendResponse(exchange: Exchange, response: Response): Promise<void> {
@@ -86,7 +69,7 @@ export async function sendResponse(exchange: Exchange, response: Response): Prom
   const status = response.status;
   const body = response.body;
   if (body === null) {
-    respondWhole(exchange, status, fields, false, null, declaredLength(response.headers.get('content-length')));
+    exchange.respond(status, fields, null, false, declaredLength(response.headers.get('content-length')));
     return;
   }
   const reader = body.getReader();
@@ -102,7 +85,7 @@ export async function sendResponse(exchange: Exchange, response: Response): Prom
     if (result === LATER) break;
     pending = null;
     if (result.done) {
-      respondWhole(exchange, status, fields, false, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, gathered), -1);
+      exchange.respond(status, fields, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, gathered));
       return;
     }
     const chunk = checkChunk(result.value);
@@ -133,7 +116,7 @@ export async function sendResponse(exchange: Exchange, response: Response): Prom
   }
   for (;;) {
     if (!writable) await exchange.drained();
-    if (exchange.response !== ResponseState.STREAMING) {
+    if (exchange.state !== ResponseState.STREAMING) {
       await reader.cancel().catch(() => {});
       return;
     }

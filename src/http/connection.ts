@@ -1,21 +1,39 @@
-// One client socket: reads into the parser, hands each request to the server's
-// handler as an Exchange, and decides what happens between requests:
-// keep-alive, pipelining (one request at a time, in order), timeouts, flow
-// control, and closing. After a `close` nothing more is parsed; bytes still
-// arriving are read and dropped for a moment (a lingering close) so that the
-// last response is not lost to a reset.
+// One client socket: reads into the parser, hands each request to its server
+// as an Exchange, and decides what happens between requests: keep-alive,
+// pipelining (one request at a time, in order), timeouts, flow control, and
+// closing. After a `close` nothing more is parsed; bytes still arriving are
+// read and dropped for a moment (a lingering close) so that the last response
+// is not lost to a reset. It knows its server only as a ConnectionHost, and is
+// the link through which its exchange's body and response reach the socket.
 
 import { Socket } from 'node:net';
 import type { ClientHandle } from '../listen/bind.js';
 import { loopNow } from './clock.js';
 import type { ParseError } from './errors.js';
-import { Exchange, ResponseState } from './exchange.js';
-import { RequestParser, type ParserEvents, type RequestHead } from './parser.js';
-import type { HttpServer } from './server.js';
+import { Exchange, type ConnectionAddresses, type ExchangeLink } from './exchange.js';
+import { LINGER_MS } from './limits.js';
+import { RequestParser, type ParserEvents, type ParserLimits, type RequestHead } from './parser.js';
+import { ResponseState, type ResponseWriter } from './response.js';
 import { errorResponse } from './writer.js';
 
+/** What a connection needs of the server that accepted it. */
+export interface ConnectionHost {
+  readonly limits: ParserLimits;
+  /** Milliseconds. */
+  readonly timeouts: { readonly header: number; readonly keepalive: number; readonly inactivity: number };
+  readonly maxKeepaliveRequests: number;
+  /** The Server header; '' for none. */
+  readonly serverSoftware: string;
+  /** Stopping: no connection is kept alive after its current request. */
+  readonly draining: boolean;
+  /** Hands a request to the app. Must not throw. */
+  dispatch(exchange: Exchange): void;
+  /** The connection has closed. */
+  closed(connection: Connection): void;
+}
+
 /** Where a connection is between requests. */
-export const Phase = {
+const Phase = {
   /** Waiting for (the rest of) a request head. */
   HEAD: 0,
   /** A request is being answered. */
@@ -26,12 +44,10 @@ export const Phase = {
   CLOSING: 3,
   CLOSED: 4,
 } as const;
-export type Phase = (typeof Phase)[keyof typeof Phase];
+type Phase = (typeof Phase)[keyof typeof Phase];
 
 /** Pipelined bytes held while a request is answered before the socket stops being read. */
 const PIPELINE_BUFFER_LIMIT = 64 * 1024;
-/** How long a closing connection drops late bytes before it is torn down. */
-export const LINGER_MS = 2000;
 
 const ignore = () => {};
 
@@ -57,16 +73,44 @@ function onSocketClose(this: SocketWithConnection): void {
   this[CONNECTION].onClose();
 }
 
-export class Connection implements ParserEvents {
-  readonly parser: RequestParser;
-  phase: Phase = Phase.HEAD;
-  exchange: Exchange | null = null;
-  requests = 0;
+/** The socket's addresses, read when asked (node:net keeps them once read). */
+class SocketAddresses implements ConnectionAddresses {
+  constructor(private readonly socket: Socket) {}
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.socket.remotePort;
+  }
+  get remoteFamily(): string | undefined {
+    return this.socket.remoteFamily;
+  }
+  get localAddress(): string | undefined {
+    return this.socket.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+}
+
+export class Connection implements ParserEvents, ExchangeLink {
+  readonly serverSoftware: string;
   /** When the current wait times out (ms since the epoch); 0: no deadline. */
   deadline: number;
-  /** No further request on this connection (server stopping, harakiri). */
-  private lastRequest = false;
-  /** The client half-closed: the requests it sent are answered, then the connection closes. */
+  private readonly parser: RequestParser;
+  private readonly socket: Socket;
+  private readonly addresses: ConnectionAddresses;
+  private phase: Phase = Phase.HEAD;
+  private exchange: Exchange | null = null;
+  private requests = 0;
+  /** No further request on this connection: it closes after the current response (server stopping, harakiri, a body cut short or too large to discard). */
+  private closeAfterResponse = false;
+  /**
+   * The client half-closed. The requests it sent are answered, then the
+   * connection closes; meanwhile --timeout bounds each wait, as a client that
+   * left altogether cannot be told from one that waits for its answer.
+   */
   private clientEnded = false;
   private paused = false;
   /** Reads and writes of the current exchange waiting on the client. */
@@ -77,16 +121,16 @@ export class Connection implements ParserEvents {
   /** A request parsed but not yet handed to the app (see dispatchParsed()). */
   private undispatched: Exchange | null = null;
 
-  readonly socket: Socket;
-
   constructor(
     handle: ClientHandle,
-    readonly server: HttpServer,
+    private readonly host: ConnectionHost,
   ) {
-    this.parser = new RequestParser(server.limits, this);
-    this.deadline = loopNow() + server.timeouts.header;
+    this.serverSoftware = host.serverSoftware;
+    this.parser = new RequestParser(host.limits, this);
+    this.deadline = loopNow() + host.timeouts.header;
     const socket = new Socket({ handle, allowHalfOpen: true, onread: { buffer: READ_BUFFER, callback: onSocketRead } } as ConstructorParameters<typeof Socket>[0]);
     this.socket = socket;
+    this.addresses = new SocketAddresses(socket);
     socket.setNoDelay(true);
     // Shared listeners that find the connection on the socket: nothing allocated per connection for them.
     (socket as SocketWithConnection)[CONNECTION] = this;
@@ -96,7 +140,7 @@ export class Connection implements ParserEvents {
     socket.on('close', onSocketClose);
   }
 
-  get idle(): boolean {
+  private get idle(): boolean {
     return this.phase === Phase.IDLE || (this.phase === Phase.HEAD && this.parser.buffered === 0);
   }
 
@@ -110,10 +154,10 @@ export class Connection implements ParserEvents {
         return;
       case Phase.IDLE:
         this.phase = Phase.HEAD;
-        this.deadline = loopNow() + this.server.timeouts.header;
+        this.deadline = loopNow() + this.host.timeouts.header;
         break;
       case Phase.ACTIVE:
-        if (this.awaiting > 0) this.deadline = loopNow() + this.server.timeouts.inactivity;
+        if (this.awaiting > 0) this.deadline = loopNow() + this.host.timeouts.inactivity;
         break;
     }
     this.batched(() => this.parser.execute(chunk));
@@ -149,7 +193,7 @@ export class Connection implements ParserEvents {
   private dispatchParsed(): void {
     const exchange = this.undispatched!;
     this.undispatched = null;
-    if (exchange === this.exchange && exchange.response === ResponseState.PENDING) this.server.dispatch(exchange);
+    if (exchange === this.exchange && exchange.state === ResponseState.PENDING) this.host.dispatch(exchange);
   }
 
   private flushBatch(): void {
@@ -168,30 +212,34 @@ export class Connection implements ParserEvents {
   }
 
   onEnd(): void {
-    if (this.phase === Phase.ACTIVE) {
-      // The client half-closed: answer what it sent, pipelined requests
-      // included (nextRequest() closes once no whole request is left).
-      this.clientEnded = true;
-      if (this.exchange !== null) {
-        this.exchange.clientEnded();
-        this.endOfInput(this.exchange);
-      }
+    if (this.phase !== Phase.ACTIVE) {
+      this.closeNow();
       return;
     }
-    this.closeNow();
+    // The client half-closed: answer what it sent, pipelined requests
+    // included (nextRequest() closes once no whole request is left).
+    this.clientEnded = true;
+    const exchange = this.exchange;
+    if (exchange !== null) {
+      exchange.clientEnded();
+      this.endOfInput(exchange);
+    }
+    // From now on the response is awaited under --timeout: an app that never
+    // answers a client that left must not hold the socket for good.
+    if (this.phase === Phase.ACTIVE) this.deadline = loopNow() + this.host.timeouts.inactivity;
   }
 
   /** No more bytes will come: a body still incomplete never will be, and this request is the last. */
   private endOfInput(exchange: Exchange): void {
-    if (exchange.bodyComplete) return;
-    this.lastRequest = true;
+    if (exchange.body.complete) return;
+    this.closeAfterResponse = true;
     this.parser.stop();
-    exchange.failBody(new Error('the client closed before sending the whole body'));
-    if (exchange.response === ResponseState.DONE) this.closeGracefully();
+    exchange.body.fail(new Error('the client closed before sending the whole body'));
+    if (exchange.state === ResponseState.DONE) this.closeGracefully();
   }
 
   onDrain(): void {
-    if (this.awaiting > 0) this.deadline = loopNow() + this.server.timeouts.inactivity;
+    if (this.awaiting > 0) this.deadline = loopNow() + this.host.timeouts.inactivity;
     this.releaseDrainWaiters();
   }
 
@@ -202,14 +250,14 @@ export class Connection implements ParserEvents {
     this.exchange = null;
     if (exchange !== null) exchange.connectionClosed();
     this.releaseDrainWaiters();
-    this.server.remove(this);
+    this.host.closed(this);
   }
 
   /** From the server's sweep: the current deadline has passed. */
   timedOut(): void {
     if (this.phase === Phase.HEAD && this.parser.buffered > 0) {
       // Part of a head arrived, the rest did not in time.
-      this.write(errorResponse(408, this.server.serverSoftware));
+      this.write(errorResponse(408, this.serverSoftware));
       this.closeGracefully();
     } else if (this.phase === Phase.HEAD || this.phase === Phase.IDLE) {
       this.closeGracefully();
@@ -223,42 +271,45 @@ export class Connection implements ParserEvents {
   onHead(head: RequestHead): void {
     this.requests++;
     this.phase = Phase.ACTIVE;
-    this.deadline = 0;
-    const keepAlive = head.keepAlive && this.requests < this.server.maxKeepaliveRequests;
-    const exchange = new Exchange(this, head, keepAlive);
+    // (A request the client sent before its FIN is answered under --timeout: see onEnd().)
+    this.deadline = this.clientEnded ? loopNow() + this.host.timeouts.inactivity : 0;
+    const keepAlive = head.keepAlive && this.requests < this.host.maxKeepaliveRequests;
+    const exchange = new Exchange(this, head, keepAlive, this.addresses);
     this.exchange = exchange;
     this.undispatched = exchange;
   }
 
   onBody(chunk: Buffer): void {
-    this.exchange?.pushBody(chunk);
+    this.exchange?.body.push(chunk);
   }
 
   onMessageEnd(): void {
     const exchange = this.exchange;
     if (exchange === null) return;
-    exchange.endBody();
-    if (exchange.response === ResponseState.DONE) this.nextRequest();
+    exchange.body.end();
+    if (exchange.state === ResponseState.DONE) this.nextRequest();
   }
 
   onError(error: ParseError): void {
     const exchange = this.exchange;
     if (exchange === null) {
-      this.write(errorResponse(error.status, this.server.serverSoftware));
+      this.write(errorResponse(error.status, this.serverSoftware));
       this.closeGracefully();
       return;
     }
-    exchange.failBody(error);
-    if (exchange.response === ResponseState.PENDING) exchange.respondError(error.status, true);
-    else if (exchange.response === ResponseState.DONE) this.closeGracefully();
+    exchange.body.fail(error);
+    if (exchange.state === ResponseState.PENDING) exchange.respondError(error.status, true);
+    else if (exchange.state === ResponseState.DONE) this.closeGracefully();
     else this.closeNow();
   }
 
-  // ---- from the exchange ----------------------------------------------------
+  // ---- from the exchange's body and response --------------------------------
 
   /** Writes bytes or latin1 strings (a response head, ASCII text); several pieces go out in one writev. */
   write(data: Uint8Array | string, more?: Uint8Array): boolean {
     if (this.phase === Phase.CLOSED) return false;
+    // Writing is progress: a half-closed client's wait starts again (see onEnd()).
+    if (this.clientEnded && this.phase === Phase.ACTIVE) this.deadline = loopNow() + this.host.timeouts.inactivity;
     if (this.batch !== null) {
       this.batch.push(data);
       if (more !== undefined) this.batch.push(more);
@@ -293,26 +344,44 @@ export class Connection implements ParserEvents {
     }
   }
 
-  /** Counts reads and writes waiting on the client: while any wait, --timeout applies. */
+  /** Counts reads and writes waiting on the client: while any wait (or the client has half-closed), --timeout applies. */
   awaitClient(waiting: boolean): void {
     this.awaiting += waiting ? 1 : -1;
-    if (this.phase === Phase.ACTIVE) this.deadline = this.awaiting > 0 ? loopNow() + this.server.timeouts.inactivity : 0;
+    if (this.phase === Phase.ACTIVE) this.deadline = this.awaiting > 0 || this.clientEnded ? loopNow() + this.host.timeouts.inactivity : 0;
   }
 
-  /** Whether a response written now may keep the connection open. */
+  continueWanted(): void {
+    this.exchange?.sendContinue();
+  }
+
+  /**
+   * The app left more of the body unread than is worth discarding: no
+   * request after this one, and once the response is out the close lingers
+   * (dropping the rest).
+   */
+  tooMuchToDiscard(): void {
+    this.closeAfterResponse = true;
+    if (this.exchange !== null && this.exchange.state === ResponseState.DONE) this.closeGracefully();
+  }
+
   mayKeepAlive(): boolean {
-    return !this.lastRequest && !this.server.draining && this.phase !== Phase.CLOSING && this.phase !== Phase.CLOSED;
+    return !this.closeAfterResponse && !this.host.draining && this.phase !== Phase.CLOSING && this.phase !== Phase.CLOSED;
   }
 
-  responseDone(exchange: Exchange): void {
-    if (exchange !== this.exchange) return;
-    if (!exchange.keepAlive) {
+  lastRequest(): void {
+    this.closeAfterResponse = true;
+  }
+
+  responseDone(response: ResponseWriter): void {
+    const exchange = this.exchange;
+    if (response !== exchange) return;
+    if (!exchange.keepAlive || this.closeAfterResponse) {
       this.closeGracefully();
-    } else if (exchange.bodyComplete) {
+    } else if (exchange.body.complete) {
       this.nextRequest();
     } else {
       // The app answered without reading all of the body: drop the rest, then go on.
-      exchange.discardBody();
+      exchange.body.discard();
     }
   }
 
@@ -321,7 +390,7 @@ export class Connection implements ParserEvents {
     const exchange = this.exchange;
     const full =
       this.phase !== Phase.CLOSING &&
-      ((exchange !== null && exchange.bodyBacklogged) || this.parser.buffered > PIPELINE_BUFFER_LIMIT);
+      ((exchange !== null && exchange.body.backlogged) || this.parser.buffered > PIPELINE_BUFFER_LIMIT);
     if (full && !this.paused) {
       this.paused = true;
       this.socket.pause();
@@ -335,7 +404,7 @@ export class Connection implements ParserEvents {
 
   private nextRequest(): void {
     this.exchange = null;
-    if (this.lastRequest || this.server.draining) {
+    if (this.closeAfterResponse || this.host.draining) {
       this.closeGracefully();
       return;
     }
@@ -349,7 +418,7 @@ export class Connection implements ParserEvents {
       return;
     }
     this.phase = Phase.IDLE;
-    this.deadline = loopNow() + this.server.timeouts.keepalive;
+    this.deadline = loopNow() + this.host.timeouts.keepalive;
     this.updateFlow();
     this.batched(() => this.parser.resume());
     if (this.clientEnded) {
@@ -360,18 +429,18 @@ export class Connection implements ParserEvents {
     }
     if (this.phase === Phase.IDLE && this.parser.buffered > 0) {
       this.phase = Phase.HEAD;
-      this.deadline = loopNow() + this.server.timeouts.header;
+      this.deadline = loopNow() + this.host.timeouts.header;
     }
   }
 
   /** The server is stopping or retiring: no request after the current one; idle connections close at once when `closeIdle`. */
   shutdown(closeIdle: boolean): void {
-    this.lastRequest = true;
+    this.closeAfterResponse = true;
     if (closeIdle && this.idle) this.closeGracefully();
   }
 
   /** Ends our side after what was written, then drops late bytes until the client closes. */
-  closeGracefully(): void {
+  private closeGracefully(): void {
     if (this.phase === Phase.CLOSING || this.phase === Phase.CLOSED) return;
     this.flushBatch();
     this.phase = Phase.CLOSING;

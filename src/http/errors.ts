@@ -31,7 +31,6 @@ const STATUS_OF = {
   CHUNK_EXTENSIONS_TOO_LARGE: 413,
   BAD_CHUNK_END: 400,
   FRAMING_HEADER_IN_TRAILERS: 400,
-  TRAILERS_TOO_LARGE: 431,
 } as const;
 
 export type ParseErrorCode = keyof typeof STATUS_OF;

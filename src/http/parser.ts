@@ -379,7 +379,14 @@ export class RequestParser {
     }
   }
 
-  /** Finds the LF ending the current line, or -1 after checking that the partial line may still be valid. */
+  /**
+   * Finds the LF ending the current line, or -1 when it has not all arrived.
+   * Nothing of a partial line is checked here: the search resumes where the
+   * last one stopped, and a line's bytes are validated once it is whole. Of a
+   * partial line, callers check only its length against the limits (so that an
+   * overlong line fails without waiting for its end) and its first byte (a bare
+   * LF, or whitespace before a field).
+   */
   private findLineEnd(): number {
     const buf = this.buf;
     const lf = buf.indexOf(LF, this.scanned);

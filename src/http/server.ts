@@ -1,17 +1,25 @@
 // The HTTP/1.1 engine of one process: the connections it accepted, their
-// timeouts (one sweep for all of them, instead of a timer per request), and
-// stopping: graceful (idle connections closed, in-flight requests finished
-// with `Connection: close`) or immediate. It knows requests only as Exchanges
-// handed to `dispatch`; what answers them (the Fetch adapter) lives above.
+// timeouts (one sweep for all of them, instead of a timer per request), the
+// request count, and stopping: graceful (idle connections closed, in-flight
+// requests finished with `Connection: close`) or immediate. It knows requests
+// only as Exchanges handed to `handler`; what answers them (the Fetch adapter)
+// lives above. To its connections it is their ConnectionHost.
 
 import type { ClientHandle } from '../listen/bind.js';
+import { BaseServer } from './base-server.js';
 import { loopNow } from './clock.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionHost } from './connection.js';
 import type { Exchange } from './exchange.js';
+import { MAX_CHUNK_EXTENSIONS, MAX_REQUEST_LINE } from './limits.js';
 import type { ParserLimits } from './parser.js';
 
 export interface HttpServerOptions {
-  limits: ParserLimits;
+  /** Request line plus header fields, in bytes (over it: 431). */
+  maxHeaderSize: number;
+  /** Header fields per request (over it: 431). */
+  maxHeaders: number;
+  /** Request body, in bytes (over it: 413). */
+  maxBodySize: number;
   /** Milliseconds. */
   headerTimeout: number;
   keepaliveTimeout: number;
@@ -20,25 +28,29 @@ export interface HttpServerOptions {
   /** The Server header; '' for none. */
   serverSoftware: string;
   /** Answers one request. Must not throw. */
-  dispatch: (exchange: Exchange) => void;
+  handler: (exchange: Exchange) => void;
+  /** Called for each request once it is counted, before `handler`. */
+  onRequest?: () => void;
 }
 
-export class HttpServer {
+export class HttpServer extends BaseServer implements ConnectionHost {
   readonly connections = new Set<Connection>();
   readonly limits: ParserLimits;
-  readonly timeouts: { header: number; keepalive: number; inactivity: number };
+  readonly timeouts: { readonly header: number; readonly keepalive: number; readonly inactivity: number };
   readonly maxKeepaliveRequests: number;
   readonly serverSoftware: string;
-  readonly dispatch: (exchange: Exchange) => void;
-  /** Requests received, over all connections. */
-  requests = 0;
-  /** Stopping: no connection is kept alive after its current request. */
-  draining = false;
+  private readonly handler: (exchange: Exchange) => void;
   private readonly sweeper: NodeJS.Timeout;
-  private emptied: (() => void) | null = null;
 
   constructor(options: HttpServerOptions) {
-    this.limits = options.limits;
+    super(options.onRequest);
+    this.limits = {
+      maxHeaderSize: options.maxHeaderSize,
+      maxRequestLine: MAX_REQUEST_LINE,
+      maxHeaders: options.maxHeaders,
+      maxBodySize: options.maxBodySize,
+      maxChunkExtensions: MAX_CHUNK_EXTENSIONS,
+    };
     this.timeouts = {
       header: options.headerTimeout,
       keepalive: options.keepaliveTimeout,
@@ -46,27 +58,27 @@ export class HttpServer {
     };
     this.maxKeepaliveRequests = options.maxKeepaliveRequests;
     this.serverSoftware = options.serverSoftware;
-    const dispatch = options.dispatch;
-    this.dispatch = (exchange) => {
-      this.requests++;
-      dispatch(exchange);
-    };
+    this.handler = options.handler;
     // Deadlines are checked a few times per shortest timeout, at most once a second.
     const shortest = Math.min(this.timeouts.header, this.timeouts.keepalive, this.timeouts.inactivity);
     const period = Math.min(1000, Math.max(10, shortest / 4));
     this.sweeper = setInterval(() => this.sweep(), period).unref();
   }
 
-  /** Serves a newly accepted connection (while draining, for one request). */
   accept(handle: ClientHandle): void {
     const connection = new Connection(handle, this);
     this.connections.add(connection);
     if (this.draining) connection.shutdown(false);
   }
 
-  remove(connection: Connection): void {
+  dispatch(exchange: Exchange): void {
+    this.countRequest();
+    this.handler(exchange);
+  }
+
+  closed(connection: Connection): void {
     this.connections.delete(connection);
-    if (this.connections.size === 0 && this.emptied !== null) this.emptied();
+    this.connectionGone();
   }
 
   private sweep(): void {
@@ -76,23 +88,10 @@ export class HttpServer {
     }
   }
 
-  /**
-   * Stops keeping connections alive and resolves when none is left. With
-   * `closeIdle`, idle keep-alive connections close at once (a stop); without,
-   * they close at their next response or keep-alive timeout (a retiring worker,
-   * whose clients must not see a connection vanish under a request).
-   */
-  shutdown(closeIdle: boolean): Promise<void> {
-    this.draining = true;
-    const done = new Promise<void>((resolve) => {
-      this.emptied = resolve;
-    });
+  protected drainConnections(closeIdle: boolean): void {
     for (const connection of this.connections) connection.shutdown(closeIdle);
-    if (this.connections.size === 0) this.emptied!();
-    return done;
   }
 
-  /** Cuts every connection. */
   destroy(): void {
     clearInterval(this.sweeper);
     for (const connection of this.connections) connection.closeNow();

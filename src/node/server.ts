@@ -2,10 +2,10 @@
 // node:http server, whose parser gives the app the real IncomingMessage and
 // ServerResponse (Express, Koa and the rest need exactly those). Around it,
 // what starlight promises every app: its limits (the head's size and field
-// count, the body's size), its timeouts, the Server header, a request count,
-// a listener that throws or rejects answered 500 and logged, and stopping as
-// the Fetch engine does: idle connections closed at once, in-flight requests
-// finished with `Connection: close`.
+// count, the body's size), its timeouts, the Server header, a listener that
+// throws or rejects answered 500 and logged, and, shared with the Fetch engine
+// (http/base-server.ts), a request count and stopping: idle connections closed
+// at once, in-flight requests finished with `Connection: close`.
 //
 // node:http is lenient where starlight's parser is not, and this module closes
 // the gaps: a request line with a version other than 1.0 or 1.1, no Host in
@@ -17,7 +17,8 @@
 
 import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { LINGER_MS } from '../http/connection.js';
+import { BaseServer } from '../http/base-server.js';
+import { LINGER_MS } from '../http/limits.js';
 import { HOST_VALUE } from '../http/syntax.js';
 import { ERROR_FIELDS, errorBody, errorResponse, exposedErrorBody } from '../http/writer.js';
 import type { ClientHandle } from '../listen/bind.js';
@@ -43,8 +44,8 @@ export interface NodeServerOptions {
   serverSoftware: string;
   /** Error pages carry the stack trace (development). */
   exposeErrors: boolean;
-  /** Called for each request before the app sees it. */
-  counted: () => void;
+  /** Called for each request once it is counted, before the app sees it. */
+  onRequest?: () => void;
 }
 
 /** What this server knows of one connection, beyond node:http. */
@@ -191,18 +192,14 @@ function fieldFacts(rawHeaders: readonly string[], hostRequired: boolean): Field
   return { hostValid, contentLength, transferEncoding };
 }
 
-export class NodeAppServer {
+export class NodeAppServer extends BaseServer {
   readonly connections = new Map<LingeringSocket, ConnectionState>();
-  /** Requests received, over all connections. */
-  requests = 0;
   private readonly server: Server;
-  /** Stopping: no connection is kept alive after its current request. */
-  private draining = false;
-  private emptied: (() => void) | null = null;
   /** The writeHead() each response gets, null without a Server header. */
   private readonly writeHead: WriteHead | null;
 
   constructor(private readonly options: NodeServerOptions) {
+    super(options.onRequest);
     this.writeHead = options.serverSoftware === '' ? null : serverNamingWriteHead(options.serverSoftware);
     const headersTimeout = options.headerTimeout;
     this.server = new Server(
@@ -236,14 +233,13 @@ export class NodeAppServer {
     this.server.emit('listening');
   }
 
-  /** Serves a newly accepted connection (while draining, for one request). */
   accept(handle: ClientHandle): void {
     const socket = new LingeringSocket({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
     socket.setNoDelay(true);
     this.connections.set(socket, { requests: 0, closing: false, latest: null, answered: false });
     socket.once('close', () => {
       this.connections.delete(socket);
-      if (this.connections.size === 0 && this.emptied !== null) this.emptied();
+      this.connectionGone();
     });
     this.server.emit('connection', socket);
   }
@@ -256,8 +252,7 @@ export class NodeAppServer {
       socket.lingers = true;
       return;
     }
-    this.requests++;
-    this.options.counted();
+    this.countRequest();
     const { options } = this;
     state.requests++;
     state.latest = res;
@@ -373,16 +368,7 @@ export class NodeAppServer {
     res.end(body);
   }
 
-  /**
-   * Stops keeping connections alive and resolves when none is left. With
-   * `closeIdle`, idle keep-alive connections close at once (a stop); without,
-   * at their next response or keep-alive timeout (a retiring worker).
-   */
-  shutdown(closeIdle: boolean): Promise<void> {
-    this.draining = true;
-    const done = new Promise<void>((resolve) => {
-      this.emptied = resolve;
-    });
+  protected drainConnections(closeIdle: boolean): void {
     for (const [socket, state] of this.connections) {
       const latest = state.latest;
       if (latest === null || latest.writableFinished) continue;
@@ -392,11 +378,8 @@ export class NodeAppServer {
       else if (closeIdle) latest.once('finish', () => socket.destroySoon());
     }
     if (closeIdle) this.server.closeIdleConnections();
-    if (this.connections.size === 0) this.emptied!();
-    return done;
   }
 
-  /** Cuts every connection. */
   destroy(): void {
     for (const socket of this.connections.keys()) socket.destroy();
     this.server.close(() => {});

@@ -13,11 +13,6 @@ import { acceptOn, type ClientHandle, type ListenHandle } from '../listen/bind.j
 import type { Logger } from '../log/logger.js';
 import { NodeAppServer, type NodeListener } from '../node/server.js';
 
-/** The request line may be at most this long (over it: 414). */
-const MAX_REQUEST_LINE = 8192;
-/** Chunk extensions in one request may total at most this much (over it: 413). */
-const MAX_CHUNK_EXTENSIONS = 16384;
-
 export interface WorkerSetup {
   id: number;
   options: Options;
@@ -99,24 +94,17 @@ export class Worker {
         void tracked.finally(() => this.cleanups.delete(tracked));
       },
     };
-    const handle = createFetchHandler({ app, hooks, log, exposeErrors: options.env === 'development', fast: options.fastFetch });
     const http = new HttpServer({
-      limits: {
-        maxHeaderSize: options.maxHeaderSize,
-        maxRequestLine: MAX_REQUEST_LINE,
-        maxHeaders: options.maxHeaders,
-        maxBodySize: options.maxBodySize,
-        maxChunkExtensions: MAX_CHUNK_EXTENSIONS,
-      },
+      maxHeaderSize: options.maxHeaderSize,
+      maxHeaders: options.maxHeaders,
+      maxBodySize: options.maxBodySize,
       headerTimeout: options.headerTimeout,
       keepaliveTimeout: options.keepaliveTimeout,
       timeout: options.timeout,
       maxKeepaliveRequests: options.maxKeepaliveReqs,
       serverSoftware: options.serverSoftware,
-      dispatch: (exchange) => {
-        this.counted();
-        handle(exchange);
-      },
+      handler: createFetchHandler({ app, hooks, log, exposeErrors: options.env === 'development', fast: options.fastFetch }),
+      onRequest: () => this.counted(),
     });
     return http;
   }
@@ -135,7 +123,7 @@ export class Worker {
       maxKeepaliveRequests: options.maxKeepaliveReqs,
       serverSoftware: options.serverSoftware,
       exposeErrors: options.env === 'development',
-      counted: () => this.counted(),
+      onRequest: () => this.counted(),
     });
   }
 

@@ -14,7 +14,7 @@
 // when something needs them (platform.ts). `--no-fast-fetch` leaves the
 // global alone.
 
-import type { HeaderFields } from '../../http/exchange.js';
+import type { HeaderFields } from '../../http/response.js';
 import { FastHeaders, fastHeaderFields, fieldsOf } from './fast-headers.js';
 import { isPlatformInstance, passForPlatform, platformClass } from './platform.js';
 

@@ -53,10 +53,8 @@ export class ServerRequest {
     return this.#native;
   }
 
-  /** GET and HEAD requests carry no body for the app, whatever the client sent. */
   #hasBody(): boolean {
-    const head = this.#exchange.head;
-    return head.hasBody && head.method !== 'GET' && head.method !== 'HEAD';
+    return this.#exchange.bodyForApp;
   }
 
   get method(): string {
@@ -101,7 +99,7 @@ export class ServerRequest {
     if (this.#used) throw new TypeError('Body is unusable: Body has already been read');
     this.#used = true;
     if (!this.#hasBody()) return new Uint8Array(0);
-    return this.#exchange.readWholeBody();
+    return this.#exchange.body.readWhole();
   }
 
   async text(): Promise<string> {

@@ -1,0 +1,60 @@
+// What the two servers of a process's connections share, this engine's
+// (server.ts) and the Node-app one (node/server.ts): the count of the requests
+// they received, with a hook called for each, and stopping by draining. A
+// draining server keeps no connection alive after its current request, closes
+// idle ones at once when told to, and resolves once none is left. How one
+// connection is drained is each server's own.
+
+import type { ClientHandle } from '../listen/bind.js';
+
+export abstract class BaseServer {
+  /** Requests received, over all connections. */
+  requests = 0;
+  private stopping = false;
+  private drained: Promise<void> | null = null;
+  private emptied: (() => void) | null = null;
+
+  /** `onRequest`: called for each request once it is counted, before the app is handed it. */
+  constructor(private readonly onRequest: (() => void) | undefined) {}
+
+  /** The open connections. */
+  abstract readonly connections: { readonly size: number };
+  /** Serves a newly accepted connection (while draining, for one request). */
+  abstract accept(handle: ClientHandle): void;
+  /** Cuts every connection. */
+  abstract destroy(): void;
+  /** No connection is kept alive after its current request; with `closeIdle`, idle ones close now. */
+  protected abstract drainConnections(closeIdle: boolean): void;
+
+  /** Stopping: no connection is kept alive after its current request. */
+  get draining(): boolean {
+    return this.stopping;
+  }
+
+  /** Counts a request about to be handed to the app. */
+  protected countRequest(): void {
+    this.requests++;
+    if (this.onRequest !== undefined) this.onRequest();
+  }
+
+  /** A connection has closed (and left `connections`). */
+  protected connectionGone(): void {
+    if (this.connections.size === 0 && this.emptied !== null) this.emptied();
+  }
+
+  /**
+   * Stops keeping connections alive and resolves when none is left. With
+   * `closeIdle`, idle keep-alive connections close at once (a stop); without,
+   * they close at their next response or keep-alive timeout (a retiring worker,
+   * whose clients must not see a connection vanish under a request).
+   */
+  shutdown(closeIdle: boolean): Promise<void> {
+    this.stopping = true;
+    this.drained ??= new Promise<void>((resolve) => {
+      this.emptied = resolve;
+    });
+    this.drainConnections(closeIdle);
+    this.connectionGone(); // (none may be open)
+    return this.drained;
+  }
+}
