@@ -1,7 +1,7 @@
 // The starlight command (bin/starlight.js imports this): parse the command line, then print the
 // help or the version, or start serving. The only place that turns errors into messages on
 // stderr and exit codes: 2 for a usage error, the error's own exitCode, else 1.
-import { VERSION } from '../version.js';
+import { VERSION } from '../config/version.js';
 import { helpText } from './help.js';
 import { UsageError } from '../config/resolve.js';
 import { parseCommandLine } from './parse.js';

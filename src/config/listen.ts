@@ -3,7 +3,7 @@
 // a form not built yet as a usage error), --help and the binder's parsing (listen/address.ts)
 // all read.
 import { isIP } from 'node:net';
-import { VERSION } from '../version.js';
+import { VERSION } from './version.js';
 import type { ValueType } from './values.js';
 
 export type ListenSpec =

@@ -4,7 +4,7 @@
 // docs/options.md (cli/help.ts) are generated from this table and nothing else, so adding or
 // changing an option is one entry here.
 import { availableParallelism } from 'node:os';
-import { VERSION } from '../version.js';
+import { VERSION } from './version.js';
 import { listenFormsHelp, listenSpec } from './listen.js';
 import { boolean, bytes, count, integer, list, octal, oneOf, repeated, seconds, text, type ValueType } from './values.js';
 

@@ -2,7 +2,7 @@
 // environment (PORT, STARLIGHT_*), a layer above them (the command line, or serve()'s options),
 // and the app module's own `port`/`hostname` exports. Pure: no I/O and no process.exit; every
 // problem is a UsageError whose message names the option (or variable) and the accepted form.
-import { VERSION } from '../version.js';
+import { VERSION } from './version.js';
 import { VALUE_OPTIONS, camelCase, kebabCase, optionFor, suggestion, type Env, type Options, type ValueOption } from './options.js';
 
 /** A bad command line or environment: the command prints the message and exits with 2. */

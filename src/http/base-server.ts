@@ -7,6 +7,25 @@
 
 import type { ClientHandle } from '../listen/bind.js';
 
+/** What both servers take: the limits, timeouts and Server header of the options, and a per-request hook. */
+export interface ServerOptions {
+  /** Request line plus header fields, in bytes (over it: 431). */
+  maxHeaderSize: number;
+  /** Header fields per request (over it: 431). */
+  maxHeaders: number;
+  /** Request body, in bytes (over it: 413). */
+  maxBodySize: number;
+  /** Milliseconds. */
+  headerTimeout: number;
+  keepaliveTimeout: number;
+  timeout: number;
+  maxKeepaliveRequests: number;
+  /** The Server header; '' for none. */
+  serverSoftware: string;
+  /** Called for each request once it is counted, before the app is handed it. */
+  onRequest?: () => void;
+}
+
 export abstract class BaseServer {
   /** Requests received, over all connections. */
   requests = 0;

@@ -6,31 +6,16 @@
 // lives above. To its connections it is their ConnectionHost.
 
 import type { ClientHandle } from '../listen/bind.js';
-import { BaseServer } from './base-server.js';
+import { BaseServer, type ServerOptions } from './base-server.js';
 import { loopNow } from './clock.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { Exchange } from './exchange.js';
 import { MAX_CHUNK_EXTENSIONS, MAX_REQUEST_LINE } from './limits.js';
 import type { ParserLimits } from './parser.js';
 
-export interface HttpServerOptions {
-  /** Request line plus header fields, in bytes (over it: 431). */
-  maxHeaderSize: number;
-  /** Header fields per request (over it: 431). */
-  maxHeaders: number;
-  /** Request body, in bytes (over it: 413). */
-  maxBodySize: number;
-  /** Milliseconds. */
-  headerTimeout: number;
-  keepaliveTimeout: number;
-  timeout: number;
-  maxKeepaliveRequests: number;
-  /** The Server header; '' for none. */
-  serverSoftware: string;
+export interface HttpServerOptions extends ServerOptions {
   /** Answers one request. Must not throw. */
   handler: (exchange: Exchange) => void;
-  /** Called for each request once it is counted, before `handler`. */
-  onRequest?: () => void;
 }
 
 export class HttpServer extends BaseServer implements ConnectionHost {

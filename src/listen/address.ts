@@ -4,7 +4,7 @@
 
 import type { Env, Options } from '../config/options.js';
 import { ListenSpecError, parseListenSpec, type ListenSpec } from '../config/listen.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../config/version.js';
 
 /**
  * The listeners of a run (SPEC §1.3): every --listen and --socket, and --host/--port's own when

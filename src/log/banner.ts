@@ -1,5 +1,5 @@
 // The start-up line printed for each listener.
-import { VERSION } from '../version.js';
+import { VERSION } from '../config/version.js';
 
 /** `ready`: how many of the `workers` serve, when not all of them do yet. */
 export function banner(url: string, workers: number, ready = workers): string {

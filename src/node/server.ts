@@ -17,7 +17,7 @@
 
 import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { BaseServer } from '../http/base-server.js';
+import { BaseServer, type ServerOptions } from '../http/base-server.js';
 import { LINGER_MS } from '../http/limits.js';
 import { HOST_VALUE } from '../http/syntax.js';
 import { ERROR_FIELDS, errorBody, errorResponse, exposedErrorBody } from '../http/writer.js';
@@ -26,26 +26,11 @@ import type { Logger } from '../log/logger.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
-export interface NodeServerOptions {
+export interface NodeServerOptions extends ServerOptions {
   listener: NodeListener;
   log: Logger;
-  /** Request line plus header fields, in bytes (over it: 431). */
-  maxHeaderSize: number;
-  /** Header fields per request (over it: 431). */
-  maxHeaders: number;
-  /** Request body, in bytes (over it: 413). */
-  maxBodySize: number;
-  /** Milliseconds. */
-  headerTimeout: number;
-  keepaliveTimeout: number;
-  timeout: number;
-  maxKeepaliveRequests: number;
-  /** The Server header; '' for none. */
-  serverSoftware: string;
   /** Error pages carry the stack trace (development). */
   exposeErrors: boolean;
-  /** Called for each request once it is counted, before the app sees it. */
-  onRequest?: () => void;
 }
 
 /** What this server knows of one connection, beyond node:http. */

@@ -8,6 +8,7 @@ import type { LoadedApp } from '../app/load.js';
 import type { Options } from '../config/options.js';
 import { createFetchHandler, type FetchApp } from '../fetch/adapter.js';
 import type { ServerHooks, WorkerInfo } from '../fetch/context.js';
+import type { BaseServer, ServerOptions } from '../http/base-server.js';
 import { HttpServer } from '../http/server.js';
 import { acceptOn, type ClientHandle, type ListenHandle } from '../listen/bind.js';
 import type { Logger } from '../log/logger.js';
@@ -39,21 +40,8 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-/** What a worker needs of the server that answers on its connections, whichever kind of app it has. */
-export interface ConnectionServer {
-  /** Requests received, over all connections. */
-  readonly requests: number;
-  readonly connections: { readonly size: number };
-  /** Serves a newly accepted connection. */
-  accept(handle: ClientHandle): void;
-  /** Stops keeping connections alive; resolves when none is left (`closeIdle`: idle ones close at once). */
-  shutdown(closeIdle: boolean): Promise<void>;
-  /** Cuts every connection. */
-  destroy(): void;
-}
-
 export class Worker {
-  readonly http: ConnectionServer;
+  readonly http: BaseServer;
   readonly requestLimit: number;
   private readonly listening: ListenHandle[] = [];
   private readonly cleanups = new Set<Promise<unknown>>();
@@ -95,25 +83,21 @@ export class Worker {
       },
     };
     const http = new HttpServer({
-      maxHeaderSize: options.maxHeaderSize,
-      maxHeaders: options.maxHeaders,
-      maxBodySize: options.maxBodySize,
-      headerTimeout: options.headerTimeout,
-      keepaliveTimeout: options.keepaliveTimeout,
-      timeout: options.timeout,
-      maxKeepaliveRequests: options.maxKeepaliveReqs,
-      serverSoftware: options.serverSoftware,
+      ...this.serverOptions(),
       handler: createFetchHandler({ app, hooks, log, exposeErrors: options.env === 'development', fast: options.fastFetch }),
-      onRequest: () => this.counted(),
     });
     return http;
   }
 
   private nodeServer(listener: NodeListener): NodeAppServer {
     const { options, log } = this.setup;
-    return new NodeAppServer({
-      listener,
-      log,
+    return new NodeAppServer({ ...this.serverOptions(), listener, log, exposeErrors: options.env === 'development' });
+  }
+
+  /** What either server takes from the options, and the count of each request. */
+  private serverOptions(): ServerOptions {
+    const { options } = this.setup;
+    return {
       maxHeaderSize: options.maxHeaderSize,
       maxHeaders: options.maxHeaders,
       maxBodySize: options.maxBodySize,
@@ -122,9 +106,8 @@ export class Worker {
       timeout: options.timeout,
       maxKeepaliveRequests: options.maxKeepaliveReqs,
       serverSoftware: options.serverSoftware,
-      exposeErrors: options.env === 'development',
       onRequest: () => this.counted(),
-    });
+    };
   }
 
   /** Starts accepting on bound handles (from bindListeners, or received from the master). */
