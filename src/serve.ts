@@ -57,16 +57,15 @@ function callablePromise<T>(promise: Promise<T>): Promise<T> & (() => Promise<T>
   return callable;
 }
 
-function appOf(options: ServeOptions): LoadedApp & { kind: 'fetch' } {
-  if (typeof options.fetch !== 'function') throw new TypeError('serve() needs a fetch(request, context) function, or an app module path');
-  const app: FetchApp = { fetch: options.fetch };
+/** The app of a fetch handler given to serve(). */
+function handlerApp(fetch: FetchHandler): LoadedApp & { kind: 'fetch' } {
+  const app: FetchApp = { fetch };
   return { kind: 'fetch', app, port: undefined, hostname: undefined, file: 'serve()' };
 }
 
 export function serve(options: ServeOptions, onListen?: (address: ListeningAddress) => void): Server {
-  const { fetch: _fetch, app: appModule, hostname, ...rest } = options;
-  void _fetch;
-  if (appModule === undefined && typeof options.fetch !== 'function') throw new TypeError('serve() needs a fetch(request, context) function, or an app module path');
+  const { fetch, app: appModule, hostname, ...rest } = options;
+  if (appModule === undefined && typeof fetch !== 'function') throw new TypeError('serve() needs a fetch(request, context) function, or an app module path');
   const commandLine = commandLineFromCode({ ...rest, host: rest.host ?? hostname }, process.env);
   if (appModule !== undefined) commandLine.app = appModule;
 
@@ -94,7 +93,7 @@ export function serve(options: ServeOptions, onListen?: (address: ListeningAddre
   };
   const load = () =>
     appModule === undefined
-      ? Promise.resolve(appOf(options))
+      ? Promise.resolve(handlerApp(fetch!))
       : bootApp({ app: appModule, code: undefined, imports: commandLine.options.import, cwd: process.cwd(), fastClasses: commandLine.options.fastFetch });
 
   if (!isWorkerProcess()) refuseInheritedSockets(process.env, process.pid);

@@ -1,9 +1,10 @@
 // The starlight command (bin/starlight.js imports this): parse the command line, then print the
-// help or the version, or start serving. The only place that turns errors into messages on
-// stderr and exit codes: 2 for a usage error, the error's own exitCode, else 1.
+// help or the version, or start serving. An error thrown on the way becomes a message on stderr
+// and an exit code here: 2 for a usage error, the error's own exitCode, else 1. (Once a master
+// runs, it reports a failed start itself, and its exit code is the command's.)
+import { UsageError } from '../config/resolve.js';
 import { VERSION } from '../config/version.js';
 import { helpText } from './help.js';
-import { UsageError } from '../config/resolve.js';
 import { parseCommandLine } from './parse.js';
 import { run } from './run.js';
 

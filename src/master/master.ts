@@ -27,14 +27,13 @@ import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { SIGNALS, type Signal } from '../config/signals.js';
 import { listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
+import { banner } from '../log/banner.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { heartbeatInterval } from '../worker/protocol.js';
+import { StopState, isStopSignal, stopMessage, type Stop } from '../worker/stop-policy.js';
 import { Balancer } from './balancer.js';
-import { banner } from '../log/banner.js';
 import { PidFile } from './pidfile.js';
 import { Pool, WorkerState, forkWorker, type SpawnWorker, type WorkerEntry, type WorkerProcess } from './pool.js';
-import { StopState, isStopSignal, stopMessage, type Stop } from '../worker/stop-policy.js';
-
 
 /** A worker that dies sooner than this after it was ready, having received no request, died young (a crash loop). */
 const STABLE_AFTER_MS = 5000;

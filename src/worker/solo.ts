@@ -7,9 +7,9 @@ import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
 import { createLogger } from '../log/logger.js';
-import { Worker } from './worker.js';
 import { banner } from '../log/banner.js';
 import { STOP_SIGNALS, StopState, stopMessage, type Stop, type StopSignal } from './stop-policy.js';
+import { Worker } from './worker.js';
 
 export interface SoloServer {
   readonly listeners: readonly BoundListener[];

@@ -10,12 +10,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { childPids, cmdline, isAlive, livePids, procStat } from './proc.mjs';
 import { RawConnection, httpRequest } from './raw.mjs';
 import { startServer } from './server.mjs';
-import { exitWithin, sleep, waitFor } from './wait.mjs';
+import { exitWithin, settle, sleep, waitFor } from './wait.mjs';
 
 export const APP = fileURLToPath(new URL('../fixtures/process-app.mjs', import.meta.url));
 export const APP_LIB = pathToFileURL(fileURLToPath(new URL('../fixtures/process-app-lib.mjs', import.meta.url))).href;
 
-export { childPids, cmdline, exitWithin, isAlive, livePids, procStat, sleep, waitFor };
+export { childPids, cmdline, exitWithin, isAlive, livePids, procStat, settle, sleep, waitFor };
 
 // ---- processes ----------------------------------------------------------------
 

@@ -4,6 +4,9 @@
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A promise's outcome as a value: `{ response }` when it resolves, `{ error }` when it rejects. */
+export const settle = (promise) => promise.then((response) => ({ response }), (error) => ({ error }));
+
 /**
  * Polls `check` (it may be async) every `intervalMs` until it returns a truthy value, which is
  * returned; throws after `timeoutMs`, naming `message` (a string, or a function called then).

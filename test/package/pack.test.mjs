@@ -51,10 +51,10 @@ describe(`the ${NAME} package, installed from its tarball into a fresh project`,
   test('the tarball holds the command, the built code and its types, the README, and nothing else', () => {
     assert.equal(packed.name, NAME);
     const files = packed.files.map((file) => file.path);
-    for (const needed of ['package.json', 'README.md', 'bin/starlight.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/worker/main.js']) {
+    for (const needed of ['package.json', 'README.md', 'LICENSE', 'bin/starlight.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/worker/main.js']) {
       assert.ok(files.includes(needed), `${needed} is missing`);
     }
-    const extra = files.filter((path) => !/^(?:package\.json|README\.md|bin\/starlight\.js|dist\/.+\.(?:js|d\.ts))$/.test(path));
+    const extra = files.filter((path) => !/^(?:package\.json|README\.md|LICENSE|bin\/starlight\.js|dist\/.+\.(?:js|d\.ts))$/.test(path));
     assert.deepEqual(extra, [], 'tests, sources, source maps and the like are not shipped');
   });
 

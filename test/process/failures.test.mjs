@@ -16,14 +16,13 @@ import {
   isAlive,
   livePids,
   seenWorkers,
+  settle,
   sleep,
   tempDir,
   waitFor,
   waitForWorkers,
   withServer,
 } from '../helpers/process.mjs';
-
-const settle = (promise) => promise.then((response) => ({ response }), (error) => ({ error }));
 
 test('--workers=1: the worker killed with SIGKILL is replaced within a second; a request meanwhile waits for it', { timeout: 30000 }, async () => {
   await withServer(['--workers=1', APP], {}, async (server) => {

@@ -19,14 +19,13 @@ import {
   isAlive,
   livePids,
   seenWorkers,
+  settle,
   sleep,
   tempDir,
   waitFor,
   waitForWorkers,
   withServer,
 } from '../helpers/process.mjs';
-
-const settle = (promise) => promise.then((response) => ({ response }), (error) => ({ error }));
 
 function countBy(values) {
   const counts = new Map();
@@ -205,17 +204,26 @@ test('--worker-timeout=1: connections arriving while a worker is blocked are all
   });
 });
 
-test('the banner waits for every initial worker, so that the first connections are spread over them', { timeout: 30000 }, async () => {
+/**
+ * An app in a new temporary folder whose first worker to load is ready at once, while the
+ * second runs `statement` (JavaScript, awaited at the module's top level) before it loads.
+ */
+function appWhoseSecondWorker(statement) {
   const dir = tempDir();
   const app = dir.file('app.mjs');
-  // The first worker to load is ready at once; the second takes 1.5 s.
+  const mark = JSON.stringify(dir.file('first'));
   writeFileSync(
     app,
     `import { existsSync, writeFileSync } from 'node:fs';\nimport { makeApp } from ${JSON.stringify(APP_LIB)};\n` +
-      `const mark = ${JSON.stringify(dir.file('first'))};\n` +
-      `if (existsSync(mark)) await new Promise((resolve) => setTimeout(resolve, 1500)); else writeFileSync(mark, '');\n` +
+      `if (existsSync(${mark})) ${statement}; else writeFileSync(${mark}, '');\n` +
       `export default makeApp('v1');\n`,
   );
+  return { dir, app };
+}
+
+test('the banner waits for every initial worker, so that the first connections are spread over them', { timeout: 30000 }, async () => {
+  // The first worker to load is ready at once; the second takes 1.5 s.
+  const { dir, app } = appWhoseSecondWorker('await new Promise((resolve) => setTimeout(resolve, 1500))');
   try {
     await withServer(['--workers=2', app], {}, async (server) => {
       const answers = await Promise.all(Array.from({ length: 4 }, () => get(server.port)));
@@ -227,16 +235,8 @@ test('the banner waits for every initial worker, so that the first connections a
 });
 
 test('an initial worker that never gets ready does not hold the start for ever: the banner says how many serve', { timeout: 30000 }, async () => {
-  const dir = tempDir();
-  const app = dir.file('app.mjs');
   // The second worker to load never finishes loading (its event loop runs: its heartbeats come).
-  writeFileSync(
-    app,
-    `import { existsSync, writeFileSync } from 'node:fs';\nimport { makeApp } from ${JSON.stringify(APP_LIB)};\n` +
-      `const mark = ${JSON.stringify(dir.file('first'))};\n` +
-      `if (existsSync(mark)) await new Promise(() => setInterval(() => {}, 1000)); else writeFileSync(mark, '');\n` +
-      `export default makeApp('v1');\n`,
-  );
+  const { dir, app } = appWhoseSecondWorker('await new Promise(() => setInterval(() => {}, 1000))');
   try {
     await withServer(['--workers=2', app], {}, async (server) => {
       assert.match(server.stderr, /Accepting connections at \S+ \(1 of 2 workers ready\)/);
