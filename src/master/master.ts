@@ -292,7 +292,7 @@ export class Master {
     if (booted === undefined) return;
     try {
       this.options = withAppDefaults(this.commandLine, { port: booted.appPort, hostname: booted.appHostname }, this.appFile ?? '-e');
-      this.listeners = await bindListeners(listenSpecs(this.options, this.commandLine.explicit), { ipv6: this.options.ipv6 });
+      this.listeners = await bindListeners(listenSpecs(this.options, this.commandLine.explicit), this.options);
     } catch (error) {
       const exitCode = (error as { exitCode?: number }).exitCode ?? 1;
       throw new Fatal((error as Error).message, exitCode);
@@ -325,7 +325,7 @@ export class Master {
     if (ready < this.target && waited < INITIAL_READY_WAIT_MS) return;
     this.serving = true;
     if (ready < this.target) this.log.warn(`${ready} of ${this.target} workers ready ${(waited / 1000).toFixed(1)} s after the first: serving with them`);
-    if (!this.options.quiet) for (const listener of this.listeners) process.stderr.write(banner(listener.url, this.options.workers, ready));
+    if (!this.options.quiet) for (const listener of this.listeners) process.stderr.write(banner(listener.shown, this.options.workers, ready));
     this.balancer?.flush();
     this.onListening(this.listeners);
   }
