@@ -3,26 +3,11 @@
 // that bound it, at its stop; never a worker). Real processes, requests over the sockets.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import * as net from 'node:net';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { APP, tempDir, waitFor } from '../helpers/process.mjs';
 import { startServer } from '../helpers/server.mjs';
-
-/** One GET over a UNIX socket (`path`, or '\0name' for an abstract one); resolves { status, json }. */
-export function unixGet(socketPath, path = '/') {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, headers: { host: 'app.test', connection: 'close' }, timeout: 10000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, json: JSON.parse(body) }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { unixGet } from '../helpers/unix.mjs';
 
 /** The banner lines once `n` are out. */
 const bannerLines = (server, n) =>
