@@ -19,6 +19,16 @@ export function listenSpecs(options: Pick<Options, 'listen' | 'socket' | 'host' 
   return specs;
 }
 
+/**
+ * Whether the app's exported port or hostname may decide the listeners (listenSpecs with the
+ * app's defaults): only where the --host/--port listener is among them and one of the two was not
+ * given. Otherwise the listeners are known before any app code is loaded.
+ */
+export function appMayDecideListeners(options: Pick<Options, 'listen' | 'socket'>, explicit: ReadonlySet<keyof Options>): boolean {
+  const ownListenersOnly = (options.listen.length > 0 || options.socket !== undefined) && !explicit.has('host') && !explicit.has('port');
+  return !ownListenersOnly && !(explicit.has('host') && explicit.has('port'));
+}
+
 /** The first descriptor systemd passes (SD_LISTEN_FDS_START). */
 const SD_LISTEN_FDS_START = 3;
 

@@ -12,7 +12,7 @@ import { helpText } from '../../dist/cli/help.js';
 import { parseCommandLine } from '../../dist/cli/parse.js';
 import { parseListenSpec } from '../../dist/config/listen.js';
 import { UsageError } from '../../dist/config/resolve.js';
-import { listenSpecs, refuseUnsupportedListening, takeInheritedSockets } from '../../dist/listen/address.js';
+import { appMayDecideListeners, listenSpecs, refuseUnsupportedListening, takeInheritedSockets } from '../../dist/listen/address.js';
 import { waitFor } from '../helpers/process.mjs';
 import { startServer } from '../helpers/server.mjs';
 
@@ -106,6 +106,20 @@ describe('listeners: --listen, and an explicit --host/--port adds its own', () =
     const { options, explicit } = parseCommandLine(['--listen=:81'], {});
     assert.deepEqual(listenSpecs({ ...options, port: 3000, host: '127.0.0.1' }, explicit), [tcp(undefined, 81)]);
     assert.deepEqual(listenSpecs({ ...options, listen: [], port: 3000 }, explicit), [tcp(undefined, 3000)]);
+  });
+
+  test("the listeners are known before the app loads unless its port or hostname may decide them", () => {
+    const decides = (argv, env = {}) => {
+      const { options, explicit } = parseCommandLine(argv, env);
+      return appMayDecideListeners(options, explicit);
+    };
+    assert.equal(decides([]), true);
+    assert.equal(decides(['--port=80']), true, 'the app may export its hostname');
+    assert.equal(decides(['--host=::1']), true, 'the app may export its port');
+    assert.equal(decides(['--host=::1', '--port=80']), false);
+    assert.equal(decides(['--listen=:81']), false);
+    assert.equal(decides(['--socket=/tmp/s']), false);
+    assert.equal(decides(['--listen=:81'], { PORT: '80' }), true);
   });
 
   test('a real server: --port and --listen both serve', { timeout: 30_000 }, async () => {

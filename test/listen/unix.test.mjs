@@ -108,14 +108,15 @@ describe('UNIX sockets', () => {
     }
   });
 
-  test("a live server's socket is an error naming the path, and is left serving", async () => {
+  test("a live server's socket is an error naming the path, before any worker loads the app, and is left serving", async () => {
     const dir = tempDir();
     const path = dir.file('live.sock');
     const live = await liveServer(path);
     try {
-      const server = await startServer(['--workers=1', `--socket=${path}`, APP], { wait: 'none' });
+      const server = await startServer(['--workers=1', `--socket=${path}`, APP], { wait: 'none', env: { PROCESS_APP_LOG: dir.file('loads') } });
       const exit = await server.exited;
       assert.equal(exit.code, 1, server.stderr);
+      assert.equal(existsSync(dir.file('loads')), false, 'the master binds before any worker starts');
       assert.match(server.stderr, new RegExp(`cannot listen on ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: another server is listening on it`));
       assert.equal(statSync(path).isSocket(), true);
       await new Promise((resolve, reject) => net.connect({ path }).on('connect', resolve).on('error', reject));
