@@ -4,10 +4,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { APP, tempDir, waitFor } from '../helpers/process.mjs';
 import { startServer } from '../helpers/server.mjs';
 import { unixGet } from '../helpers/unix.mjs';
+
+const NODE_APP = fileURLToPath(new URL('../fixtures/node-app.mjs', import.meta.url));
 
 /** The banner lines once `n` are out. */
 const bannerLines = (server, n) =>
@@ -56,6 +59,22 @@ describe('UNIX sockets', () => {
         assert.equal(json.path, '/over-unix');
       }
       assert.equal(statSync(dir.file('a.sock')).isSocket(), true);
+    } finally {
+      await server.stop();
+      dir.remove();
+    }
+  });
+
+  test('a Node (req, res) app over a UNIX socket: its request, and no peer address', async () => {
+    const dir = tempDir();
+    const server = await startServer(['--workers=2', `--socket=${dir.file('node.sock')}`, NODE_APP], { timeoutMs: 15000 });
+    try {
+      await bannerLines(server, 2);
+      const { status, json } = await unixGet(dir.file('node.sock'), '/inspect');
+      assert.equal(status, 200);
+      assert.equal(json.url, '/inspect');
+      // req.socket.remoteAddress undefined (JSON null), remotePort undefined: a UNIX peer has none
+      assert.deepEqual(json.remote, [null, 'undefined']);
     } finally {
       await server.stop();
       dir.remove();
