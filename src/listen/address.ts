@@ -74,3 +74,12 @@ export function refuseUnsupportedListening(options: Pick<Options, 'reusePort'>, 
       : `--reuse-port needs Node 22.12 or later (23.1 or later on Node 23); this is Node ${nodeVersion}`,
   );
 }
+
+/**
+ * At the start of a run, in the process that binds (the command's, or serve()'s master): refuses
+ * the listening options it cannot honour, and adds the sockets handed down to it to the listeners.
+ */
+export function prepareListeners(options: Options, env: Record<string, string | undefined>, pid: number, nodeVersion: string): void {
+  refuseUnsupportedListening(options, nodeVersion);
+  options.listen = [...options.listen, ...takeInheritedSockets(env, pid)];
+}
