@@ -31,7 +31,7 @@ export type ClientHandle = object & { close(): void };
 export interface BoundListener {
   readonly spec: ListenSpec;
   readonly handle: ListenHandle;
-  /** e.g. http://127.0.0.1:5000/, or http://unix:/run/app.sock:/ for a UNIX socket */
+  /** e.g. http://127.0.0.1:5000/, http://unix:/run/app.sock:/ for a UNIX socket, fd://3 for an inherited UNIX socket */
   readonly url: string;
   /** As the banner shows it: the URL, and where an inherited socket came from. */
   readonly shown: string;
@@ -88,10 +88,14 @@ async function bindTcp(spec: { host: string | undefined; port: number }, ipv6: b
     }
     return tcpListener({ kind: 'tcp', ...spec }, handle, bound.address!, bound.port);
   }
-  const name = getSystemErrorName(lastError);
-  const where = `${spec.host === undefined ? '' : urlHost(spec.host)}:${spec.port}`;
+  throw bindFailed(`${spec.host === undefined ? '' : urlHost(spec.host)}:${spec.port}`, lastError);
+}
+
+/** A failed bind, saying why in words where the errno is a common one. */
+function bindFailed(where: string, errno: number): BindError {
+  const name = getSystemErrorName(errno);
   const why = name === 'EADDRINUSE' ? 'the address is in use' : name === 'EACCES' ? 'permission denied' : name;
-  throw new BindError(`cannot listen on ${where}: ${why} (${name})`);
+  return new BindError(`cannot listen on ${where}: ${why} (${name})`);
 }
 
 function tcpListener(spec: ListenSpec, handle: ListenHandle, address: string, port: number): BoundListener {
@@ -140,11 +144,7 @@ async function bindUnix(path: string, mode: number | undefined): Promise<BoundLi
   if (abstract && process.platform !== 'linux') throw new BindError(`cannot listen on ${pathShown(path)}: abstract sockets exist only on Linux`);
   if (!abstract) await clearStaleSocket(path);
   const handle = createServerHandle(path, -1, -1);
-  if (typeof handle === 'number') {
-    const name = getSystemErrorName(handle);
-    const why = name === 'EADDRINUSE' ? 'the address is in use' : name === 'EACCES' ? 'permission denied' : name;
-    throw new BindError(`cannot listen on ${pathShown(path)}: ${why} (${name})`);
-  }
+  if (typeof handle === 'number') throw bindFailed(pathShown(path), handle);
   if (mode !== undefined && !abstract) {
     try {
       chmodSync(path, mode);
@@ -163,10 +163,8 @@ function wrapDescriptor(fd: number): BoundListener {
   if (typeof handle === 'number') throw new BindError(`cannot listen on fd://${fd}: it is not an open socket (${getSystemErrorName(handle)})`);
   const spec: ListenSpec = { kind: 'fd', fd };
   const sockname = (handle as unknown as { getsockname?(out: object): number }).getsockname;
-  if (sockname === undefined) {
-    const url = 'http://unix:/';
-    return { spec, handle, address: `fd://${fd}`, port: 0, url, shown: `fd://${fd} (a UNIX socket)` };
-  }
+  // (Node's pipe handles do not say their path.)
+  if (sockname === undefined) return { spec, handle, address: `fd://${fd}`, port: 0, url: `fd://${fd}`, shown: `fd://${fd} (a UNIX socket)` };
   const bound: { address?: string; port?: number } = {};
   sockname.call(handle, bound);
   const listener = tcpListener(spec, handle, bound.address!, bound.port!);
