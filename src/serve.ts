@@ -12,7 +12,7 @@ import type { Options } from './config/options.js';
 import type { FetchApp } from './fetch/adapter.js';
 import type { RequestContext } from './fetch/context.js';
 import { installFastClasses } from './fetch/light/fast-response.js';
-import { refuseInheritedSockets } from './listen/address.js';
+import { prepareListeners } from './listen/address.js';
 import type { BoundListener } from './listen/bind.js';
 import { Master } from './master/master.js';
 import { serveSolo } from './worker/solo.js';
@@ -96,7 +96,7 @@ export function serve(options: ServeOptions, onListen?: (address: ListeningAddre
       ? Promise.resolve(handlerApp(fetch!))
       : bootApp({ app: appModule, code: undefined, imports: commandLine.options.import, cwd: process.cwd(), fastClasses: commandLine.options.fastFetch });
 
-  if (!isWorkerProcess()) refuseInheritedSockets(process.env, process.pid);
+  if (!isWorkerProcess()) prepareListeners(commandLine.options, process.env, process.pid, process.version);
   if (isWorkerProcess()) {
     // This script runs again in a worker: the master sends the options and hands out the connections.
     runWorkerProcess(async (_start, workerOptions) => {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isTypeScript, resolveAppFile, typeScriptSupport } from '../app/locate.js';
 import type { CommandLine } from '../config/resolve.js';
-import { refuseInheritedSockets } from '../listen/address.js';
+import { prepareListeners } from '../listen/address.js';
 import { SIGNALS } from '../config/signals.js';
 import { Master } from '../master/master.js';
 import type { WorkerEntry } from '../master/pool.js';
@@ -37,7 +37,7 @@ async function runMaster(commandLine: CommandLine): Promise<number> {
 }
 
 export async function run(commandLine: CommandLine): Promise<void> {
-  refuseInheritedSockets(process.env, process.pid);
+  prepareListeners(commandLine.options, process.env, process.pid, process.version);
   process.env.NODE_ENV = commandLine.options.env;
   if (commandLine.options.workers > 0) process.exit(await runMaster(commandLine));
   if (commandLine.options.eval === undefined && isTypeScript(resolveAppFile(commandLine.app, process.cwd())) && typeScriptSupport() === 'with-flag') {

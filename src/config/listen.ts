@@ -1,9 +1,7 @@
-// The grammar of a listen spec (`--listen`, SPEC §1.3) and which of its forms this version can
-// serve: one table that the option's value kind (a spec is refused when the options are read,
-// a form not built yet as a usage error), --help and the binder's parsing (listen/address.ts)
-// all read.
+// The grammar of a listen spec (`--listen`, SPEC §1.3): one table of its forms that the option's
+// value kind (a spec that is not one is refused when the options are read, as a usage error),
+// --help and the binder's parsing (listen/address.ts) all read.
 import { isIP } from 'node:net';
-import { VERSION } from './version.js';
 import type { ValueType } from './values.js';
 
 export type ListenSpec =
@@ -13,27 +11,25 @@ export type ListenSpec =
 
 type Kind = ListenSpec['kind'];
 
-/** Each kind of listener: its forms, in the order help lists them, and whether it is built. */
-const KINDS: { readonly [K in Kind]: { readonly name: string; readonly forms: readonly string[]; readonly available: boolean } } = {
-  tcp: { name: 'a TCP address', forms: ['HOST:PORT', ':PORT', '[IPV6]:PORT'], available: true },
-  unix: { name: 'a UNIX socket', forms: ['unix:PATH', 'a path with /', '@NAME'], available: false },
-  fd: { name: 'an inherited descriptor', forms: ['fd://N'], available: false },
+/** Each kind of listener's forms, in the order help lists them. */
+const FORMS: { readonly [K in Kind]: readonly string[] } = {
+  tcp: ['HOST:PORT', ':PORT', '[IPV6]:PORT'],
+  unix: ['unix:PATH', 'a path with /', '@NAME (a Linux abstract socket)'],
+  fd: ['fd://N (an inherited descriptor)'],
 };
 
-const formsOf = (available: boolean): string[] =>
-  Object.values(KINDS).filter((kind) => kind.available === available).flatMap((kind) => kind.forms);
+const ALL_FORMS = Object.values(FORMS).flat();
 
 /** "A, B or C" */
 const either = (words: readonly string[]): string =>
   words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
 
-/** The forms --help and the docs list: those served, then those not available yet. */
+/** The forms --help and the docs list. */
 export function listenFormsHelp(): string {
-  const unavailable = formsOf(false);
-  return either(formsOf(true)) + (unavailable.length > 0 ? `; not available yet: ${either(unavailable)}` : '');
+  return either(ALL_FORMS);
 }
 
-/** A spec that is not one, or not one of the forms this version serves: exit 2, as for a bad option value. */
+/** A spec that is not one: exit 2, as for a bad option value. */
 export class ListenSpecError extends Error {
   readonly exitCode = 2;
 }
@@ -50,7 +46,7 @@ export function parseListenSpec(spec: string): ListenSpec {
   const bad = (why: string) => new ListenSpecError(`${JSON.stringify(spec)}: ${why}`);
   if (spec.startsWith('unix:')) {
     if (spec.length === 5) throw bad('unix: needs a path');
-    return { kind: 'unix', path: spec.slice(5) };
+    return spec[5] === '@' ? { kind: 'unix', path: `\0${spec.slice(6)}` } : { kind: 'unix', path: spec.slice(5) };
   }
   if (spec.startsWith('@') || spec.startsWith('\0')) return { kind: 'unix', path: `\0${spec.slice(1)}` };
   if (spec.startsWith('fd://')) {
@@ -65,28 +61,27 @@ export function parseListenSpec(spec: string): ListenSpec {
   }
   if (spec.includes('/')) return { kind: 'unix', path: spec };
   const colon = spec.lastIndexOf(':');
-  if (colon === -1) throw bad(`expected ${either(Object.values(KINDS).flatMap((kind) => kind.forms))}`);
+  if (colon === -1) throw bad(`expected ${either(ALL_FORMS)}`);
   const host = spec.slice(0, colon);
   if (host.includes(':')) throw bad(`write IPv6 addresses in brackets, [${host}]:PORT`);
   return { kind: 'tcp', host: host === '' ? undefined : host, port: parsePort(spec.slice(colon + 1), spec) };
 }
 
-/** Why `text` cannot be listened on by this version, or undefined if it can. */
+/** Why `text` is not a listen spec, or undefined if it is one. */
 function refusal(text: string): string | undefined {
   try {
-    const kind = KINDS[parseListenSpec(text).kind];
-    if (kind.available) return undefined;
-    return `${JSON.stringify(text)} is ${kind.name}, which is not available yet in starlight ${VERSION} (available: ${either(formsOf(true))})`;
+    parseListenSpec(text);
+    return undefined;
   } catch (error) {
     if (error instanceof ListenSpecError) return error.message;
     throw error;
   }
 }
 
-/** The value kind of --listen: repeatable, each item a spec of a form this version serves. */
+/** The value kind of --listen: repeatable, each item a listen spec. */
 export function listenSpec(): ValueType<string[]> {
   return {
-    expected: `a listen spec: ${either(formsOf(true))}`,
+    expected: `a listen spec: ${either(ALL_FORMS)}`,
     flag: false,
     repeatable: true,
     parse: (text) => (text !== '' && refusal(text) === undefined ? [text] : undefined),

@@ -145,12 +145,12 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
   },
   socket: {
     aliases: ['-S'], type: text(), default: undefined, placeholder: 'PATH',
-    help: 'UNIX socket; a leading @ makes a Linux abstract socket', section: 'Listening',
-    available: false,
+    help: 'UNIX socket; a leading @ makes a Linux abstract socket; a socket file left by a dead server is replaced, a live one is an error',
+    section: 'Listening',
   },
   socketMode: {
     type: octal(), default: undefined, defaultText: 'from umask', placeholder: 'OCTAL',
-    help: 'permissions of the socket file', section: 'Listening', available: false,
+    help: 'permissions of the socket files (set after binding, before listening)', section: 'Listening',
   },
   ipv6: {
     type: boolean(), default: true, help: 'dual-stack where IPv6 is available; --no-ipv6: IPv4 only',
@@ -160,8 +160,9 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
     type: integer(1), default: 511, placeholder: 'N', help: 'listen backlog', section: 'Listening',
   },
   reusePort: {
-    type: boolean(), default: false, help: 'Linux: one listening socket per worker (SO_REUSEPORT)',
-    section: 'Listening', available: false,
+    type: boolean(), default: false,
+    help: 'Linux: one listening socket per worker (SO_REUSEPORT), where Node supports it (22.12+, 23.1+); refused on older Node',
+    section: 'Listening',
   },
   ssl: {
     type: boolean(), default: false, help: 'TLS on the TCP listeners', section: 'Listening', available: false,

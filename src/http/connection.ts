@@ -433,10 +433,15 @@ export class Connection implements ParserEvents, ExchangeLink {
     }
   }
 
-  /** The server is stopping or retiring: no request after the current one; idle connections close at once when `closeIdle`. */
+  /**
+   * The server is stopping or retiring: no request after the current one; idle connections close
+   * at once when `closeIdle`. A connection that has not brought its first request is not idle:
+   * its client connected to send one (it may have been accepted a moment before the stop, from a
+   * socket that another server goes on serving), and it is answered, with `Connection: close`.
+   */
   shutdown(closeIdle: boolean): void {
     this.closeAfterResponse = true;
-    if (closeIdle && this.idle) this.closeGracefully();
+    if (closeIdle && this.idle && this.requests > 0) this.closeGracefully();
   }
 
   /** Ends our side after what was written, then drops late bytes until the client closes. */

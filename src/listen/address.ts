@@ -1,8 +1,9 @@
 // What to listen on: the `--listen` specs, `--socket`, and `--host`/`--port`, as ListenSpecs
-// (their grammar is config/listen.ts), and sockets handed down by a process manager (refused
-// until they are built). Pure: binding is bind.ts's job.
+// (their grammar is config/listen.ts), and the sockets a process manager hands down (systemd's
+// socket activation, Server::Starter), which become `fd://N` specs. Pure but for taking the
+// handing-down variables out of the environment: binding is bind.ts's job.
 
-import type { Env, Options } from '../config/options.js';
+import type { Options } from '../config/options.js';
 import { ListenSpecError, parseListenSpec, type ListenSpec } from '../config/listen.js';
 import { VERSION } from '../config/version.js';
 
@@ -19,21 +20,66 @@ export function listenSpecs(options: Pick<Options, 'listen' | 'socket' | 'host' 
 }
 
 /**
- * Refuses to start where listening sockets are handed down: systemd's socket activation for this
- * process (`LISTEN_FDS` with `LISTEN_PID` naming it, as sd_listen_fds reads them) or
- * Server::Starter (`SERVER_STARTER_PORT`). Until inherited sockets are built, serving a port of
- * our own instead would leave the sockets that were meant to be served unanswered.
+ * Whether the app's exported port or hostname may decide the listeners (listenSpecs with the
+ * app's defaults): only where the --host/--port listener is among them and one of the two was not
+ * given. Otherwise the listeners are known before any app code is loaded.
  */
-export function refuseInheritedSockets(env: Env, pid: number): void {
-  const fds = env['LISTEN_FDS'];
-  const activated = env['LISTEN_PID'] === String(pid) && fds !== undefined && fds !== '' && fds !== '0';
-  const handedDown =
-    activated ? `systemd socket activation (LISTEN_FDS=${fds}, LISTEN_PID=${pid})`
-    : env['SERVER_STARTER_PORT'] ? `Server::Starter (SERVER_STARTER_PORT=${env['SERVER_STARTER_PORT']})`
-    : undefined;
-  if (handedDown === undefined) return;
+export function appMayDecideListeners(options: Pick<Options, 'listen' | 'socket'>, explicit: ReadonlySet<keyof Options>): boolean {
+  const ownListenersOnly = (options.listen.length > 0 || options.socket !== undefined) && !explicit.has('host') && !explicit.has('port');
+  return !ownListenersOnly && !(explicit.has('host') && explicit.has('port'));
+}
+
+/** The first descriptor systemd passes (SD_LISTEN_FDS_START). */
+const SD_LISTEN_FDS_START = 3;
+
+/**
+ * The listening sockets handed down to this process, as `fd://N` specs: systemd's socket
+ * activation (`LISTEN_FDS` descriptors from 3, when `LISTEN_PID` names this process, as
+ * sd_listen_fds reads them) and Server::Starter (`SERVER_STARTER_PORT`: `PORT=FD` or
+ * `HOST:PORT=FD`, several separated by `;`). The variables that handed them are removed from
+ * `env`, so that the processes this one starts do not take the sockets for theirs.
+ */
+export function takeInheritedSockets(env: Record<string, string | undefined>, pid: number): string[] {
+  const specs: string[] = [];
+  const count = env['LISTEN_FDS'];
+  if (env['LISTEN_PID'] === String(pid) && count !== undefined && count !== '') {
+    if (!/^[0-9]+$/.test(count)) throw new ListenSpecError(`LISTEN_FDS=${count}: expected a number of descriptors`);
+    for (let fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + Number(count); fd++) specs.push(`fd://${fd}`);
+    for (const name of ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']) delete env[name];
+  }
+  const starter = env['SERVER_STARTER_PORT'];
+  if (starter !== undefined && starter !== '') {
+    for (const item of starter.split(';').filter((item) => item !== '')) {
+      const fd = /=([0-9]+)$/.exec(item)?.[1];
+      if (fd === undefined) throw new ListenSpecError(`SERVER_STARTER_PORT=${starter}: expected PORT=FD or HOST:PORT=FD items separated by ;`);
+      specs.push(`fd://${fd}`);
+    }
+    delete env['SERVER_STARTER_PORT'];
+  }
+  return specs;
+}
+
+/** Whether this Node binds a TCP socket with SO_REUSEPORT (`listen({ reusePort })`: 22.12 and 23.1 on). */
+function nodeHasReusePort(version: string): boolean {
+  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
+/** Refuses, as a usage error, the listening options this process cannot honour. */
+export function refuseUnsupportedListening(options: Pick<Options, 'reusePort'>, nodeVersion: string): void {
+  if (!options.reusePort) return;
   throw new ListenSpecError(
-    `${handedDown} hands this process its listening sockets, but inherited sockets are not available yet ` +
-      `in starlight ${VERSION}; not starting, rather than listening anywhere else`,
+    nodeHasReusePort(nodeVersion)
+      ? `--reuse-port is not available yet in starlight ${VERSION}`
+      : `--reuse-port needs Node 22.12 or later (23.1 or later on Node 23); this is Node ${nodeVersion}`,
   );
+}
+
+/**
+ * At the start of a run, in the process that binds (the command's, or serve()'s master): refuses
+ * the listening options it cannot honour, and adds the sockets handed down to it to the listeners.
+ */
+export function prepareListeners(options: Options, env: Record<string, string | undefined>, pid: number, nodeVersion: string): void {
+  refuseUnsupportedListening(options, nodeVersion);
+  options.listen = [...options.listen, ...takeInheritedSockets(env, pid)];
 }

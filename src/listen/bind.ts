@@ -2,7 +2,14 @@
 // and not polled: whoever serves it (a worker, or this process with
 // --workers=0) calls listen() on it and accepts, so the process that binds
 // never takes connections it does not serve.
+//
+// A UNIX socket's file belongs to the handle that bound it: libuv removes the
+// file when that handle closes, and only then. The handles workers receive
+// (and those wrapped from an inherited descriptor) did not bind, so neither a
+// worker's exit nor an inherited socket's close removes a file: the process
+// that bound it does, when it closes its listeners (the master, at its stop).
 
+import { lstatSync, chmodSync, unlinkSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
@@ -24,9 +31,13 @@ export type ClientHandle = object & { close(): void };
 export interface BoundListener {
   readonly spec: ListenSpec;
   readonly handle: ListenHandle;
-  /** As shown in the banner, e.g. http://127.0.0.1:5000/ */
+  /** e.g. http://127.0.0.1:5000/, http://unix:/run/app.sock:/ for a UNIX socket, fd://3 for an inherited UNIX socket */
   readonly url: string;
+  /** As the banner shows it: the URL, and where an inherited socket came from. */
+  readonly shown: string;
+  /** The IP address, or a UNIX socket's path (`@NAME` for an abstract one). */
   readonly address: string;
+  /** The TCP port; 0 for a UNIX socket. */
   readonly port: number;
 }
 
@@ -75,18 +86,89 @@ async function bindTcp(spec: { host: string | undefined; port: number }, ipv6: b
       handle.close();
       break;
     }
-    return {
-      spec: { kind: 'tcp', ...spec },
-      handle,
-      address: bound.address!,
-      port: bound.port!,
-      url: `http://${urlHost(bound.address!)}:${bound.port}/`,
-    };
+    return tcpListener({ kind: 'tcp', ...spec }, handle, bound.address!, bound.port);
   }
-  const name = getSystemErrorName(lastError);
-  const where = `${spec.host === undefined ? '' : urlHost(spec.host)}:${spec.port}`;
+  throw bindFailed(`${spec.host === undefined ? '' : urlHost(spec.host)}:${spec.port}`, lastError);
+}
+
+/** A failed bind, saying why in words where the errno is a common one. */
+function bindFailed(where: string, errno: number): BindError {
+  const name = getSystemErrorName(errno);
   const why = name === 'EADDRINUSE' ? 'the address is in use' : name === 'EACCES' ? 'permission denied' : name;
-  throw new BindError(`cannot listen on ${where}: ${why} (${name})`);
+  return new BindError(`cannot listen on ${where}: ${why} (${name})`);
+}
+
+function tcpListener(spec: ListenSpec, handle: ListenHandle, address: string, port: number): BoundListener {
+  const url = `http://${urlHost(address)}:${port}/`;
+  return { spec, handle, address, port, url, shown: url };
+}
+
+/** A UNIX socket's path as written: `@NAME` for an abstract one (its name begins with a NUL). */
+const pathShown = (path: string): string => (path.startsWith('\0') ? `@${path.slice(1)}` : path);
+
+/** Whether a server accepts connections on the socket file at `path` (ECONNREFUSED: none does). */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const probe = net.connect({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') resolve(false);
+      else reject(new BindError(`cannot listen on ${path}: ${error.code ?? error.message}: cannot tell whether a server still listens there`));
+    });
+  });
+}
+
+/**
+ * Clears the way for a socket file at `path`: a socket file left by a server that is gone (no
+ * one accepts on it) is removed; a live server's socket, or a file that is not a socket, is an
+ * error, and is left as it is.
+ */
+async function clearStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new BindError(`cannot listen on ${path}: ${(error as Error).message}`);
+  }
+  if (!isSocket) throw new BindError(`cannot listen on ${path}: the file exists and is not a socket (left as it is)`);
+  if (await answers(path)) throw new BindError(`cannot listen on ${path}: another server is listening on it`);
+  unlinkSync(path);
+}
+
+async function bindUnix(path: string, mode: number | undefined): Promise<BoundListener> {
+  const abstract = path.startsWith('\0');
+  if (abstract && process.platform !== 'linux') throw new BindError(`cannot listen on ${pathShown(path)}: abstract sockets exist only on Linux`);
+  if (!abstract) await clearStaleSocket(path);
+  const handle = createServerHandle(path, -1, -1);
+  if (typeof handle === 'number') throw bindFailed(pathShown(path), handle);
+  if (mode !== undefined && !abstract) {
+    try {
+      chmodSync(path, mode);
+    } catch (error) {
+      handle.close();
+      throw new BindError(`cannot set --socket-mode on ${path}: ${(error as Error).message}`);
+    }
+  }
+  const url = `http://unix:${pathShown(path)}:/`;
+  return { spec: { kind: 'unix', path }, handle, address: pathShown(path), port: 0, url, shown: url };
+}
+
+/** A socket this process inherited (fd://N): TCP or UNIX, as the descriptor says. */
+function wrapDescriptor(fd: number): BoundListener {
+  const handle = createServerHandle(null, 0, 0, fd);
+  if (typeof handle === 'number') throw new BindError(`cannot listen on fd://${fd}: it is not an open socket (${getSystemErrorName(handle)})`);
+  const spec: ListenSpec = { kind: 'fd', fd };
+  const sockname = (handle as unknown as { getsockname?(out: object): number }).getsockname;
+  // (Node's pipe handles do not say their path.)
+  if (sockname === undefined) return { spec, handle, address: `fd://${fd}`, port: 0, url: `fd://${fd}`, shown: `fd://${fd} (a UNIX socket)` };
+  const bound: { address?: string; port?: number } = {};
+  sockname.call(handle, bound);
+  const listener = tcpListener(spec, handle, bound.address!, bound.port!);
+  return { ...listener, shown: `${listener.url} (fd://${fd})` };
 }
 
 /**
@@ -103,13 +185,14 @@ export function acceptOn(handle: ListenHandle, backlog: number, accepted: (clien
   if (status !== 0) throw new Error(`cannot listen${where === undefined ? '' : ` on ${where}`}: ${getSystemErrorName(status)}`);
 }
 
-export async function bindListeners(specs: readonly ListenSpec[], options: { ipv6: boolean }): Promise<BoundListener[]> {
+/** Binds every spec (or none: the ones bound are closed again if one fails). `socketMode`: the UNIX socket files' permissions. */
+export async function bindListeners(specs: readonly ListenSpec[], options: { ipv6: boolean; socketMode?: number | undefined }): Promise<BoundListener[]> {
   const bound: BoundListener[] = [];
   try {
     for (const spec of specs) {
-      // (the other kinds are refused as usage errors when the options are read: config/listen.ts)
-      if (spec.kind !== 'tcp') throw new BindError(`cannot listen on a ${spec.kind} spec: not available yet`);
-      bound.push(await bindTcp(spec, options.ipv6));
+      if (spec.kind === 'tcp') bound.push(await bindTcp(spec, options.ipv6));
+      else if (spec.kind === 'unix') bound.push(await bindUnix(spec.path, options.socketMode));
+      else bound.push(wrapDescriptor(spec.fd));
     }
   } catch (error) {
     for (const listener of bound) listener.handle.close();

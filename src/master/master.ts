@@ -2,7 +2,8 @@
 // Signal handlers and worker events only record and wake it; each pass then
 //   1. acts on queued signals (stop, roll, grow, shrink),
 //   2. reaps exited workers (logs, crash-loop backoff, a failed roll),
-//   3. opens the listeners once a first worker has loaded the app,
+//   3. opens the listeners (before any worker starts, or once a first worker
+//      has loaded the app where its exported port may decide where),
 //   4. hands listeners to booted workers and tells them to serve, and once
 //      the initial workers serve shows the banner (and starts dealing),
 //   5. kills workers that stopped heartbeating,
@@ -25,7 +26,7 @@
 import type { Options } from '../config/options.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { SIGNALS, type Signal } from '../config/signals.js';
-import { listenSpecs } from '../listen/address.js';
+import { appMayDecideListeners, listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
 import { banner } from '../log/banner.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -285,14 +286,17 @@ export class Master {
 
   // 3. Listeners --------------------------------------------------------------
 
-  /** Binds once the first worker has loaded the app: its exported port/hostname may decide where. */
+  /**
+   * Binds before any worker starts, or, where the app's exported port/hostname may decide where
+   * (no explicit listener), once the first worker has loaded the app.
+   */
   private async openListeners(): Promise<void> {
     if (this.listeners !== null) return;
     const booted = this.pool.list().find((worker) => worker.state !== WorkerState.BOOTING && worker.failure === null);
-    if (booted === undefined) return;
+    if (booted === undefined && appMayDecideListeners(this.options, this.commandLine.explicit)) return;
     try {
-      this.options = withAppDefaults(this.commandLine, { port: booted.appPort, hostname: booted.appHostname }, this.appFile ?? '-e');
-      this.listeners = await bindListeners(listenSpecs(this.options, this.commandLine.explicit), { ipv6: this.options.ipv6 });
+      if (booted !== undefined) this.options = withAppDefaults(this.commandLine, { port: booted.appPort, hostname: booted.appHostname }, this.appFile ?? '-e');
+      this.listeners = await bindListeners(listenSpecs(this.options, this.commandLine.explicit), this.options);
     } catch (error) {
       const exitCode = (error as { exitCode?: number }).exitCode ?? 1;
       throw new Fatal((error as Error).message, exitCode);
@@ -325,7 +329,7 @@ export class Master {
     if (ready < this.target && waited < INITIAL_READY_WAIT_MS) return;
     this.serving = true;
     if (ready < this.target) this.log.warn(`${ready} of ${this.target} workers ready ${(waited / 1000).toFixed(1)} s after the first: serving with them`);
-    if (!this.options.quiet) for (const listener of this.listeners) process.stderr.write(banner(listener.url, this.options.workers, ready));
+    if (!this.options.quiet) for (const listener of this.listeners) process.stderr.write(banner(listener.shown, this.options.workers, ready));
     this.balancer?.flush();
     this.onListening(this.listeners);
   }

@@ -22,10 +22,10 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
   process.title = 'starlight master';
   const log = createLogger(process.stderr, () => `starlight[${process.pid}]`);
   const options = withAppDefaults(commandLine, app, source);
-  const listeners = await bindListeners(listenSpecs(options, commandLine.explicit), { ipv6: options.ipv6 });
+  const listeners = await bindListeners(listenSpecs(options, commandLine.explicit), options);
   const worker = new Worker({ id: 0, options, app, log, retire: null });
   worker.listen(listeners.map((listener) => listener.handle));
-  if (!options.quiet) for (const listener of listeners) process.stderr.write(banner(listener.url, 0));
+  if (!options.quiet) for (const listener of listeners) process.stderr.write(banner(listener.shown, 0));
 
   const stopState = new StopState();
   let stopped: Promise<void> = Promise.resolve();

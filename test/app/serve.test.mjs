@@ -82,13 +82,12 @@ test('serve() with workers: the script is the master and runs again in each work
   }
 });
 
-test('serve() refuses sockets handed down by a process manager, as the command does', () => {
-  process.env.SERVER_STARTER_PORT = '127.0.0.1:5000=3';
+test('serve() takes the sockets handed down by a process manager, as the command does, and removes their variable', async () => {
+  process.env.SERVER_STARTER_PORT = '127.0.0.1:5000=200';
   try {
-    assert.throws(
-      () => serve({ fetch: () => new Response(''), workers: 0, host: '127.0.0.1', port: 0, quiet: true }),
-      /^Error: Server::Starter \(SERVER_STARTER_PORT=127\.0\.0\.1:5000=3\) hands this process its listening sockets, but inherited sockets are not available yet/,
-    );
+    const server = serve({ fetch: () => new Response(''), workers: 0, host: '127.0.0.1', port: 0, quiet: true });
+    assert.equal(process.env.SERVER_STARTER_PORT, undefined);
+    await assert.rejects(server.ready, /cannot listen on fd:\/\/200: it is not an open socket/);
   } finally {
     delete process.env.SERVER_STARTER_PORT;
   }

@@ -1,6 +1,8 @@
-// Where starlight listens (SPEC §1.3): the listen-spec grammar and which forms are built (refused
+// Where starlight listens (SPEC §1.3): the listen-spec grammar (a spec that is not one is refused
 // when the options are read, not when binding), --listen together with an explicit --host/--port,
-// and sockets handed down by a process manager, which are refused rather than ignored.
+// the sockets handed down by a process manager (read as fd://N specs, and their variables
+// removed), and --reuse-port's refusal on a Node without it. (Serving on each kind:
+// test/listen/.)
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
@@ -10,7 +12,7 @@ import { helpText } from '../../dist/cli/help.js';
 import { parseCommandLine } from '../../dist/cli/parse.js';
 import { parseListenSpec } from '../../dist/config/listen.js';
 import { UsageError } from '../../dist/config/resolve.js';
-import { listenSpecs, refuseInheritedSockets } from '../../dist/listen/address.js';
+import { appMayDecideListeners, listenSpecs, refuseUnsupportedListening, takeInheritedSockets } from '../../dist/listen/address.js';
 import { waitFor } from '../helpers/process.mjs';
 import { startServer } from '../helpers/server.mjs';
 
@@ -18,7 +20,7 @@ const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.met
 const APP = fileURLToPath(new URL('../fixtures/process-app.mjs', import.meta.url));
 
 describe('listen specs', () => {
-  test('the grammar: TCP forms, and the forms of kinds not built yet', () => {
+  test('the grammar: TCP, UNIX (path, abstract) and descriptor forms', () => {
     assert.deepEqual(parseListenSpec('127.0.0.1:80'), { kind: 'tcp', host: '127.0.0.1', port: 80 });
     assert.deepEqual(parseListenSpec(':8080'), { kind: 'tcp', host: undefined, port: 8080 });
     assert.deepEqual(parseListenSpec('[::1]:0'), { kind: 'tcp', host: '::1', port: 0 });
@@ -26,9 +28,10 @@ describe('listen specs', () => {
     assert.deepEqual(parseListenSpec('unix:/run/app.sock'), { kind: 'unix', path: '/run/app.sock' });
     assert.deepEqual(parseListenSpec('./app.sock'), { kind: 'unix', path: './app.sock' });
     assert.deepEqual(parseListenSpec('@app'), { kind: 'unix', path: '\0app' });
+    assert.deepEqual(parseListenSpec('unix:@app'), { kind: 'unix', path: '\0app' });
     assert.deepEqual(parseListenSpec('fd://3'), { kind: 'fd', fd: 3 });
     for (const [spec, why] of [
-      ['80', /expected HOST:PORT, :PORT, \[IPV6\]:PORT, unix:PATH, a path with \/, @NAME or fd:\/\/N/],
+      ['80', /expected HOST:PORT, :PORT, \[IPV6\]:PORT, unix:PATH, a path with \/, @NAME \(a Linux abstract socket\) or fd:\/\/N \(an inherited descriptor\)/],
       [':65536', /the port must be an integer from 0 to 65535/],
       ['[127.0.0.1]:80', /127\.0\.0\.1 is not an IPv6 address/],
       ['::1:80', /write IPv6 addresses in brackets, \[::1\]:PORT/],
@@ -39,26 +42,39 @@ describe('listen specs', () => {
     }
   });
 
-  test('a form not built yet is a usage error when the options are read (command line, environment)', () => {
-    const refused = (argv, env, message) => assert.throws(() => parseCommandLine(argv, env), (error) => {
+  test('every form is taken when the options are read (command line, environment); a spec that is not one is a usage error', () => {
+    const listen = (argv, env = {}) => parseCommandLine(argv, env).options.listen;
+    assert.deepEqual(listen(['--listen=unix:/tmp/s', '-l', '@name', '-l/tmp/s', '--listen', 'fd://3']), ['unix:/tmp/s', '@name', '/tmp/s', 'fd://3']);
+    assert.deepEqual(listen([], { STARLIGHT_LISTEN: ':80,fd://3' }), [':80', 'fd://3']);
+    assert.deepEqual(listen(['-l', ':81', '--listen=[::1]:0']), [':81', '[::1]:0']);
+    assert.throws(() => parseCommandLine(['--listen=nowhere'], {}), (error) => {
       assert.ok(error instanceof UsageError, String(error));
       assert.equal(error.exitCode, 2);
-      assert.equal(error.message, message);
+      assert.equal(error.message, '--listen: "nowhere": expected HOST:PORT, :PORT, [IPV6]:PORT, unix:PATH, a path with /, @NAME (a Linux abstract socket) or fd://N (an inherited descriptor)');
       return true;
     });
-    const notYet = (kind) => `which is not available yet in starlight ${VERSION} (available: HOST:PORT, :PORT or [IPV6]:PORT)`;
-    refused(['--listen=unix:/tmp/s'], {}, `--listen: "unix:/tmp/s" is a UNIX socket, ${notYet()}`);
-    refused(['-l', '@name'], {}, `-l: "@name" is a UNIX socket, ${notYet()}`);
-    refused(['-l/tmp/s'], {}, `-l: "/tmp/s" is a UNIX socket, ${notYet()}`);
-    refused(['--listen', 'fd://3'], {}, `--listen: "fd://3" is an inherited descriptor, ${notYet()}`);
-    refused([], { STARLIGHT_LISTEN: ':80,fd://3' }, `STARLIGHT_LISTEN: "fd://3" is an inherited descriptor, ${notYet()}`);
-    refused(['--listen=nowhere'], {}, '--listen: "nowhere": expected HOST:PORT, :PORT, [IPV6]:PORT, unix:PATH, a path with /, @NAME or fd://N');
-    assert.deepEqual(parseCommandLine(['-l', ':81', '--listen=[::1]:0'], {}).options.listen, [':81', '[::1]:0']);
   });
 
-  test('--help says which forms are not available yet', () => {
+  test('--help lists every form', () => {
     const help = helpText().replace(/\n +/g, ' ');
-    assert.match(help, /--listen=SPEC +listen on SPEC \(repeatable\): HOST:PORT, :PORT or \[IPV6\]:PORT; not available yet: unix:PATH, a path with \/, @NAME or fd:\/\/N\./);
+    assert.match(help, /--listen=SPEC +listen on SPEC \(repeatable\): HOST:PORT, :PORT, \[IPV6\]:PORT, unix:PATH, a path with \/, @NAME \(a Linux abstract socket\) or fd:\/\/N \(an inherited descriptor\)\./);
+  });
+
+  test('--socket: a path, or a name without / (unix:NAME), or @NAME', () => {
+    const specs = (socket) => listenSpecs({ listen: [], socket, host: undefined, port: 5000 }, new Set());
+    assert.deepEqual(specs('/run/app.sock'), [{ kind: 'unix', path: '/run/app.sock' }]);
+    assert.deepEqual(specs('app.sock'), [{ kind: 'unix', path: 'app.sock' }]);
+    assert.deepEqual(specs('@app'), [{ kind: 'unix', path: '\0app' }]);
+  });
+
+  test('--reuse-port is refused (exit 2) naming the Node it needs, on a Node without it', () => {
+    assert.doesNotThrow(() => refuseUnsupportedListening({ reusePort: false }, 'v20.20.2'));
+    for (const version of ['v20.20.2', 'v22.11.0', 'v23.0.0']) {
+      assert.throws(() => refuseUnsupportedListening({ reusePort: true }, version), {
+        exitCode: 2,
+        message: `--reuse-port needs Node 22.12 or later (23.1 or later on Node 23); this is Node ${version}`,
+      });
+    }
   });
 });
 
@@ -92,6 +108,20 @@ describe('listeners: --listen, and an explicit --host/--port adds its own', () =
     assert.deepEqual(listenSpecs({ ...options, listen: [], port: 3000 }, explicit), [tcp(undefined, 3000)]);
   });
 
+  test("the listeners are known before the app loads unless its port or hostname may decide them", () => {
+    const decides = (argv, env = {}) => {
+      const { options, explicit } = parseCommandLine(argv, env);
+      return appMayDecideListeners(options, explicit);
+    };
+    assert.equal(decides([]), true);
+    assert.equal(decides(['--port=80']), true, 'the app may export its hostname');
+    assert.equal(decides(['--host=::1']), true, 'the app may export its port');
+    assert.equal(decides(['--host=::1', '--port=80']), false);
+    assert.equal(decides(['--listen=:81']), false);
+    assert.equal(decides(['--socket=/tmp/s']), false);
+    assert.equal(decides(['--listen=:81'], { PORT: '80' }), true);
+  });
+
   test('a real server: --port and --listen both serve', { timeout: 30_000 }, async () => {
     // startServer gives --host=127.0.0.1 --port=0
     const server = await startServer(['--workers=2', '--listen=127.0.0.1:0', APP], { timeoutMs: 15_000 });
@@ -114,16 +144,22 @@ describe('listeners: --listen, and an explicit --host/--port adds its own', () =
 
 describe('sockets handed down by a process manager', () => {
   const PID = 4242;
-  const refused = (env) => assert.throws(() => refuseInheritedSockets(env, PID), { message: /inherited sockets are not available yet/ });
 
-  test('refused where they are meant for this process (as sd_listen_fds reads LISTEN_PID/LISTEN_FDS)', () => {
-    refused({ LISTEN_PID: String(PID), LISTEN_FDS: '1' });
-    refused({ LISTEN_PID: String(PID), LISTEN_FDS: '3', LISTEN_FDNAMES: 'http:https:admin' });
-    refused({ SERVER_STARTER_PORT: '0.0.0.0:80=3' });
-    assert.throws(() => refuseInheritedSockets({ LISTEN_PID: String(PID), LISTEN_FDS: '1' }, PID), { exitCode: 2 });
+  test('systemd (LISTEN_FDS with LISTEN_PID naming this process): fd://3 on, and the variables are removed', () => {
+    const env = { LISTEN_PID: String(PID), LISTEN_FDS: '3', LISTEN_FDNAMES: 'http:https:admin', OTHER: 'kept' };
+    assert.deepEqual(takeInheritedSockets(env, PID), ['fd://3', 'fd://4', 'fd://5']);
+    assert.deepEqual(env, { OTHER: 'kept' });
   });
 
-  test('ignored where they are not: another pid, no LISTEN_PID, no descriptors', () => {
+  test('Server::Starter (SERVER_STARTER_PORT): each PORT=FD or HOST:PORT=FD, and the variable is removed', () => {
+    const env = { SERVER_STARTER_PORT: '127.0.0.1:5000=3;8080=4;[::1]:81=6' };
+    assert.deepEqual(takeInheritedSockets(env, PID), ['fd://3', 'fd://4', 'fd://6']);
+    assert.deepEqual(env, {});
+    assert.throws(() => takeInheritedSockets({ SERVER_STARTER_PORT: '127.0.0.1:5000' }, PID), { exitCode: 2, message: /expected PORT=FD or HOST:PORT=FD/ });
+    assert.throws(() => takeInheritedSockets({ LISTEN_PID: String(PID), LISTEN_FDS: 'x' }, PID), { exitCode: 2, message: /LISTEN_FDS=x/ });
+  });
+
+  test('none where they are not meant for this process: another pid, no LISTEN_PID, no descriptors', () => {
     for (const env of [
       {},
       { LISTEN_PID: '1', LISTEN_FDS: '1' },
@@ -132,7 +168,10 @@ describe('sockets handed down by a process manager', () => {
       { LISTEN_PID: String(PID), LISTEN_FDS: '' },
       { SERVER_STARTER_PORT: '' },
     ]) {
-      assert.doesNotThrow(() => refuseInheritedSockets(env, PID), JSON.stringify(env));
+      const before = JSON.stringify(env);
+      const ours = env.LISTEN_PID === String(PID);
+      assert.deepEqual(takeInheritedSockets(env, PID), [], before);
+      if (!ours) assert.equal(JSON.stringify(env), before, 'left for whom they are meant');
     }
   });
 

@@ -77,20 +77,13 @@ describe('starlight command', () => {
     assert.equal(stderr, `starlight: --ssl is not available yet in starlight ${VERSION}\n${HINT}`);
   });
 
-  test('a --listen form not built yet (UNIX socket, inherited descriptor) exits 2 before the app loads', async () => {
-    for (const [args, env, written] of [
-      [['--listen=unix:/tmp/starlight-main-test.sock'], {}, '--listen'],
-      [['-l', '@starlight-main-test'], {}, '-l'],
-      [['--listen', '/tmp/starlight-main-test.sock'], {}, '--listen'],
-      [['--listen=fd://3'], {}, '--listen'],
-      [[], { STARLIGHT_LISTEN: '127.0.0.1:0,unix:/tmp/starlight-main-test.sock' }, 'STARLIGHT_LISTEN'],
-    ]) {
-      const { code, stdout, stderr } = await starlight(['--workers=0', ...args, APP], env);
-      assert.equal(code, 2, stderr);
-      assert.equal(stdout, '');
-      const kind = args.join(' ').includes('fd://') ? 'an inherited descriptor' : 'a UNIX socket';
-      assert.match(stderr, new RegExp(`^starlight: ${written}: "[^"]+" is ${kind}, which is not available yet in starlight ${VERSION.replaceAll('.', '\\.')} \\(available: HOST:PORT, :PORT or \\[IPV6\\]:PORT\\)\n${HINT}$`));
-    }
+  test('--reuse-port on a Node without SO_REUSEPORT in listen() exits 2, naming the Node it needs', async (t) => {
+    const [major, minor] = process.versions.node.split('.').map(Number);
+    if (major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12)) return t.skip(`Node ${process.version} has reusePort`);
+    const { code, stdout, stderr } = await starlight(['--workers=0', '--reuse-port', APP]);
+    assert.equal(code, 2, stderr);
+    assert.equal(stdout, '');
+    assert.match(stderr, new RegExp(`^starlight: --reuse-port needs Node 22\\.12 or later \\(23\\.1 or later on Node 23\\); this is Node ${process.version.replaceAll('.', '\\.')}\n`));
   });
 
   test('a --listen spec that is not one exits 2, saying why', async () => {
@@ -106,22 +99,20 @@ describe('starlight command', () => {
   });
 });
 
-describe('inherited sockets are never ignored (until they are built, the start is refused)', () => {
-  const NOT_YET = `but inherited sockets are not available yet in starlight ${VERSION}; not starting, rather than listening anywhere else\n`;
+describe('inherited sockets are listened on, never ignored', () => {
   const SERVE = ['--workers=0', '--host=127.0.0.1', '--port=0', APP];
 
-  test('systemd socket activation for this process: LISTEN_FDS with LISTEN_PID = our pid, exit 2', async () => {
-    // sh's $$ is the pid starlight gets: exec keeps it
-    const { code, stderr } = await starlight(SERVE, {}, 'LISTEN_PID=$$ LISTEN_FDS=2 exec "$0" "$@"');
-    assert.equal(code, 2, stderr);
-    assert.match(stderr, /^starlight: systemd socket activation \(LISTEN_FDS=2, LISTEN_PID=\d+\) hands this process its listening sockets, /);
-    assert.ok(stderr.endsWith(NOT_YET), stderr);
+  test('systemd socket activation for this process whose descriptors are not sockets: exit 1, naming the descriptor', async () => {
+    // sh's $$ is the pid starlight gets: exec keeps it; fd 3 is sh's /dev/null here
+    const { code, stderr } = await starlight(SERVE, {}, 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@" 3</dev/null');
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /^starlight: cannot listen on fd:\/\/3: it is not an open socket/);
     assert.doesNotMatch(stderr, /Accepting connections/);
   });
 
-  test('Server::Starter: SERVER_STARTER_PORT, exit 2', async () => {
-    const { code, stderr } = await starlight(SERVE, { SERVER_STARTER_PORT: '127.0.0.1:5000=3' });
-    assert.equal(code, 2, stderr);
-    assert.equal(stderr, `starlight: Server::Starter (SERVER_STARTER_PORT=127.0.0.1:5000=3) hands this process its listening sockets, ${NOT_YET}`);
+  test('Server::Starter naming a descriptor that is not open: exit 1', async () => {
+    const { code, stderr } = await starlight(SERVE, { SERVER_STARTER_PORT: '127.0.0.1:5000=200' });
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /^starlight: cannot listen on fd:\/\/200: it is not an open socket/);
   });
 });
