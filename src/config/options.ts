@@ -323,8 +323,8 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
   },
   errorLog: {
     type: text(), default: undefined, defaultText: 'stderr', placeholder: 'FILE',
-    help: 'where the banner, warnings and app errors go', section: 'Application and logs',
-    available: false,
+    help: "where the banner, warnings, app errors and the workers' output go; reopened on USR1",
+    section: 'Application and logs',
   },
   quiet: {
     aliases: ['-q'], type: boolean(), default: false, help: 'no banner', section: 'Application and logs',

@@ -46,16 +46,16 @@ export interface WorkerChild {
   on(event: 'message' | 'exit' | 'close' | 'error', listener: (...args: any[]) => void): unknown;
 }
 
-/** Starts a worker process running `entry`. */
-export type SpawnWorker = (entry: WorkerEntry, env: NodeJS.ProcessEnv, cwd: string) => WorkerChild;
+/** Starts a worker process running `entry`, its stdout and stderr on `output` (a descriptor), or on the master's. */
+export type SpawnWorker = (entry: WorkerEntry, env: NodeJS.ProcessEnv, cwd: string, output: number | null) => WorkerChild;
 
-/** The default spawner: a forked Node process with an IPC channel (JSON), sharing stdout/stderr. */
-export const forkWorker: SpawnWorker = (entry, env, cwd) =>
+/** The default spawner: a forked Node process with an IPC channel (JSON). */
+export const forkWorker: SpawnWorker = (entry, env, cwd, output) =>
   fork(entry.module, entry.args, {
     execArgv: entry.execArgv,
     cwd,
     env,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', output ?? 'inherit', output ?? 'inherit', 'ipc'],
     serialization: 'json',
   });
 
@@ -135,14 +135,20 @@ export class Pool {
 
   constructor(
     private readonly entry: WorkerEntry,
-    private readonly start: { options: Options; app: string | undefined; cwd: string },
+    private readonly start: {
+      options: Options;
+      app: string | undefined;
+      cwd: string;
+      /** The error log file's descriptor now (a worker's stdout and stderr), or null: the master's stderr. */
+      output: () => number | null;
+    },
     private readonly events: PoolEvents,
     private readonly spawnWorker: SpawnWorker = forkWorker,
   ) {}
 
   spawn(generation: number): WorkerProcess {
     const id = this.nextId++;
-    const child = this.spawnWorker(this.entry, { ...process.env, [MASTER_PID_VARIABLE]: String(process.pid) }, this.start.cwd);
+    const child = this.spawnWorker(this.entry, { ...process.env, [MASTER_PID_VARIABLE]: String(process.pid) }, this.start.cwd, this.start.output());
     const worker = new WorkerProcess(id, generation, child, Date.now());
     this.workers.set(id, worker);
     child.on('message', (message: FromWorker) => {

@@ -11,6 +11,8 @@
 import type { LoadedApp } from '../app/load.js';
 import { optionFor, type Options } from '../config/options.js';
 import type { ClientHandle, ListenHandle } from '../listen/bind.js';
+import { resolve } from 'node:path';
+import { ErrorLog } from '../log/error-log.js';
 import { createLogger } from '../log/logger.js';
 import {
   EXIT_CANNOT_SERVE,
@@ -31,7 +33,8 @@ let id = 0;
 let worker: Worker | null = null;
 let options: Options | null = null;
 const listeners: ListenHandle[] = [];
-const log = createLogger(process.stderr, () => `starlight worker ${id}[${process.pid}]`);
+const errorLog = new ErrorLog();
+const log = createLogger(errorLog, () => `starlight worker ${id}[${process.pid}]`);
 
 export type StartMessage = Extract<ToWorker, { type: 'start' }>;
 /** Loads the app of a worker, given what the master sent. */
@@ -41,6 +44,17 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
   id = message.id;
   process.title = `starlight worker ${id}`;
   options = decodeOptions(message.options);
+  if (options.errorLog !== undefined) {
+    try {
+      errorLog.open(resolve(message.cwd, options.errorLog));
+    } catch (error) {
+      fail((error as Error).message);
+      return;
+    }
+    // The app's console output follows the log across rotations (its stdout and stderr, the
+    // file as it was when this worker started, take what else it writes there).
+    globalThis.console = errorLog.console();
+  }
   // Heartbeats start now: an app that takes its time to load (awaiting a
   // database, say) is alive; one whose loading blocks the event loop is not.
   setInterval(() => send({ type: 'heartbeat' }), heartbeatInterval(options.workerTimeout)).unref();
@@ -75,6 +89,15 @@ function serve(): void {
 function fail(message: string): void {
   const failed: FromWorker = { type: 'failed', message };
   process.send?.(failed, undefined, undefined, () => process.exit(EXIT_CANNOT_SERVE));
+}
+
+/** Log rotation; a failure keeps the old file and says so there. */
+function reopenLogs(): void {
+  try {
+    errorLog.reopen();
+  } catch (error) {
+    log.error('the error log stays where it was', error);
+  }
 }
 
 const stopState = new StopState();
@@ -116,6 +139,9 @@ export function runWorkerProcess(load: AppLoader): void {
         send({ type: taken ? 'taken' : 'declined' });
         break;
       }
+      case 'reopen-logs':
+        reopenLogs();
+        break;
       case 'stop':
         void stop(stopState.begin(message.graceful ? 'graceful' : 'immediate'), message.closeIdle, message.graceMs);
         break;
@@ -126,6 +152,8 @@ export function runWorkerProcess(load: AppLoader): void {
   process.on('disconnect', () => void stop(stopState.begin('graceful'), true, graceMs()));
   process.on('SIGINT', () => {});
   process.on('SIGHUP', () => {});
+  // USR1 sent to the whole group (a logrotate script's kill) means rotation here too, not Node's debugger.
+  process.on('SIGUSR1', reopenLogs);
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGQUIT', () => onSignal('SIGQUIT'));
   send({ type: 'hello' });

@@ -15,7 +15,9 @@ export type ToWorker =
   /** An accepted connection (handle attached); answered `taken` or `declined`. */
   | { type: 'connection' }
   /** Stop: gracefully within graceMs (idle keep-alive connections closed at once with closeIdle), or at once. */
-  | { type: 'stop'; graceful: boolean; closeIdle: boolean; graceMs: number };
+  | { type: 'stop'; graceful: boolean; closeIdle: boolean; graceMs: number }
+  /** Log rotation (the master got USR1): open the error log again by its name. */
+  | { type: 'reopen-logs' };
 
 /** Worker → master. */
 export type FromWorker =

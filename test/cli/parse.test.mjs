@@ -363,7 +363,7 @@ describe('options not available yet', () => {
   const UNAVAILABLE = [
     'socket', 'socket-mode', 'reuse-port', 'ssl', 'ssl-key-file', 'ssl-cert-file', 'ssl-ca-file',
     'ssl-client-ca-file', 'ssl-verify-mode', 'daemonize', 'user', 'group', 'umask', 'forwarded-allow-ips',
-    'proxy-protocol', 'reload', 'reload-dirs', 'access-log', 'access-log-format', 'error-log', 'status-path',
+    'proxy-protocol', 'reload', 'reload-dirs', 'access-log', 'access-log-format', 'status-path',
     'status-allow',
   ];
 
