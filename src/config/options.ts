@@ -228,17 +228,17 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
     section: 'Processes',
   },
   user: {
-    type: text(), default: undefined, placeholder: 'USER', help: 'after binding, run as this user (name or uid)',
-    section: 'Processes', available: false,
+    type: text(), default: undefined, placeholder: 'USER', help: 'the workers run as this user (name or uid); the master binds, then forks them',
+    section: 'Processes',
   },
   group: {
     type: text(), default: undefined, placeholder: 'GROUPS',
-    help: 'after binding, run with these groups (names or gids, comma-separated)', section: 'Processes',
-    available: false,
+    help: "the workers' groups (names or gids, comma-separated; the first is the group); default: the user's",
+    section: 'Processes',
   },
   umask: {
-    type: octal(), default: undefined, placeholder: 'OCTAL', help: 'umask set after binding',
-    section: 'Processes', available: false,
+    type: octal(), default: undefined, placeholder: 'OCTAL', help: "umask of the workers, and of the master once it has bound",
+    section: 'Processes',
   },
   // HTTP
   timeout: {

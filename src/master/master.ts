@@ -31,6 +31,7 @@ import { bindListeners, type BoundListener } from '../listen/bind.js';
 import { banner } from '../log/banner.js';
 import { ErrorLog } from '../log/error-log.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { resolveIdentity, type Identity } from '../worker/privileges.js';
 import { heartbeatInterval } from '../worker/protocol.js';
 import { StopState, isStopSignal, stopMessage, type Stop } from '../worker/stop-policy.js';
 import { Balancer } from './balancer.js';
@@ -69,6 +70,8 @@ export class Master {
   private options: Options;
   private readonly log: Logger;
   private readonly errorLog = new ErrorLog();
+  /** Whom the workers run as (--user, --group, --umask); null: as the master. */
+  private readonly identity: Identity | null;
   private readonly pool: Pool;
   private readonly pidFile: PidFile | null;
   /** Signals, and stops asked for by requestStop(), for the next pass. */
@@ -111,7 +114,8 @@ export class Master {
     this.options = commandLine.options;
     this.target = this.options.workers;
     const cwd = process.cwd();
-    if (this.options.errorLog !== undefined) this.errorLog.open(resolve(cwd, this.options.errorLog));
+    this.identity = resolveIdentity(this.options);
+    if (this.options.errorLog !== undefined) this.openErrorLog(() => this.errorLog.open(resolve(cwd, this.options.errorLog!)));
     this.log = createLogger(this.errorLog, () => `starlight master[${process.pid}]`);
     this.pidFile = this.options.pid === undefined ? null : new PidFile(this.options.pid, cwd);
     const events = {
@@ -120,7 +124,7 @@ export class Master {
       channelClosed: (worker: WorkerProcess) => this.balancer?.lost(worker),
     };
     const output = () => this.errorLog.descriptor;
-    this.pool = new Pool(entry, { options: this.options, app: appFile, cwd, output }, events, spawnWorker);
+    this.pool = new Pool(entry, { options: this.options, app: appFile, cwd, identity: this.identity, output }, events, spawnWorker);
   }
 
   /** Runs until stopped; resolves with the exit code. */
@@ -222,13 +226,20 @@ export class Master {
   /** Log rotation: this process reopens the error log, then tells every worker to reopen its own. */
   private reopenLogs(): void {
     try {
-      this.errorLog.reopen();
+      this.openErrorLog(() => this.errorLog.reopen());
     } catch (error) {
       this.log.error('SIGUSR1: the error log stays where it was', error);
       return;
     }
     this.log.info('SIGUSR1: log files reopened; the workers reopen theirs');
     for (const worker of this.pool.list()) if (worker.reachable) worker.send({ type: 'reopen-logs' });
+  }
+
+  /** Opens (or reopens) the error log, as the workers' user's file when they run as another one. */
+  private openErrorLog(open: () => void): void {
+    open();
+    const { uid = null, gid = null } = this.identity ?? {};
+    if ((uid !== null || gid !== null) && process.geteuid?.() === 0) this.errorLog.chown(uid ?? -1, gid ?? -1);
   }
 
   /** Begins `stop`, asked for by `asker` (a signal, or serve()'s stop()). */
@@ -316,6 +327,8 @@ export class Master {
       const exitCode = (error as { exitCode?: number }).exitCode ?? 1;
       throw new Fatal((error as Error).message, exitCode);
     }
+    // Bound: files the master makes from now on (a reopened log) get --umask too.
+    if (this.identity?.umask !== undefined) process.umask(this.identity.umask);
     if (this.options.workers > 1) {
       this.balancer = new Balancer(() => this.dealable(), this.log);
       try {

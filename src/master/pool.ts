@@ -9,6 +9,7 @@
 import { fork } from 'node:child_process';
 import type { Options } from '../config/options.js';
 import type { ListenHandle } from '../listen/bind.js';
+import type { Identity } from '../worker/privileges.js';
 import { MASTER_PID_VARIABLE, encodeOptions, type FromWorker, type ToWorker } from '../worker/protocol.js';
 
 export const WorkerState = {
@@ -139,6 +140,8 @@ export class Pool {
       options: Options;
       app: string | undefined;
       cwd: string;
+      /** Whom the workers become before they load the app (--user, --group, --umask). */
+      identity: Identity | null;
       /** The error log file's descriptor now (a worker's stdout and stderr), or null: the master's stderr. */
       output: () => number | null;
     },
@@ -156,7 +159,7 @@ export class Pool {
       switch (message.type) {
         // The worker listens now: it is told who it is and what to serve.
         case 'hello':
-          worker.send({ type: 'start', id, options: encodeOptions(this.start.options), app: this.start.app, cwd: this.start.cwd });
+          worker.send({ type: 'start', id, options: encodeOptions(this.start.options), app: this.start.app, cwd: this.start.cwd, identity: this.start.identity });
           break;
         case 'taken':
         case 'declined':

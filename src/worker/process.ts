@@ -21,6 +21,7 @@ import {
   type FromWorker,
   type ToWorker,
 } from './protocol.js';
+import { dropPrivileges } from './privileges.js';
 import { StopState, type Stop, type StopSignal } from './stop-policy.js';
 import { Worker } from './worker.js';
 
@@ -54,6 +55,15 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
     // The app's console output follows the log across rotations (its stdout and stderr, the
     // file as it was when this worker started, take what else it writes there).
     globalThis.console = errorLog.console();
+  }
+  // Before any app code runs: the app never runs as root when --user says otherwise.
+  if (message.identity !== null) {
+    try {
+      dropPrivileges(message.identity);
+    } catch (error) {
+      fail(`cannot become --user/--group: ${(error as Error).message}`);
+      return;
+    }
   }
   // Heartbeats start now: an app that takes its time to load (awaiting a
   // database, say) is alive; one whose loading blocks the event loop is not.

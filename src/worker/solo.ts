@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { banner } from '../log/banner.js';
 import { ErrorLog } from '../log/error-log.js';
 import { createLogger } from '../log/logger.js';
+import { dropPrivileges, resolveIdentity } from './privileges.js';
 import { STOP_SIGNALS, StopState, stopMessage, type Stop, type StopSignal } from './stop-policy.js';
 import { Worker } from './worker.js';
 
@@ -23,6 +24,7 @@ export interface SoloServer {
 export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source: string): Promise<SoloServer> {
   process.title = 'starlight master';
   const options = withAppDefaults(commandLine, app, source);
+  const identity = resolveIdentity(options);
   const errorLog = new ErrorLog();
   if (options.errorLog !== undefined) {
     errorLog.open(resolve(options.errorLog));
@@ -30,6 +32,8 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
   }
   const log = createLogger(errorLog, () => `starlight[${process.pid}]`);
   const listeners = await bindListeners(listenSpecs(options, commandLine.explicit), { ipv6: options.ipv6 });
+  // The app module already ran here, as the user that started starlight (there is no other process to load it).
+  if (identity !== null) dropPrivileges(identity);
   const worker = new Worker({ id: 0, options, app, log, retire: null });
   worker.listen(listeners.map((listener) => listener.handle));
   if (!options.quiet) for (const listener of listeners) errorLog.write(banner(listener.url, 0));

@@ -362,7 +362,7 @@ describe('precedence: command line > STARLIGHT_* > PORT > the app > the default'
 describe('options not available yet', () => {
   const UNAVAILABLE = [
     'socket', 'socket-mode', 'reuse-port', 'ssl', 'ssl-key-file', 'ssl-cert-file', 'ssl-ca-file',
-    'ssl-client-ca-file', 'ssl-verify-mode', 'daemonize', 'user', 'group', 'umask', 'forwarded-allow-ips',
+    'ssl-client-ca-file', 'ssl-verify-mode', 'daemonize', 'forwarded-allow-ips',
     'proxy-protocol', 'reload', 'reload-dirs', 'access-log', 'access-log-format', 'status-path',
     'status-allow',
   ];
