@@ -220,8 +220,9 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
     help: 'a worker whose event loop is blocked this long is replaced; 0: never', section: 'Processes',
   },
   daemonize: {
-    aliases: ['-D'], type: boolean(), default: false, help: 'detach from the terminal', section: 'Processes',
-    available: false,
+    aliases: ['-D'], type: boolean(), default: false,
+    help: 'run as a daemon (paths resolved first); the command exits 0 once it serves, else with its error',
+    section: 'Processes',
   },
   pid: {
     type: text(), default: undefined, placeholder: 'FILE', help: "write the master's pid to FILE",

@@ -101,6 +101,8 @@ export class Master {
   private firstReadyAt = 0;
   /** The banner is shown and connections are dealt. */
   private serving = false;
+  /** Why the start failed, once run() has resolved with its exit code (null: it did not fail). */
+  failure: string | null = null;
 
   constructor(
     private readonly commandLine: CommandLine,
@@ -158,6 +160,7 @@ export class Master {
       }
     } catch (error) {
       if (!(error instanceof Fatal)) throw error;
+      this.failure = error.message;
       this.errorLog.write(`starlight: ${error.message}\n`);
       // A failed start is also said where it was started from (the log file may not be watched).
       if (this.errorLog.descriptor !== null) process.stderr.write(`starlight: ${error.message}\n`);
