@@ -1,17 +1,18 @@
 // The life of a worker process forked by the master: it says hello, receives
-// its options, loads the app (through the loader it is given: the app module
-// for the command line, the script's own fetch for serve()), reports, serves
-// on the listeners (or the connections) the master hands it, answering for
-// each dealt connection, heartbeats, retires at its request limit or on
-// harakiri (it stops accepting at once and says so), and stops when told, by
-// the master or by a signal (stop-policy.ts). Signals sent to the whole
-// process group (a Ctrl-C, a closed terminal) are the master's to act on, so
-// the worker ignores INT and HUP.
+// its options, opens the error log, becomes --user/--group, loads the app
+// (through the loader it is given: the app module for the command line, the
+// script's own fetch for serve()), reports, serves on the listeners (or the
+// connections) the master hands it, answering for each dealt connection,
+// heartbeats, retires at its request limit or on harakiri (it stops
+// accepting at once and says so), and stops when told, by the master or by a
+// signal (stop-policy.ts). On the master's word (or USR1) it reopens the
+// error log. Signals sent to the whole process group (a Ctrl-C, a closed
+// terminal) are the master's to act on, so the worker ignores INT and HUP.
 
+import { resolve } from 'node:path';
 import type { LoadedApp } from '../app/load.js';
 import { optionFor, type Options } from '../config/options.js';
 import type { ClientHandle, ListenHandle } from '../listen/bind.js';
-import { resolve } from 'node:path';
 import { ErrorLog } from '../log/error-log.js';
 import { createLogger } from '../log/logger.js';
 import {

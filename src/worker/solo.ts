@@ -1,12 +1,13 @@
 // --workers=0: the master serves by itself, with no worker to start,
-// supervise or replace. It binds, serves, shows the banner, and stops on a
-// signal as stop-policy.ts says.
+// supervise or replace. It binds, drops privileges (--user, --group,
+// --umask), serves, shows the banner, reopens the error log on USR1, and
+// stops on a signal as stop-policy.ts says.
 
+import { resolve } from 'node:path';
 import { bootApp, type LoadedApp } from '../app/load.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
-import { resolve } from 'node:path';
 import { banner } from '../log/banner.js';
 import { ErrorLog } from '../log/error-log.js';
 import { createLogger } from '../log/logger.js';
