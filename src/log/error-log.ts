@@ -5,7 +5,7 @@
 // go to the new file from the next one on; the old one is complete.
 
 import { Console } from 'node:console';
-import { closeSync, fchownSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchownSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { LogSink } from './logger.js';
 
@@ -34,6 +34,17 @@ export class ErrorLog implements LogSink {
   /** The open file's descriptor (for a child's stdout and stderr), or null on stderr. */
   get descriptor(): number | null {
     return this.fd;
+  }
+
+  /** Whether this process's stderr is the log file already (a daemon's is): then a message for both is written once. */
+  isStderr(): boolean {
+    if (this.fd === null) return true;
+    try {
+      const [log, stderr] = [fstatSync(this.fd), fstatSync(2)];
+      return log.dev === stderr.dev && log.ino === stderr.ino;
+    } catch {
+      return false;
+    }
   }
 
   /** Gives the file to the user the workers run as, so that they can reopen it after a rotation. */

@@ -163,7 +163,7 @@ export class Master {
       this.failure = error.message;
       this.errorLog.write(`starlight: ${error.message}\n`);
       // A failed start is also said where it was started from (the log file may not be watched).
-      if (this.errorLog.descriptor !== null) process.stderr.write(`starlight: ${error.message}\n`);
+      if (!this.errorLog.isStderr()) process.stderr.write(`starlight: ${error.message}\n`);
       this.killAll();
       return error.exitCode;
     } finally {

@@ -67,9 +67,10 @@ test('-D with an app that cannot load: the command exits non-zero with the error
   const dir = tempDir();
   writeFileSync(dir.file('bad.mjs'), "throw new Error('the bad app refuses to load');\n");
   try {
-    const result = await starlight(['-D', '--workers=1', '--host=127.0.0.1', '--port=0', '--pid=run.pid', 'bad.mjs'], dir.path);
+    const result = await starlight(['-D', '--workers=1', '--host=127.0.0.1', '--port=0', '--pid=run.pid', '--error-log=error.log', 'bad.mjs'], dir.path);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /the bad app refuses to load/);
+    assert.equal(read(dir.file('error.log')).split('starlight: ').length - 1, 1, 'the error once in the log');
     const pid = Number(read(dir.file('run.pid')).trim());
     assert.ok(!(pid > 0 && isAlive(pid)), 'no daemon left');
     // A missing app fails before detaching.
