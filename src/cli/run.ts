@@ -8,7 +8,9 @@ import type { CommandLine } from '../config/resolve.js';
 import { prepareListeners } from '../listen/address.js';
 import { SIGNALS } from '../config/signals.js';
 import { Master } from '../master/master.js';
+import { PidFile } from '../master/pidfile.js';
 import type { WorkerEntry } from '../master/pool.js';
+import { daemonize } from './daemon.js';
 
 /**
  * Node 22.6–22.17 strip TypeScript types only with a flag: run this command
@@ -30,18 +32,35 @@ function commandLineWorkerEntry(appFile: string | undefined): WorkerEntry {
   return { module: fileURLToPath(new URL('../worker/main.js', import.meta.url)), args: [], execArgv };
 }
 
-/** Runs the master for a command line; resolves with the exit code. */
-async function runMaster(commandLine: CommandLine): Promise<number> {
+/** The master for a command line; `onListening` once it serves. */
+export function commandLineMaster(commandLine: CommandLine, onListening?: () => void): Master {
   const appFile = commandLine.options.eval === undefined ? resolveAppFile(commandLine.app, process.cwd()) : undefined;
-  return new Master(commandLine, appFile, commandLineWorkerEntry(appFile)).run();
+  return new Master(commandLine, appFile, commandLineWorkerEntry(appFile), onListening);
+}
+
+/** The Node flags that this process needs to run the app itself (--workers=0): Node's own, plus type stripping for a TypeScript app where it takes a flag. */
+export function soloExecArgv(commandLine: CommandLine): string[] {
+  const typeScript = commandLine.options.eval === undefined && isTypeScript(resolveAppFile(commandLine.app, process.cwd()));
+  return typeScript && typeScriptSupport() === 'with-flag' ? [...process.execArgv, '--experimental-strip-types'] : [...process.execArgv];
 }
 
 export async function run(commandLine: CommandLine): Promise<void> {
   prepareListeners(commandLine.options, process.env, process.pid, process.version);
   process.env.NODE_ENV = commandLine.options.env;
-  if (commandLine.options.workers > 0) process.exit(await runMaster(commandLine));
+  if (commandLine.options.daemonize) await daemonize(commandLine, soloExecArgv(commandLine));
+  if (commandLine.options.workers > 0) process.exit(await commandLineMaster(commandLine).run());
   if (commandLine.options.eval === undefined && isTypeScript(resolveAppFile(commandLine.app, process.cwd())) && typeScriptSupport() === 'with-flag') {
     await rerunWithTypeStripping();
+  }
+  await serveAlone(commandLine);
+}
+
+/** --workers=0: this process writes the pid file (removed as it exits), then serves; resolves once serving. */
+export async function serveAlone(commandLine: CommandLine): Promise<void> {
+  if (commandLine.options.pid !== undefined) {
+    const pidFile = new PidFile(commandLine.options.pid, process.cwd());
+    pidFile.write();
+    process.on('exit', () => pidFile.remove());
   }
   // Loaded only here: a master never loads the serving stack (nor the Fetch classes it brings).
   const { serveInProcess } = await import('../worker/solo.js');

@@ -221,25 +221,26 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
     help: 'a worker whose event loop is blocked this long is replaced; 0: never', section: 'Processes',
   },
   daemonize: {
-    aliases: ['-D'], type: boolean(), default: false, help: 'detach from the terminal', section: 'Processes',
-    available: false,
+    aliases: ['-D'], type: boolean(), default: false,
+    help: 'run as a daemon (paths resolved first); the command exits 0 once it serves, else with its error',
+    section: 'Processes',
   },
   pid: {
     type: text(), default: undefined, placeholder: 'FILE', help: "write the master's pid to FILE",
     section: 'Processes',
   },
   user: {
-    type: text(), default: undefined, placeholder: 'USER', help: 'after binding, run as this user (name or uid)',
-    section: 'Processes', available: false,
+    type: text(), default: undefined, placeholder: 'USER', help: 'the workers run as this user (name or uid); the master binds, then forks them',
+    section: 'Processes',
   },
   group: {
     type: text(), default: undefined, placeholder: 'GROUPS',
-    help: 'after binding, run with these groups (names or gids, comma-separated)', section: 'Processes',
-    available: false,
+    help: "the workers' groups (names or gids, comma-separated; the first is the group); default: the user's",
+    section: 'Processes',
   },
   umask: {
-    type: octal(), default: undefined, placeholder: 'OCTAL', help: 'umask set after binding',
-    section: 'Processes', available: false,
+    type: octal(), default: undefined, placeholder: 'OCTAL', help: "umask of the workers, and of the master once it has bound",
+    section: 'Processes',
   },
   // HTTP
   timeout: {
@@ -324,8 +325,8 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
   },
   errorLog: {
     type: text(), default: undefined, defaultText: 'stderr', placeholder: 'FILE',
-    help: 'where the banner, warnings and app errors go', section: 'Application and logs',
-    available: false,
+    help: "where the banner, warnings, app errors and the workers' output go; reopened on USR1",
+    section: 'Application and logs',
   },
   quiet: {
     aliases: ['-q'], type: boolean(), default: false, help: 'no banner', section: 'Application and logs',

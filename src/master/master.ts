@@ -23,13 +23,16 @@
 // at once. The pauses end once a worker started after the last young death
 // proves itself (a request, or STABLE_AFTER_MS up).
 
+import { resolve } from 'node:path';
 import type { Options } from '../config/options.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { SIGNALS, type Signal } from '../config/signals.js';
 import { appMayDecideListeners, listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
 import { banner } from '../log/banner.js';
+import { ErrorLog } from '../log/error-log.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { resolveIdentity, type Identity } from '../worker/privileges.js';
 import { heartbeatInterval } from '../worker/protocol.js';
 import { StopState, isStopSignal, stopMessage, type Stop } from '../worker/stop-policy.js';
 import { Balancer } from './balancer.js';
@@ -67,6 +70,9 @@ class Fatal extends Error {
 export class Master {
   private options: Options;
   private readonly log: Logger;
+  private readonly errorLog = new ErrorLog();
+  /** Whom the workers run as (--user, --group, --umask); null: as the master. */
+  private readonly identity: Identity | null;
   private readonly pool: Pool;
   private readonly pidFile: PidFile | null;
   /** Signals, and stops asked for by requestStop(), for the next pass. */
@@ -96,6 +102,8 @@ export class Master {
   private firstReadyAt = 0;
   /** The banner is shown and connections are dealt. */
   private serving = false;
+  /** Why the start failed, once run() has resolved with its exit code (null: it did not fail). */
+  failure: string | null = null;
 
   constructor(
     private readonly commandLine: CommandLine,
@@ -108,15 +116,18 @@ export class Master {
   ) {
     this.options = commandLine.options;
     this.target = this.options.workers;
-    this.log = createLogger(process.stderr, () => `starlight master[${process.pid}]`);
     const cwd = process.cwd();
+    this.identity = resolveIdentity(this.options);
+    if (this.options.errorLog !== undefined) this.openErrorLog(() => this.errorLog.open(resolve(cwd, this.options.errorLog!)));
+    this.log = createLogger(this.errorLog, () => `starlight master[${process.pid}]`);
     this.pidFile = this.options.pid === undefined ? null : new PidFile(this.options.pid, cwd);
     const events = {
       changed: () => this.wake(),
       connectionAnswered: (worker: WorkerProcess, taken: boolean) => this.balancer?.answered(worker, taken),
       channelClosed: (worker: WorkerProcess) => this.balancer?.lost(worker),
     };
-    this.pool = new Pool(entry, { options: this.options, app: appFile, cwd }, events, spawnWorker);
+    const output = () => this.errorLog.descriptor;
+    this.pool = new Pool(entry, { options: this.options, app: appFile, cwd, identity: this.identity, output }, events, spawnWorker);
   }
 
   /** Runs until stopped; resolves with the exit code. */
@@ -150,7 +161,10 @@ export class Master {
       }
     } catch (error) {
       if (!(error instanceof Fatal)) throw error;
-      process.stderr.write(`starlight: ${error.message}\n`);
+      this.failure = error.message;
+      this.errorLog.write(`starlight: ${error.message}\n`);
+      // A failed start is also said where it was started from (the log file may not be watched).
+      if (!this.errorLog.isStderr()) process.stderr.write(`starlight: ${error.message}\n`);
       this.killAll();
       return error.exitCode;
     } finally {
@@ -204,13 +218,32 @@ export class Master {
           this.log.info(`SIGTTOU: ${this.target} workers wanted`);
           break;
         case 'SIGUSR1':
-          this.log.info('SIGUSR1: no log files to reopen');
+          this.reopenLogs();
           break;
         case 'SIGUSR2':
           this.log.warn('SIGUSR2 (re-executing starlight) is not available yet; ignored');
           break;
       }
     }
+  }
+
+  /** Log rotation: this process reopens the error log, then tells every worker to reopen its own. */
+  private reopenLogs(): void {
+    try {
+      this.openErrorLog(() => this.errorLog.reopen());
+    } catch (error) {
+      this.log.error('SIGUSR1: the error log stays where it was', error);
+      return;
+    }
+    this.log.info('SIGUSR1: log files reopened; the workers reopen theirs');
+    for (const worker of this.pool.list()) if (worker.reachable) worker.send({ type: 'reopen-logs' });
+  }
+
+  /** Opens (or reopens) the error log, as the workers' user's file when they run as another one. */
+  private openErrorLog(open: () => void): void {
+    open();
+    const { uid = null, gid = null } = this.identity ?? {};
+    if ((uid !== null || gid !== null) && process.geteuid?.() === 0) this.errorLog.chown(uid ?? -1, gid ?? -1);
   }
 
   /** Begins `stop`, asked for by `asker` (a signal, or serve()'s stop()). */
@@ -301,6 +334,8 @@ export class Master {
       const exitCode = (error as { exitCode?: number }).exitCode ?? 1;
       throw new Fatal((error as Error).message, exitCode);
     }
+    // Bound: files the master makes from now on (a reopened log) get --umask too.
+    if (this.identity?.umask !== undefined) process.umask(this.identity.umask);
     if (this.options.workers > 1) {
       this.balancer = new Balancer(() => this.dealable(), this.log);
       try {
@@ -329,7 +364,7 @@ export class Master {
     if (ready < this.target && waited < INITIAL_READY_WAIT_MS) return;
     this.serving = true;
     if (ready < this.target) this.log.warn(`${ready} of ${this.target} workers ready ${(waited / 1000).toFixed(1)} s after the first: serving with them`);
-    if (!this.options.quiet) for (const listener of this.listeners) process.stderr.write(banner(listener.shown, this.options.workers, ready));
+    if (!this.options.quiet) for (const listener of this.listeners) this.errorLog.write(banner(listener.shown, this.options.workers, ready));
     this.balancer?.flush();
     this.onListening(this.listeners);
   }

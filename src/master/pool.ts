@@ -9,6 +9,7 @@
 import { fork } from 'node:child_process';
 import type { Options } from '../config/options.js';
 import type { ListenHandle } from '../listen/bind.js';
+import type { Identity } from '../worker/privileges.js';
 import { MASTER_PID_VARIABLE, encodeOptions, type FromWorker, type ToWorker } from '../worker/protocol.js';
 
 export const WorkerState = {
@@ -46,16 +47,16 @@ export interface WorkerChild {
   on(event: 'message' | 'exit' | 'close' | 'error', listener: (...args: any[]) => void): unknown;
 }
 
-/** Starts a worker process running `entry`. */
-export type SpawnWorker = (entry: WorkerEntry, env: NodeJS.ProcessEnv, cwd: string) => WorkerChild;
+/** Starts a worker process running `entry`, its stdout and stderr on `output` (a descriptor), or on the master's. */
+export type SpawnWorker = (entry: WorkerEntry, env: NodeJS.ProcessEnv, cwd: string, output: number | null) => WorkerChild;
 
-/** The default spawner: a forked Node process with an IPC channel (JSON), sharing stdout/stderr. */
-export const forkWorker: SpawnWorker = (entry, env, cwd) =>
+/** The default spawner: a forked Node process with an IPC channel (JSON). */
+export const forkWorker: SpawnWorker = (entry, env, cwd, output) =>
   fork(entry.module, entry.args, {
     execArgv: entry.execArgv,
     cwd,
     env,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', output ?? 'inherit', output ?? 'inherit', 'ipc'],
     serialization: 'json',
   });
 
@@ -135,14 +136,22 @@ export class Pool {
 
   constructor(
     private readonly entry: WorkerEntry,
-    private readonly start: { options: Options; app: string | undefined; cwd: string },
+    private readonly start: {
+      options: Options;
+      app: string | undefined;
+      cwd: string;
+      /** Whom the workers become before they load the app (--user, --group, --umask). */
+      identity: Identity | null;
+      /** The error log file's descriptor now (a worker's stdout and stderr), or null: the master's stderr. */
+      output: () => number | null;
+    },
     private readonly events: PoolEvents,
     private readonly spawnWorker: SpawnWorker = forkWorker,
   ) {}
 
   spawn(generation: number): WorkerProcess {
     const id = this.nextId++;
-    const child = this.spawnWorker(this.entry, { ...process.env, [MASTER_PID_VARIABLE]: String(process.pid) }, this.start.cwd);
+    const child = this.spawnWorker(this.entry, { ...process.env, [MASTER_PID_VARIABLE]: String(process.pid) }, this.start.cwd, this.start.output());
     const worker = new WorkerProcess(id, generation, child, Date.now());
     this.workers.set(id, worker);
     child.on('message', (message: FromWorker) => {
@@ -150,7 +159,7 @@ export class Pool {
       switch (message.type) {
         // The worker listens now: it is told who it is and what to serve.
         case 'hello':
-          worker.send({ type: 'start', id, options: encodeOptions(this.start.options), app: this.start.app, cwd: this.start.cwd });
+          worker.send({ type: 'start', id, options: encodeOptions(this.start.options), app: this.start.app, cwd: this.start.cwd, identity: this.start.identity });
           break;
         case 'taken':
         case 'declined':

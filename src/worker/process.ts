@@ -1,16 +1,19 @@
 // The life of a worker process forked by the master: it says hello, receives
-// its options, loads the app (through the loader it is given: the app module
-// for the command line, the script's own fetch for serve()), reports, serves
-// on the listeners (or the connections) the master hands it, answering for
-// each dealt connection, heartbeats, retires at its request limit or on
-// harakiri (it stops accepting at once and says so), and stops when told, by
-// the master or by a signal (stop-policy.ts). Signals sent to the whole
-// process group (a Ctrl-C, a closed terminal) are the master's to act on, so
-// the worker ignores INT and HUP.
+// its options, opens the error log, becomes --user/--group, loads the app
+// (through the loader it is given: the app module for the command line, the
+// script's own fetch for serve()), reports, serves on the listeners (or the
+// connections) the master hands it, answering for each dealt connection,
+// heartbeats, retires at its request limit or on harakiri (it stops
+// accepting at once and says so), and stops when told, by the master or by a
+// signal (stop-policy.ts). On the master's word (or USR1) it reopens the
+// error log. Signals sent to the whole process group (a Ctrl-C, a closed
+// terminal) are the master's to act on, so the worker ignores INT and HUP.
 
+import { resolve } from 'node:path';
 import type { LoadedApp } from '../app/load.js';
 import { optionFor, type Options } from '../config/options.js';
 import type { ClientHandle, ListenHandle } from '../listen/bind.js';
+import { ErrorLog } from '../log/error-log.js';
 import { createLogger } from '../log/logger.js';
 import {
   EXIT_CANNOT_SERVE,
@@ -19,6 +22,7 @@ import {
   type FromWorker,
   type ToWorker,
 } from './protocol.js';
+import { dropPrivileges } from './privileges.js';
 import { StopState, type Stop, type StopSignal } from './stop-policy.js';
 import { Worker } from './worker.js';
 
@@ -31,7 +35,8 @@ let id = 0;
 let worker: Worker | null = null;
 let options: Options | null = null;
 const listeners: ListenHandle[] = [];
-const log = createLogger(process.stderr, () => `starlight worker ${id}[${process.pid}]`);
+const errorLog = new ErrorLog();
+const log = createLogger(errorLog, () => `starlight worker ${id}[${process.pid}]`);
 
 export type StartMessage = Extract<ToWorker, { type: 'start' }>;
 /** Loads the app of a worker, given what the master sent. */
@@ -41,6 +46,26 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
   id = message.id;
   process.title = `starlight worker ${id}`;
   options = decodeOptions(message.options);
+  if (options.errorLog !== undefined) {
+    try {
+      errorLog.open(resolve(message.cwd, options.errorLog));
+    } catch (error) {
+      fail((error as Error).message);
+      return;
+    }
+    // The app's console output follows the log across rotations (its stdout and stderr, the
+    // file as it was when this worker started, take what else it writes there).
+    globalThis.console = errorLog.console();
+  }
+  // Before any app code runs: the app never runs as root when --user says otherwise.
+  if (message.identity !== null) {
+    try {
+      dropPrivileges(message.identity);
+    } catch (error) {
+      fail(`cannot become --user/--group: ${(error as Error).message}`);
+      return;
+    }
+  }
   // Heartbeats start now: an app that takes its time to load (awaiting a
   // database, say) is alive; one whose loading blocks the event loop is not.
   setInterval(() => send({ type: 'heartbeat' }), heartbeatInterval(options.workerTimeout)).unref();
@@ -75,6 +100,15 @@ function serve(): void {
 function fail(message: string): void {
   const failed: FromWorker = { type: 'failed', message };
   process.send?.(failed, undefined, undefined, () => process.exit(EXIT_CANNOT_SERVE));
+}
+
+/** Log rotation; a failure keeps the old file and says so there. */
+function reopenLogs(): void {
+  try {
+    errorLog.reopen();
+  } catch (error) {
+    log.error('the error log stays where it was', error);
+  }
 }
 
 const stopState = new StopState();
@@ -116,6 +150,9 @@ export function runWorkerProcess(load: AppLoader): void {
         send({ type: taken ? 'taken' : 'declined' });
         break;
       }
+      case 'reopen-logs':
+        reopenLogs();
+        break;
       case 'stop':
         void stop(stopState.begin(message.graceful ? 'graceful' : 'immediate'), message.closeIdle, message.graceMs);
         break;
@@ -126,6 +163,8 @@ export function runWorkerProcess(load: AppLoader): void {
   process.on('disconnect', () => void stop(stopState.begin('graceful'), true, graceMs()));
   process.on('SIGINT', () => {});
   process.on('SIGHUP', () => {});
+  // USR1 sent to the whole group (a logrotate script's kill) means rotation here too, not Node's debugger.
+  process.on('SIGUSR1', reopenLogs);
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGQUIT', () => onSignal('SIGQUIT'));
   send({ type: 'hello' });

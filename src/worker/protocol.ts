@@ -3,11 +3,12 @@
 // out connections, accepted sockets travel as handles beside the messages.
 
 import type { Options } from '../config/options.js';
+import type { Identity } from './privileges.js';
 
 /** Master → worker. */
 export type ToWorker =
   /** The first message: who the worker is and what it serves. */
-  | { type: 'start'; id: number; options: WireOptions; app: string | undefined; cwd: string }
+  | { type: 'start'; id: number; options: WireOptions; app: string | undefined; cwd: string; identity: Identity | null }
   /** A listening socket to accept on (handle attached). */
   | { type: 'listener' }
   /** All listeners sent (or none, when the master deals out connections): start serving. */
@@ -15,7 +16,9 @@ export type ToWorker =
   /** An accepted connection (handle attached); answered `taken` or `declined`. */
   | { type: 'connection' }
   /** Stop: gracefully within graceMs (idle keep-alive connections closed at once with closeIdle), or at once. */
-  | { type: 'stop'; graceful: boolean; closeIdle: boolean; graceMs: number };
+  | { type: 'stop'; graceful: boolean; closeIdle: boolean; graceMs: number }
+  /** Log rotation (the master got USR1): open the error log again by its name. */
+  | { type: 'reopen-logs' };
 
 /** Worker → master. */
 export type FromWorker =

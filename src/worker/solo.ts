@@ -1,13 +1,17 @@
 // --workers=0: the master serves by itself, with no worker to start,
-// supervise or replace. It binds, serves, shows the banner, and stops on a
-// signal as stop-policy.ts says.
+// supervise or replace. It binds, drops privileges (--user, --group,
+// --umask), serves, shows the banner, reopens the error log on USR1, and
+// stops on a signal as stop-policy.ts says.
 
+import { resolve } from 'node:path';
 import { bootApp, type LoadedApp } from '../app/load.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
-import { createLogger } from '../log/logger.js';
 import { banner } from '../log/banner.js';
+import { ErrorLog } from '../log/error-log.js';
+import { createLogger } from '../log/logger.js';
+import { dropPrivileges, resolveIdentity } from './privileges.js';
 import { STOP_SIGNALS, StopState, stopMessage, type Stop, type StopSignal } from './stop-policy.js';
 import { Worker } from './worker.js';
 
@@ -20,12 +24,20 @@ export interface SoloServer {
 /** Serves `app` in this process; `source` names it in messages (its file, or serve()). */
 export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source: string): Promise<SoloServer> {
   process.title = 'starlight master';
-  const log = createLogger(process.stderr, () => `starlight[${process.pid}]`);
   const options = withAppDefaults(commandLine, app, source);
+  const identity = resolveIdentity(options);
+  const errorLog = new ErrorLog();
+  if (options.errorLog !== undefined) {
+    errorLog.open(resolve(options.errorLog));
+    globalThis.console = errorLog.console();
+  }
+  const log = createLogger(errorLog, () => `starlight[${process.pid}]`);
   const listeners = await bindListeners(listenSpecs(options, commandLine.explicit), options);
+  // The app module already ran here, as the user that started starlight (there is no other process to load it).
+  if (identity !== null) dropPrivileges(identity);
   const worker = new Worker({ id: 0, options, app, log, retire: null });
   worker.listen(listeners.map((listener) => listener.handle));
-  if (!options.quiet) for (const listener of listeners) process.stderr.write(banner(listener.shown, 0));
+  if (!options.quiet) for (const listener of listeners) errorLog.write(banner(listener.shown, 0));
 
   const stopState = new StopState();
   let stopped: Promise<void> = Promise.resolve();
@@ -45,6 +57,14 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
   };
   for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.on(signal, () => onSignal(signal));
   process.on('SIGHUP', () => log.warn('SIGHUP ignored: with --workers=0 there are no workers to restart'));
+  process.on('SIGUSR1', () => {
+    try {
+      errorLog.reopen();
+      log.info('SIGUSR1: log files reopened');
+    } catch (error) {
+      log.error('SIGUSR1: the error log stays where it was', error);
+    }
+  });
   return { listeners, stop: (graceful) => begin(stopState.begin(graceful ? 'graceful' : 'immediate')) };
 }
 

@@ -362,8 +362,8 @@ describe('precedence: command line > STARLIGHT_* > PORT > the app > the default'
 describe('options not available yet', () => {
   const UNAVAILABLE = [
     'ssl', 'ssl-key-file', 'ssl-cert-file', 'ssl-ca-file',
-    'ssl-client-ca-file', 'ssl-verify-mode', 'daemonize', 'user', 'group', 'umask', 'forwarded-allow-ips',
-    'proxy-protocol', 'reload', 'reload-dirs', 'access-log', 'access-log-format', 'error-log', 'status-path',
+    'ssl-client-ca-file', 'ssl-verify-mode', 'forwarded-allow-ips',
+    'proxy-protocol', 'reload', 'reload-dirs', 'access-log', 'access-log-format', 'status-path',
     'status-allow',
   ];
 
@@ -375,7 +375,6 @@ describe('options not available yet', () => {
   test('refused from the command line, in every spelling', () => {
     fails(['--ssl'], `--ssl is not available yet in starlight ${VERSION}`);
     fails(['--no-ssl'], `--ssl is not available yet in starlight ${VERSION}`);
-    fails(['-D'], `--daemonize is not available yet in starlight ${VERSION}`);
     fails(['-r'], `--reload is not available yet in starlight ${VERSION}`);
     fails(['--ssl-verify-mode=7'], `--ssl-verify-mode is not available yet in starlight ${VERSION}`);
     for (const name of UNAVAILABLE) {

@@ -24,7 +24,7 @@ export function childPids(pid) {
   return [...pids];
 }
 
-/** { state, ppid } from /proc/PID/stat, or null when there is no such process. */
+/** { state, ppid, session } from /proc/PID/stat, or null when there is no such process. */
 export function procStat(pid) {
   let text;
   try {
@@ -34,7 +34,7 @@ export function procStat(pid) {
   }
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], ppid: Number(fields[1]) };
+  return { state: fields[0], ppid: Number(fields[1]), session: Number(fields[3]) };
 }
 
 /** The process's command line as ps shows it (its title, once set). */
