@@ -8,6 +8,7 @@
 
 import { fork } from 'node:child_process';
 import type { Options } from '../config/options.js';
+import type { TlsMaterial } from '../listen/tls.js';
 import type { ListenHandle } from '../listen/bind.js';
 import { MASTER_PID_VARIABLE, encodeOptions, type FromWorker, type ToWorker } from '../worker/protocol.js';
 
@@ -135,7 +136,7 @@ export class Pool {
 
   constructor(
     private readonly entry: WorkerEntry,
-    private readonly start: { options: Options; app: string | undefined; cwd: string },
+    private readonly start: { options: Options; app: string | undefined; cwd: string; tls: TlsMaterial | null },
     private readonly events: PoolEvents,
     private readonly spawnWorker: SpawnWorker = forkWorker,
   ) {}
@@ -150,7 +151,7 @@ export class Pool {
       switch (message.type) {
         // The worker listens now: it is told who it is and what to serve.
         case 'hello':
-          worker.send({ type: 'start', id, options: encodeOptions(this.start.options), app: this.start.app, cwd: this.start.cwd });
+          worker.send({ type: 'start', id, options: encodeOptions(this.start.options), app: this.start.app, cwd: this.start.cwd, tls: this.start.tls });
           break;
         case 'taken':
         case 'declined':

@@ -3,11 +3,12 @@
 // out connections, accepted sockets travel as handles beside the messages.
 
 import type { Options } from '../config/options.js';
+import type { TlsMaterial } from '../listen/tls.js';
 
 /** Master → worker. */
 export type ToWorker =
-  /** The first message: who the worker is and what it serves. */
-  | { type: 'start'; id: number; options: WireOptions; app: string | undefined; cwd: string }
+  /** The first message: who the worker is and what it serves (with --ssl, the PEM files the master read). */
+  | { type: 'start'; id: number; options: WireOptions; app: string | undefined; cwd: string; tls: TlsMaterial | null }
   /** A listening socket to accept on (handle attached). */
   | { type: 'listener' }
   /** All listeners sent (or none, when the master deals out connections): start serving. */
