@@ -9,7 +9,8 @@
 
 import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { Server as TlsServer, createSecureContext, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { Server as TlsServer, createSecureContext, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { Options } from '../config/options.js';
 import { UsageError } from '../config/resolve.js';
 import type { BoundListener, ClientHandle } from './bind.js';
@@ -92,6 +93,26 @@ export function peerCertificateOf(socket: TLSSocket): PeerCertificate | null {
   return certificate === null || Object.keys(certificate).length === 0 ? null : certificate;
 }
 
+/** The SHA-256 fingerprints of the certificates in a PEM file's text. */
+function fingerprints(pem: string | undefined): Set<string> {
+  const found = new Set<string>();
+  for (const block of pem?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) {
+    found.add(new X509Certificate(block).fingerprint256);
+  }
+  return found;
+}
+
+/** Whether a verified client chain (leaf to root, as node:tls gives it) holds one of `anchors`. */
+function chainEndsIn(socket: TLSSocket, anchors: ReadonlySet<string>): boolean {
+  let certificate: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  for (let depth = 0; certificate?.fingerprint256 !== undefined && depth < 16; depth++) {
+    if (anchors.has(certificate.fingerprint256)) return true;
+    if (certificate.issuerCertificate === certificate) break;
+    certificate = certificate.issuerCertificate;
+  }
+  return false;
+}
+
 /** The handshake deadline's timer, kept on the TCP socket until the handshake is done. */
 const DEADLINE = Symbol('handshake deadline');
 
@@ -112,15 +133,19 @@ export class TlsHandshaker {
     secured: (socket: TLSSocket) => void,
   ) {
     // The names sent in the certificate request are those of the CAs the
-    // context holds: --ssl-client-ca-file's are added to --ssl-ca-file's.
+    // context holds, which are also those OpenSSL verifies against: with
+    // --ssl-client-ca-file, its CAs join --ssl-ca-file's there, and a chain
+    // that ends at one of them alone is refused below.
     const ca = [material.ca, material.clientCa].filter((pem) => pem !== undefined);
+    const anchors = material.clientCa === undefined ? null : fingerprints(material.ca);
+    const required = (material.verifyMode & 2) !== 0;
     this.server = new TlsServer(
       {
         key: material.key,
         cert: material.cert,
         ...(ca.length > 0 ? { ca } : {}),
         requestCert: (material.verifyMode & 1) !== 0,
-        rejectUnauthorized: (material.verifyMode & 2) !== 0,
+        rejectUnauthorized: required,
         ALPNProtocols: ['http/1.1'],
         // The deadline below runs from the accept, whatever arrives meanwhile.
         handshakeTimeout: 0,
@@ -129,6 +154,11 @@ export class TlsHandshaker {
         // (node:tls keeps the TCP socket it wrapped as _parent.)
         const tcp = (socket as TLSSocket & { _parent: Socket & { [DEADLINE]?: NodeJS.Timeout } })._parent;
         clearTimeout(tcp[DEADLINE]);
+        if (anchors !== null && socket.authorized && !chainEndsIn(socket, anchors)) {
+          if (required) return void socket.destroy();
+          socket.authorized = false;
+          socket.authorizationError = new Error('the client certificate is not signed by a CA of --ssl-ca-file');
+        }
         secured(socket);
       },
     );

@@ -2,7 +2,8 @@
 // directory: a CA, a server certificate for 127.0.0.1, ::1 and localhost (in
 // subjectAltName) signed by it, a client certificate signed by it, a second CA
 // whose client certificate the server must refuse, and a third CA only named
-// in the certificate request (--ssl-client-ca-file). Also the PEM files of a
+// in the certificate request (--ssl-client-ca-file), with a client certificate
+// it signed (refused too: naming a CA is not trusting it). Also the PEM files of a
 // key that matches no certificate here. Importing has no side effect.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,7 @@ export function makeCertificates() {
   signed(dir, 'server', 'localhost', 'ca', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1');
   signed(dir, 'client', 'client one', 'ca');
   signed(dir, 'stranger', 'stranger', 'other-ca');
+  signed(dir, 'named', 'named only', 'names-ca');
   const file = (name) => join(dir, name);
   return {
     dir,

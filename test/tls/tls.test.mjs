@@ -151,6 +151,8 @@ describe('client certificates (--ssl-verify-mode)', { skip }, () => {
         assert.ok(without.error !== undefined, 'a client without a certificate is refused');
         const stranger = await settle(https(server.port, { client: 'stranger' }));
         assert.ok(stranger.error !== undefined, 'a certificate of another CA is refused');
+        const named = await settle(https(server.port, { client: 'named' }));
+        assert.ok(named.error !== undefined, 'a certificate of a CA only named by --ssl-client-ca-file is refused');
         const shown = await sClient(server.port);
         assert.match(shown, /Acceptable client certificate CA names\n(.*\n)*?CN\s*=\s*Named Client CA/);
         // The server still serves after the refusals.
