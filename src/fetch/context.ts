@@ -52,6 +52,10 @@ export class RequestContext {
   get peerCertificate(): PeerCertificate | null {
     return this.exchange.addresses.peerCertificate;
   }
+  /** Whether that certificate was verified against --ssl-ca-file (with --ssl-verify-mode=1 an unverified one is let through). */
+  get peerAuthorized(): boolean {
+    return this.exchange.addresses.peerAuthorized;
+  }
   get worker(): WorkerInfo {
     return this.hooks.worker;
   }

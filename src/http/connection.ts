@@ -109,6 +109,9 @@ class SocketAddresses implements ConnectionAddresses {
   get peerCertificate(): PeerCertificate | null {
     return null;
   }
+  get peerAuthorized(): boolean {
+    return false;
+  }
 }
 
 /** A TLS socket's addresses, and the client's certificate. */
@@ -118,6 +121,9 @@ class TlsSocketAddresses extends SocketAddresses {
   }
   override get peerCertificate(): PeerCertificate | null {
     return peerCertificateOf(this.socket as TLSSocket);
+  }
+  override get peerAuthorized(): boolean {
+    return (this.socket as TLSSocket).authorized;
   }
 }
 

@@ -15,6 +15,8 @@ export type ExchangeLink = BodyLink & ResponseLink;
 export interface ConnectionAddresses {
   readonly secure: boolean;
   readonly peerCertificate: PeerCertificate | null;
+  /** The client's certificate was verified against --ssl-ca-file. */
+  readonly peerAuthorized: boolean;
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
   readonly remoteFamily: string | undefined;

@@ -90,9 +90,9 @@ describe('HTTPS through a real server', { skip }, () => {
           const first = await https(server.port, { path: '/a?x=1', agent });
           assert.equal(first.status, 200);
           assert.equal(first.alpn, 'http/1.1');
-          assert.deepEqual(first.json, { url: `https://127.0.0.1:${server.port}/a?x=1`, secure: true, peer: null, body: null });
+          assert.deepEqual(first.json, { url: `https://127.0.0.1:${server.port}/a?x=1`, secure: true, peer: null, verified: false, body: null });
           const posted = await https(server.port, { path: '/b', method: 'POST', body: 'hello over tls', agent });
-          assert.deepEqual(posted.json, { url: `https://127.0.0.1:${server.port}/b`, secure: true, peer: null, body: 'hello over tls' });
+          assert.deepEqual(posted.json, { url: `https://127.0.0.1:${server.port}/b`, secure: true, peer: null, verified: false, body: 'hello over tls' });
           assert.equal(posted.reused, true, 'the second request went on the same connection');
           const named = await https(server.port, { path: '/c', host: 'localhost', agent });
           assert.equal(named.json.url, `https://localhost:${server.port}/c`);
@@ -128,13 +128,16 @@ describe('client certificates (--ssl-verify-mode)', { skip }, () => {
   });
 
   for (const [kind, app, workers] of [['Fetch', FETCH_APP, 1], ['Node', NODE_APP, 0]]) {
-    test(`1 (${kind} app): one is asked for; with one the app sees it, without one the client is served too`, async () => {
+    test(`1 (${kind} app): one is asked for; the app sees it and whether it was verified; without one the client is served too`, async () => {
       const server = await startServer([...sslArgs(`--ssl-ca-file=${certs.file('ca.crt')}`, '--ssl-verify-mode=1'), `--workers=${workers}`, app]);
       try {
-        assert.equal((await https(server.port, { client: 'client' })).json.peer, 'client one');
+        const verified = (await https(server.port, { client: 'client' })).json;
+        assert.deepEqual([verified.peer, verified.verified], ['client one', true]);
+        const stranger = (await https(server.port, { client: 'stranger' })).json;
+        assert.deepEqual([stranger.peer, stranger.verified], ['stranger', false]);
         const without = await https(server.port);
         assert.equal(without.status, 200);
-        assert.equal(without.json.peer, null);
+        assert.deepEqual([without.json.peer, without.json.verified], [null, false]);
       } finally {
         await server.stop();
       }
