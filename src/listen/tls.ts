@@ -103,7 +103,7 @@ function fingerprints(pem: string | undefined): Set<string> {
 }
 
 /** Whether a verified client chain (leaf to root, as node:tls gives it) holds one of `anchors`. */
-function chainEndsIn(socket: TLSSocket, anchors: ReadonlySet<string>): boolean {
+function chainHolds(socket: TLSSocket, anchors: ReadonlySet<string>): boolean {
   let certificate: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   for (let depth = 0; certificate?.fingerprint256 !== undefined && depth < 16; depth++) {
     if (anchors.has(certificate.fingerprint256)) return true;
@@ -154,7 +154,7 @@ export class TlsHandshaker {
         // (node:tls keeps the TCP socket it wrapped as _parent.)
         const tcp = (socket as TLSSocket & { _parent: Socket & { [DEADLINE]?: NodeJS.Timeout } })._parent;
         clearTimeout(tcp[DEADLINE]);
-        if (anchors !== null && socket.authorized && !chainEndsIn(socket, anchors)) {
+        if (anchors !== null && socket.authorized && !chainHolds(socket, anchors)) {
           if (required) return void socket.destroy();
           socket.authorized = false;
           socket.authorizationError = new Error('the client certificate is not signed by a CA of --ssl-ca-file');
