@@ -82,8 +82,8 @@ export function isTcpHandle(handle: ClientHandle): boolean {
   return handle.constructor.name === 'TCP';
 }
 
-/** A listener's URL for the banner: https: on a TCP listener with --ssl. */
-export function bannerUrl(listener: BoundListener, tls: boolean): string {
+/** A listener's URL, as the banner and serve() show it: https: on a TCP listener with --ssl. */
+export function listenerUrl(listener: BoundListener, tls: boolean): string {
   return tls && listener.spec.kind === 'tcp' ? listener.url.replace(/^http:/, 'https:') : listener.url;
 }
 

@@ -27,7 +27,7 @@ import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { SIGNALS, type Signal } from '../config/signals.js';
 import { listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
-import { bannerUrl, readTlsMaterial, type TlsMaterial } from '../listen/tls.js';
+import { listenerUrl, readTlsMaterial, type TlsMaterial } from '../listen/tls.js';
 import { banner } from '../log/banner.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { heartbeatInterval } from '../worker/protocol.js';
@@ -330,7 +330,7 @@ export class Master {
     if (ready < this.target && waited < INITIAL_READY_WAIT_MS) return;
     this.serving = true;
     if (ready < this.target) this.log.warn(`${ready} of ${this.target} workers ready ${(waited / 1000).toFixed(1)} s after the first: serving with them`);
-    if (!this.options.quiet) for (const listener of this.listeners) process.stderr.write(banner(bannerUrl(listener, this.tls !== null), this.options.workers, ready));
+    if (!this.options.quiet) for (const listener of this.listeners) process.stderr.write(banner(listenerUrl(listener, this.tls !== null), this.options.workers, ready));
     this.balancer?.flush();
     this.onListening(this.listeners);
   }

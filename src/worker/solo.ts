@@ -6,7 +6,7 @@ import { bootApp, type LoadedApp } from '../app/load.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
-import { bannerUrl, readTlsMaterial } from '../listen/tls.js';
+import { listenerUrl, readTlsMaterial } from '../listen/tls.js';
 import { createLogger } from '../log/logger.js';
 import { banner } from '../log/banner.js';
 import { STOP_SIGNALS, StopState, stopMessage, type Stop, type StopSignal } from './stop-policy.js';
@@ -27,7 +27,7 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
   const listeners = await bindListeners(listenSpecs(options, commandLine.explicit), { ipv6: options.ipv6 });
   const worker = new Worker({ id: 0, options, app, tls, log, retire: null });
   worker.listen(listeners.map((listener) => listener.handle));
-  if (!options.quiet) for (const listener of listeners) process.stderr.write(banner(bannerUrl(listener, tls !== null), 0));
+  if (!options.quiet) for (const listener of listeners) process.stderr.write(banner(listenerUrl(listener, tls !== null), 0));
 
   const stopState = new StopState();
   let stopped: Promise<void> = Promise.resolve();
