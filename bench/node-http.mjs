@@ -1,9 +1,13 @@
 // The baseline of `npm run bench`: a (req, res) app from bench/apps/node/ served by plain
-// node:http in one process. Usage: node bench/node-http.mjs PORT APPFILE (stops on SIGTERM).
+// node:http in one process, or by node:https given a key and a certificate file.
+// Usage: node bench/node-http.mjs PORT APPFILE [KEYFILE CERTFILE] (stops on SIGTERM).
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [port, file] = process.argv.slice(2);
+const [port, file, keyFile, certFile] = process.argv.slice(2);
 const { default: handler } = await import(pathToFileURL(resolve(file)).href);
-http.createServer(handler).listen(Number(port), '127.0.0.1');
+const server = keyFile === undefined ? http.createServer(handler) : https.createServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, handler);
+server.listen(Number(port), '127.0.0.1');

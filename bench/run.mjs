@@ -1,10 +1,12 @@
-// `npm run bench`: starlight against plain node:http on six workloads, one server at a time.
+// `npm run bench`: starlight against plain node:http on seven workloads, one server at a time
+// (plaintext-tls: starlight --ssl against node:https, on one certificate made by openssl).
 // Each server runs pinned to CPU 1 and wrk to CPU 0 (where taskset and two CPUs exist) on a
 // fresh port of 127.0.0.1; its answer is checked, then 1 s of warm-up and N s measured with
 // `wrk -t1 -c64`. Prints a markdown table and writes bench/results.json, docs/bench.svg and
 // the README section between the bench markers. `node bench/run.mjs --help` for the flags.
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,15 +20,33 @@ const WARMUP_S = 1;
 const CONNECTIONS = 64;
 const THREADS = 1;
 
-const starlight = (...flags) => (port, app) => [
+// A server's command for an app; `tls` (the key and certificate files) for a TLS workload.
+const starlight = (...flags) => (port, app, tls) => [
   process.execPath, join(ROOT, 'bin/starlight.js'), '--host=127.0.0.1', `--port=${port}`, '--workers=1', '--quiet', ...flags,
+  ...(tls ? ['--ssl', `--ssl-key-file=${tls.key}`, `--ssl-cert-file=${tls.cert}`] : []),
   join(BENCH, 'apps/fetch', `${app}.mjs`),
 ];
 const SERVERS = [
   { id: 'starlight', label: 'starlight', argv: starlight() },
   { id: 'no-fast-fetch', label: 'starlight --no-fast-fetch', argv: starlight('--no-fast-fetch') },
-  { id: 'node-http', label: 'node:http', argv: (port, app) => [process.execPath, join(BENCH, 'node-http.mjs'), String(port), join(BENCH, 'apps/node', `${app}.mjs`)] },
+  {
+    id: 'node-http',
+    label: 'node:http',
+    argv: (port, app, tls) => [process.execPath, join(BENCH, 'node-http.mjs'), String(port), join(BENCH, 'apps/node', `${app}.mjs`), ...(tls ? [tls.key, tls.cert] : [])],
+  },
 ];
+
+/** A key and a self-signed certificate for 127.0.0.1, made by openssl for this run (TLS workloads). */
+let certificate = null;
+function tlsFiles() {
+  if (certificate !== null) return certificate;
+  const dir = mkdtempSync(join(os.tmpdir(), 'starlight-bench-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  certificate = { key, cert, pem: readFileSync(cert) };
+  return certificate;
+}
 
 // The apps (bench/apps/{fetch,node}/APP.mjs) and the request that checks each one's answer.
 const ECHO_BODY = 'starlight-bench-'.repeat(256); // 4 KiB, as in wrk/echo.lua
@@ -51,6 +71,7 @@ const WORKLOADS = {
   headers: { app: 'headers', script: 'headers.lua', about: 'GET /headers with 20 header lines → 5 headers, 2 Set-Cookie, X-Request-Id copied' },
   pipelined: { app: 'plaintext', script: 'pipelined.lua', about: 'plaintext, 16 requests per write' },
   'no-keepalive': { app: 'plaintext', script: 'no-keepalive.lua', about: 'plaintext with Connection: close: a new connection per request' },
+  'plaintext-tls': { app: 'plaintext', script: 'get.lua', tls: true, about: 'plaintext over TLS with keep-alive: starlight --ssl, node:https as the baseline, one certificate' },
 };
 
 const HELP = `Usage: npm run bench [-- options]   (or: node bench/run.mjs [options] after npm run build)
@@ -90,14 +111,29 @@ function options() {
   return { duration: count('duration'), rounds: count('rounds'), workloads, write: !values['no-write'] };
 }
 
+/** fetch() over HTTPS trusting `ca` (the global fetch takes no CA): the status, the headers as a Headers, and text(). */
+function fetchTls(url, init, ca) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: init.method ?? 'GET', headers: init.headers, ca }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, headers: new Headers(Object.entries(res.headersDistinct).flatMap(([k, vs]) => vs.map((v) => [k, v]))), text: async () => body }));
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
 /** Waits (up to 10 s) until the server answers, then checks that answer. */
-async function ready(server, port, app) {
+async function ready(server, port, app, tls) {
   const { path, init, ok } = APPS[app];
   const until = Date.now() + 10_000;
   for (;;) {
     let res;
     try {
-      res = await fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { ...init?.headers, connection: 'close' } });
+      const checked = { ...init, headers: { ...init?.headers, connection: 'close' } };
+      res = tls ? await fetchTls(`https://127.0.0.1:${port}${path}`, checked, tls.pem) : await fetch(`http://127.0.0.1:${port}${path}`, checked);
     } catch (e) {
       const exited = await Promise.race([server.done.then((code) => `exited (${code})`), sleep(100)]);
       if (exited || Date.now() > until) throw new Error(`${exited ?? 'no answer within 10 s'}: ${server.output().trim() || e.cause?.message || e.message}`);
@@ -110,9 +146,10 @@ async function ready(server, port, app) {
 }
 
 async function wrk(port, workload, seconds, pin) {
+  const scheme = WORKLOADS[workload].tls ? 'https' : 'http';
   const args = [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '2s', '-s', join(BENCH, 'wrk', WORKLOADS[workload].script)];
   const path = APPS[WORKLOADS[workload].app].path;
-  const out = await run(onCpu(pin?.client, ['wrk', ...args, `http://127.0.0.1:${port}${path}`]), (seconds + 30) * 1000);
+  const out = await run(onCpu(pin?.client, ['wrk', ...args, `${scheme}://127.0.0.1:${port}${path}`]), (seconds + 30) * 1000);
   const line = /^BENCH (.*)$/m.exec(out);
   if (!line) throw new Error(`wrk gave no result: ${out.trim().slice(-300)}`);
   return JSON.parse(line[1]);
@@ -121,9 +158,10 @@ async function wrk(port, workload, seconds, pin) {
 /** One server on one workload: start it, check it, warm up, measure, stop it. */
 async function measure(server, workload, duration, pin) {
   const port = await freePort();
-  const proc = start(onCpu(pin?.server, server.argv(port, WORKLOADS[workload].app)));
+  const tls = WORKLOADS[workload].tls ? tlsFiles() : null;
+  const proc = start(onCpu(pin?.server, server.argv(port, WORKLOADS[workload].app, tls)));
   try {
-    await ready(proc, port, WORKLOADS[workload].app);
+    await ready(proc, port, WORKLOADS[workload].app, tls);
     await wrk(port, workload, WARMUP_S, pin);
     const r = await wrk(port, workload, duration, pin);
     const latency = (us) => (us > 0 ? us / 1000 : null);

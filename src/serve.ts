@@ -14,6 +14,7 @@ import type { RequestContext } from './fetch/context.js';
 import { installFastClasses } from './fetch/light/fast-response.js';
 import { prepareListeners } from './listen/address.js';
 import type { BoundListener } from './listen/bind.js';
+import { listenerUrl } from './listen/tls.js';
 import { Master } from './master/master.js';
 import { serveSolo } from './worker/solo.js';
 import { isWorkerProcess } from './worker/protocol.js';
@@ -87,7 +88,7 @@ export function serve(options: ServeOptions, onListen?: (address: ListeningAddre
     close: (graceful = true) => stop(graceful),
   };
   const listening = (listeners: readonly BoundListener[]) => {
-    for (const listener of listeners) addresses.push({ address: listener.address, port: listener.port, url: listener.url });
+    for (const listener of listeners) addresses.push({ address: listener.address, port: listener.port, url: listenerUrl(listener, commandLine.options.ssl) });
     resolveReady(server);
     if (onListen !== undefined && addresses[0] !== undefined) onListen(addresses[0]);
   };

@@ -165,28 +165,27 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
     section: 'Listening',
   },
   ssl: {
-    type: boolean(), default: false, help: 'TLS on the TCP listeners', section: 'Listening', available: false,
+    type: boolean(), default: false, help: 'TLS on the TCP listeners', section: 'Listening',
   },
   sslKeyFile: {
     type: text(), default: undefined, placeholder: 'FILE', help: 'PEM private key (required with --ssl)',
-    section: 'Listening', available: false,
+    section: 'Listening',
   },
   sslCertFile: {
     type: text(), default: undefined, placeholder: 'FILE',
-    help: 'PEM certificate chain (required with --ssl)', section: 'Listening', available: false,
+    help: 'PEM certificate chain (required with --ssl)', section: 'Listening',
   },
   sslCaFile: {
     type: text(), default: undefined, placeholder: 'FILE',
-    help: 'CAs that client certificates are verified against', section: 'Listening', available: false,
+    help: 'CAs that client certificates are verified against', section: 'Listening',
   },
   sslClientCaFile: {
     type: text(), default: undefined, placeholder: 'FILE',
-    help: 'CA names sent in the certificate request', section: 'Listening', available: false,
+    help: 'CA names sent in the certificate request', section: 'Listening',
   },
   sslVerifyMode: {
     type: oneOf(0, 1, 3), default: 0, placeholder: 'N',
     help: 'client certificates: 0 none, 1 ask for one, 3 require one', section: 'Listening',
-    available: false,
   },
   // Processes
   workers: {

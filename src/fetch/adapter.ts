@@ -44,7 +44,6 @@ function describeValue(value: unknown): string {
 
 export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exchange) => void {
   const { app, hooks, log, exposeErrors, fast } = options;
-  const scheme = hooks.secure ? 'https' : 'http';
 
   const fail = (exchange: Exchange, error: unknown) => {
     // Answered by the server (a bad request body) or abandoned by the client: nothing to report.
@@ -90,6 +89,7 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
 
   /** The Request for an exchange, or null if its URL cannot be represented (e.g. a Host with a bad port). */
   const makeRequest = (exchange: Exchange): Request | null => {
+    const scheme = exchange.addresses.secure ? 'https' : 'http';
     if (fast) return requestUrlIsValid(exchange, scheme) ? (new ServerRequest(exchange, scheme) as unknown as Request) : null;
     const controller = new AbortController();
     exchange.onAbort(() => controller.abort());

@@ -1,7 +1,9 @@
 // The second argument of fetch(request, context): what PSGI kept in `env`
-// beyond the request itself: the connection's addresses, the worker, and the
+// beyond the request itself: the connection's addresses, whether it is TLS
+// and the client's certificate, the worker, and the
 // server's hooks (harakiri, waitUntil, informational responses).
 
+import type { PeerCertificate } from 'node:tls';
 import type { Exchange } from '../http/exchange.js';
 
 export interface WorkerInfo {
@@ -15,7 +17,6 @@ export interface WorkerInfo {
 /** What the worker does for the hooks a request may call. */
 export interface ServerHooks {
   readonly worker: WorkerInfo;
-  readonly secure: boolean;
   /** After this response, the worker exits and is replaced. */
   harakiri(): void;
   /** Work the worker must finish before it may exit. */
@@ -43,8 +44,17 @@ export class RequestContext {
   get localPort(): number | undefined {
     return this.exchange.addresses.localPort;
   }
+  /** Whether the connection is TLS (--ssl). */
   get secure(): boolean {
-    return this.hooks.secure;
+    return this.exchange.addresses.secure;
+  }
+  /** The client's certificate (node:tls's getPeerCertificate()), null when it presented none or the connection is not TLS. */
+  get peerCertificate(): PeerCertificate | null {
+    return this.exchange.addresses.peerCertificate;
+  }
+  /** Whether that certificate was verified against --ssl-ca-file (with --ssl-verify-mode=1 an unverified one is let through). */
+  get peerAuthorized(): boolean {
+    return this.exchange.addresses.peerAuthorized;
   }
   get worker(): WorkerInfo {
     return this.hooks.worker;

@@ -5,7 +5,9 @@
 // idle ones at once when told to, and resolves once none is left. How one
 // connection is drained is each server's own.
 
+import type { TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
+import { TlsHandshaker, isTcpHandle, type TlsMaterial } from '../listen/tls.js';
 
 /** What both servers take: the limits, timeouts and Server header of the options, and a per-request hook. */
 export interface ServerOptions {
@@ -24,6 +26,8 @@ export interface ServerOptions {
   serverSoftware: string;
   /** Called for each request once it is counted, before the app is handed it. */
   onRequest?: () => void;
+  /** --ssl: connections accepted on TCP listeners are served over TLS (its handshake within headerTimeout). */
+  tls?: TlsMaterial | null;
 }
 
 export abstract class BaseServer {
@@ -33,17 +37,30 @@ export abstract class BaseServer {
   private drained: Promise<void> | null = null;
   private emptied: (() => void) | null = null;
 
-  /** `onRequest`: called for each request once it is counted, before the app is handed it. */
-  constructor(private readonly onRequest: (() => void) | undefined) {}
+  private readonly onRequest: (() => void) | undefined;
+  private readonly handshaker: TlsHandshaker | null;
 
-  /** The open connections. */
+  constructor(options: ServerOptions) {
+    this.onRequest = options.onRequest;
+    this.handshaker = options.tls == null ? null : new TlsHandshaker(options.tls, options.headerTimeout, (socket) => this.acceptSecure(socket));
+  }
+
+  /** The open connections (a TLS one from the end of its handshake). */
   abstract readonly connections: { readonly size: number };
-  /** Serves a newly accepted connection (while draining, for one request). */
-  abstract accept(handle: ClientHandle): void;
+  /** Serves a plain connection (while draining, for one request). */
+  protected abstract acceptPlain(handle: ClientHandle): void;
+  /** Serves a TLS connection whose handshake is done (while draining, for one request). */
+  protected abstract acceptSecure(socket: TLSSocket): void;
   /** Cuts every connection. */
   abstract destroy(): void;
   /** No connection is kept alive after its current request; with `closeIdle`, idle ones close now. */
   protected abstract drainConnections(closeIdle: boolean): void;
+
+  /** Serves a newly accepted connection: over TLS if it came through a TCP listener and --ssl is on. */
+  accept(handle: ClientHandle): void {
+    if (this.handshaker !== null && isTcpHandle(handle)) this.handshaker.accept(handle);
+    else this.acceptPlain(handle);
+  }
 
   /** Stopping: no connection is kept alive after its current request. */
   get draining(): boolean {

@@ -7,7 +7,9 @@
 // the link through which its exchange's body and response reach the socket.
 
 import { Socket } from 'node:net';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
+import { peerCertificateOf } from '../listen/tls.js';
 import { loopNow } from './clock.js';
 import type { ParseError } from './errors.js';
 import { Exchange, type ConnectionAddresses, type ExchangeLink } from './exchange.js';
@@ -63,6 +65,10 @@ type SocketWithConnection = Socket & { [CONNECTION]: Connection };
 function onSocketRead(this: SocketWithConnection, length: number, buffer: Buffer): void {
   this[CONNECTION].onData(buffer.subarray(0, length));
 }
+/** A TLS socket's reads: decrypted, in buffers of their own. */
+function onSocketData(this: SocketWithConnection, chunk: Buffer): void {
+  this[CONNECTION].onData(chunk);
+}
 function onSocketEnd(this: SocketWithConnection): void {
   this[CONNECTION].onEnd();
 }
@@ -73,9 +79,14 @@ function onSocketClose(this: SocketWithConnection): void {
   this[CONNECTION].onClose();
 }
 
+/** A plain socket on an accepted connection's handle, reading into READ_BUFFER. */
+export function plainSocket(handle: ClientHandle): Socket {
+  return new Socket({ handle, allowHalfOpen: true, onread: { buffer: READ_BUFFER, callback: onSocketRead } } as ConstructorParameters<typeof Socket>[0]);
+}
+
 /** The socket's addresses, read when asked (node:net keeps them once read). */
 class SocketAddresses implements ConnectionAddresses {
-  constructor(private readonly socket: Socket) {}
+  constructor(protected readonly socket: Socket) {}
 
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
@@ -91,6 +102,28 @@ class SocketAddresses implements ConnectionAddresses {
   }
   get localPort(): number | undefined {
     return this.socket.localPort;
+  }
+  get secure(): boolean {
+    return false;
+  }
+  get peerCertificate(): PeerCertificate | null {
+    return null;
+  }
+  get peerAuthorized(): boolean {
+    return false;
+  }
+}
+
+/** A TLS socket's addresses, and the client's certificate. */
+class TlsSocketAddresses extends SocketAddresses {
+  override get secure(): boolean {
+    return true;
+  }
+  override get peerCertificate(): PeerCertificate | null {
+    return peerCertificateOf(this.socket as TLSSocket);
+  }
+  override get peerAuthorized(): boolean {
+    return (this.socket as TLSSocket).authorized;
   }
 }
 
@@ -121,16 +154,18 @@ export class Connection implements ParserEvents, ExchangeLink {
   /** A request parsed but not yet handed to the app (see dispatchParsed()). */
   private undispatched: Exchange | null = null;
 
+  /** `socket`: from plainSocket(), or a TLS socket whose handshake is done. */
   constructor(
-    handle: ClientHandle,
+    socket: Socket,
     private readonly host: ConnectionHost,
   ) {
     this.serverSoftware = host.serverSoftware;
     this.parser = new RequestParser(host.limits, this);
     this.deadline = loopNow() + host.timeouts.header;
-    const socket = new Socket({ handle, allowHalfOpen: true, onread: { buffer: READ_BUFFER, callback: onSocketRead } } as ConstructorParameters<typeof Socket>[0]);
     this.socket = socket;
-    this.addresses = new SocketAddresses(socket);
+    const secure = (socket as Partial<TLSSocket>).encrypted === true;
+    this.addresses = secure ? new TlsSocketAddresses(socket) : new SocketAddresses(socket);
+    if (secure) socket.on('data', onSocketData);
     socket.setNoDelay(true);
     // Shared listeners that find the connection on the socket: nothing allocated per connection for them.
     (socket as SocketWithConnection)[CONNECTION] = this;

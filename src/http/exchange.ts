@@ -3,6 +3,7 @@
 // that response, so a request costs one object), the connection's addresses,
 // and whether the client went away before the response was complete.
 
+import type { PeerCertificate } from 'node:tls';
 import type { RequestHead } from './parser.js';
 import { EMPTY_BODY, RequestBody, bodyIsForApp, type BodyLink } from './request-body.js';
 import { ResponseState, ResponseWriter, type ResponseLink } from './response.js';
@@ -10,8 +11,12 @@ import { ResponseState, ResponseWriter, type ResponseLink } from './response.js'
 /** What an exchange, its body and its response need of the connection. */
 export type ExchangeLink = BodyLink & ResponseLink;
 
-/** The connection's two ends, read when asked. */
+/** The connection's two ends, read when asked, and whether it is TLS (with the client's certificate, if it gave one). */
 export interface ConnectionAddresses {
+  readonly secure: boolean;
+  readonly peerCertificate: PeerCertificate | null;
+  /** The client's certificate was verified against --ssl-ca-file. */
+  readonly peerAuthorized: boolean;
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
   readonly remoteFamily: string | undefined;

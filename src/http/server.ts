@@ -5,10 +5,12 @@
 // only as Exchanges handed to `handler`; what answers them (the Fetch adapter)
 // lives above. To its connections it is their ConnectionHost.
 
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
 import { BaseServer, type ServerOptions } from './base-server.js';
 import { loopNow } from './clock.js';
-import { Connection, type ConnectionHost } from './connection.js';
+import { Connection, plainSocket, type ConnectionHost } from './connection.js';
 import type { Exchange } from './exchange.js';
 import { MAX_CHUNK_EXTENSIONS, MAX_REQUEST_LINE } from './limits.js';
 import type { ParserLimits } from './parser.js';
@@ -28,7 +30,7 @@ export class HttpServer extends BaseServer implements ConnectionHost {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: HttpServerOptions) {
-    super(options.onRequest);
+    super(options);
     this.limits = {
       maxHeaderSize: options.maxHeaderSize,
       maxRequestLine: MAX_REQUEST_LINE,
@@ -50,8 +52,16 @@ export class HttpServer extends BaseServer implements ConnectionHost {
     this.sweeper = setInterval(() => this.sweep(), period).unref();
   }
 
-  accept(handle: ClientHandle): void {
-    const connection = new Connection(handle, this);
+  protected acceptPlain(handle: ClientHandle): void {
+    this.serve(plainSocket(handle));
+  }
+
+  protected acceptSecure(socket: TLSSocket): void {
+    this.serve(socket);
+  }
+
+  private serve(socket: Socket): void {
+    const connection = new Connection(socket, this);
     this.connections.add(connection);
     if (this.draining) connection.shutdown(false);
   }

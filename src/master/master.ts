@@ -29,6 +29,7 @@ import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { SIGNALS, type Signal } from '../config/signals.js';
 import { appMayDecideListeners, listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
+import { listenerShown, readTlsMaterial, type TlsMaterial } from '../listen/tls.js';
 import { banner } from '../log/banner.js';
 import { ErrorLog } from '../log/error-log.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -75,6 +76,8 @@ export class Master {
   private readonly identity: Identity | null;
   private readonly pool: Pool;
   private readonly pidFile: PidFile | null;
+  /** --ssl: the PEM files, read at start and sent to every worker. */
+  private readonly tls: TlsMaterial | null;
   /** Signals, and stops asked for by requestStop(), for the next pass. */
   private readonly signals: Array<Signal | Stop> = [];
   /** An event came while the loop was not asleep (it was binding, say): the next sleep returns at once. */
@@ -127,7 +130,9 @@ export class Master {
       channelClosed: (worker: WorkerProcess) => this.balancer?.lost(worker),
     };
     const output = () => this.errorLog.descriptor;
-    this.pool = new Pool(entry, { options: this.options, app: appFile, cwd, identity: this.identity, output }, events, spawnWorker);
+    // Read now, before anything starts (and before privileges could drop): a missing or mismatched file stops the start.
+    this.tls = readTlsMaterial(this.options);
+    this.pool = new Pool(entry, { options: this.options, app: appFile, cwd, identity: this.identity, output, tls: this.tls }, events, spawnWorker);
   }
 
   /** Runs until stopped; resolves with the exit code. */
@@ -364,7 +369,7 @@ export class Master {
     if (ready < this.target && waited < INITIAL_READY_WAIT_MS) return;
     this.serving = true;
     if (ready < this.target) this.log.warn(`${ready} of ${this.target} workers ready ${(waited / 1000).toFixed(1)} s after the first: serving with them`);
-    if (!this.options.quiet) for (const listener of this.listeners) this.errorLog.write(banner(listener.shown, this.options.workers, ready));
+    if (!this.options.quiet) for (const listener of this.listeners) this.errorLog.write(banner(listenerShown(listener, this.tls !== null), this.options.workers, ready));
     this.balancer?.flush();
     this.onListening(this.listeners);
   }

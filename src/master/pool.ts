@@ -9,6 +9,7 @@
 import { fork } from 'node:child_process';
 import type { Options } from '../config/options.js';
 import type { ListenHandle } from '../listen/bind.js';
+import type { TlsMaterial } from '../listen/tls.js';
 import type { Identity } from '../worker/privileges.js';
 import { MASTER_PID_VARIABLE, encodeOptions, type FromWorker, type ToWorker } from '../worker/protocol.js';
 
@@ -144,6 +145,8 @@ export class Pool {
       identity: Identity | null;
       /** The error log file's descriptor now (a worker's stdout and stderr), or null: the master's stderr. */
       output: () => number | null;
+      /** --ssl: the PEM files the master read. */
+      tls: TlsMaterial | null;
     },
     private readonly events: PoolEvents,
     private readonly spawnWorker: SpawnWorker = forkWorker,
@@ -159,7 +162,15 @@ export class Pool {
       switch (message.type) {
         // The worker listens now: it is told who it is and what to serve.
         case 'hello':
-          worker.send({ type: 'start', id, options: encodeOptions(this.start.options), app: this.start.app, cwd: this.start.cwd, identity: this.start.identity });
+          worker.send({
+            type: 'start',
+            id,
+            options: encodeOptions(this.start.options),
+            app: this.start.app,
+            cwd: this.start.cwd,
+            identity: this.start.identity,
+            tls: this.start.tls,
+          });
           break;
         case 'taken':
         case 'declined':

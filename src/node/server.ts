@@ -17,6 +17,7 @@
 
 import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { BaseServer, type ServerOptions } from '../http/base-server.js';
 import { LINGER_MS } from '../http/limits.js';
 import { HOST_VALUE } from '../http/syntax.js';
@@ -109,6 +110,9 @@ class LingeringSocket extends Socket {
   }
 }
 
+/** A connection's socket: a LingeringSocket, or a TLS socket (whose close does not linger). */
+type ServedSocket = Socket & { lingers?: boolean };
+
 type WriteHead = (this: ServerResponse, statusCode: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown) => ServerResponse;
 
 /**
@@ -178,13 +182,13 @@ function fieldFacts(rawHeaders: readonly string[], hostRequired: boolean): Field
 }
 
 export class NodeAppServer extends BaseServer {
-  readonly connections = new Map<LingeringSocket, ConnectionState>();
+  readonly connections = new Map<ServedSocket, ConnectionState>();
   private readonly server: Server;
   /** The writeHead() each response gets, null without a Server header. */
   private readonly writeHead: WriteHead | null;
 
   constructor(private readonly options: NodeServerOptions) {
-    super(options.onRequest);
+    super(options);
     this.writeHead = options.serverSoftware === '' ? null : serverNamingWriteHead(options.serverSoftware);
     const headersTimeout = options.headerTimeout;
     this.server = new Server(
@@ -204,10 +208,10 @@ export class NodeAppServer extends BaseServer {
     // One more than allowed is kept, so that a head with too many is seen (node:http drops the rest).
     this.server.maxHeadersCount = options.maxHeaders + 1;
     this.server.timeout = options.timeout;
-    this.server.on('clientError', (error: Error & { code?: string }, socket: LingeringSocket) => this.clientError(error, socket));
+    this.server.on('clientError', (error: Error & { code?: string }, socket: ServedSocket) => this.clientError(error, socket));
     // The app cannot take a tunnel (it never sees the server), so CONNECT is
     // answered 501, as for a Fetch app, where node:http would drop the connection.
-    this.server.on('connect', (_req: IncomingMessage, socket: LingeringSocket) => {
+    this.server.on('connect', (_req: IncomingMessage, socket: ServedSocket) => {
       const state = this.connections.get(socket);
       if (state === undefined) return void socket.destroy();
       this.answerError(socket, state, 501);
@@ -218,8 +222,16 @@ export class NodeAppServer extends BaseServer {
     this.server.emit('listening');
   }
 
-  accept(handle: ClientHandle): void {
-    const socket = new LingeringSocket({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
+  protected acceptPlain(handle: ClientHandle): void {
+    this.serve(new LingeringSocket({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]));
+  }
+
+  /** node:http serves a TLS socket as https.Server does: req.socket.encrypted says so (Express's req.secure), getPeerCertificate() works. */
+  protected acceptSecure(socket: TLSSocket): void {
+    this.serve(socket);
+  }
+
+  private serve(socket: ServedSocket): void {
     socket.setNoDelay(true);
     this.connections.set(socket, { requests: 0, closing: false, latest: null, answered: false });
     socket.once('close', () => {
@@ -230,7 +242,7 @@ export class NodeAppServer extends BaseServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const socket = req.socket as LingeringSocket;
+    const socket = req.socket as ServedSocket;
     const state = this.connections.get(socket)!;
     // Left unanswered: the connection closes after the response before it.
     if (state.closing) {
@@ -285,7 +297,7 @@ export class NodeAppServer extends BaseServer {
    */
   private lastOn(res: ServerResponse, byServer = true): void {
     res.shouldKeepAlive = false;
-    const socket = res.socket as LingeringSocket | null;
+    const socket = res.socket as ServedSocket | null;
     const state = socket === null ? undefined : this.connections.get(socket);
     if (state === undefined) return;
     state.closing = true;
@@ -293,7 +305,7 @@ export class NodeAppServer extends BaseServer {
   }
 
   /** A request node:http's parser refused (or its header deadline passed). */
-  private clientError(error: Error & { code?: string }, socket: LingeringSocket): void {
+  private clientError(error: Error & { code?: string }, socket: ServedSocket): void {
     const state = this.connections.get(socket);
     if (state === undefined || error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     // node:http's dead parser says so again for every read while the close lingers.
@@ -316,7 +328,7 @@ export class NodeAppServer extends BaseServer {
   }
 
   /** The server's own answer on a connection with nothing else to send, then the (lingering) close. */
-  private answerError(socket: LingeringSocket, state: ConnectionState, status: number): void {
+  private answerError(socket: ServedSocket, state: ConnectionState, status: number): void {
     state.answered = true;
     state.closing = true;
     socket.lingers = true;

@@ -75,6 +75,7 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
       id,
       options,
       app,
+      tls: message.tls,
       log,
       firstRequest: () => send({ type: 'served' }),
       retire: (reason) => send({ type: 'retire', reason }),

@@ -3,12 +3,13 @@
 // out connections, accepted sockets travel as handles beside the messages.
 
 import type { Options } from '../config/options.js';
+import type { TlsMaterial } from '../listen/tls.js';
 import type { Identity } from './privileges.js';
 
 /** Master → worker. */
 export type ToWorker =
-  /** The first message: who the worker is and what it serves. */
-  | { type: 'start'; id: number; options: WireOptions; app: string | undefined; cwd: string; identity: Identity | null }
+  /** The first message: who the worker is and what it serves (with --ssl, the PEM files the master read). */
+  | { type: 'start'; id: number; options: WireOptions; app: string | undefined; cwd: string; identity: Identity | null; tls: TlsMaterial | null }
   /** A listening socket to accept on (handle attached). */
   | { type: 'listener' }
   /** All listeners sent (or none, when the master deals out connections): start serving. */

@@ -8,6 +8,7 @@ import { bootApp, type LoadedApp } from '../app/load.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
+import { listenerShown, readTlsMaterial } from '../listen/tls.js';
 import { banner } from '../log/banner.js';
 import { ErrorLog } from '../log/error-log.js';
 import { createLogger } from '../log/logger.js';
@@ -32,12 +33,14 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
     globalThis.console = errorLog.console();
   }
   const log = createLogger(errorLog, () => `starlight[${process.pid}]`);
+  // Read before privileges drop: a missing or mismatched file stops the start.
+  const tls = readTlsMaterial(options);
   const listeners = await bindListeners(listenSpecs(options, commandLine.explicit), options);
   // The app module already ran here, as the user that started starlight (there is no other process to load it).
   if (identity !== null) dropPrivileges(identity);
-  const worker = new Worker({ id: 0, options, app, log, retire: null });
+  const worker = new Worker({ id: 0, options, app, tls, log, retire: null });
   worker.listen(listeners.map((listener) => listener.handle));
-  if (!options.quiet) for (const listener of listeners) errorLog.write(banner(listener.shown, 0));
+  if (!options.quiet) for (const listener of listeners) errorLog.write(banner(listenerShown(listener, tls !== null), 0));
 
   const stopState = new StopState();
   let stopped: Promise<void> = Promise.resolve();

@@ -11,6 +11,7 @@ import type { ServerHooks, WorkerInfo } from '../fetch/context.js';
 import type { BaseServer, ServerOptions } from '../http/base-server.js';
 import { HttpServer } from '../http/server.js';
 import { acceptOn, type ClientHandle, type ListenHandle } from '../listen/bind.js';
+import type { TlsMaterial } from '../listen/tls.js';
 import type { Logger } from '../log/logger.js';
 import { NodeAppServer, type NodeListener } from '../node/server.js';
 
@@ -18,6 +19,8 @@ export interface WorkerSetup {
   id: number;
   options: Options;
   app: LoadedApp;
+  /** --ssl: the key, certificates and CAs, as read at start. */
+  tls: TlsMaterial | null;
   log: Logger;
   /** Called once, at the first request. */
   firstRequest?(): void;
@@ -74,7 +77,6 @@ export class Worker {
     };
     const hooks: ServerHooks = {
       worker,
-      secure: false,
       harakiri: () => this.retire('the app asked for harakiri'),
       waitUntil: (promise) => {
         const tracked = promise.catch((error: unknown) => log.error('a waitUntil() promise failed', error));
@@ -107,6 +109,7 @@ export class Worker {
       maxKeepaliveRequests: options.maxKeepaliveReqs,
       serverSoftware: options.serverSoftware,
       onRequest: () => this.counted(),
+      tls: this.setup.tls,
     };
   }
 

@@ -96,6 +96,6 @@ test('serve() takes the sockets handed down by a process manager, as the command
 test('serve() checks its options as the command line does', () => {
   assert.throws(() => serve({ fetch: () => new Response(''), workrs: 2 }), /unknown serve\(\) option workrs \(did you mean workers\?\)/);
   assert.throws(() => serve({ fetch: () => new Response(''), port: 'eighty' }), /port: expected an integer from 0 to 65535/);
-  assert.throws(() => serve({ fetch: () => new Response(''), ssl: true }), /not available yet/);
+  assert.throws(() => serve({ fetch: () => new Response(''), reload: true }), /not available yet/);
   assert.throws(() => serve({}), /needs a fetch/);
 });

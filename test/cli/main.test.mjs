@@ -72,9 +72,9 @@ describe('starlight command', () => {
   });
 
   test('an option not available yet exits 2', async () => {
-    const { code, stderr } = await starlight(['--ssl', 'app.js']);
+    const { code, stderr } = await starlight(['--reload', 'app.js']);
     assert.equal(code, 2);
-    assert.equal(stderr, `starlight: --ssl is not available yet in starlight ${VERSION}\n${HINT}`);
+    assert.equal(stderr, `starlight: --reload is not available yet in starlight ${VERSION}\n${HINT}`);
   });
 
   test('--reuse-port on a Node without SO_REUSEPORT in listen() exits 2, naming the Node it needs', async (t) => {

@@ -12,7 +12,7 @@ import { exitWithin, waitFor } from './wait.mjs';
 
 export const BIN = fileURLToPath(new URL('../../bin/starlight.js', import.meta.url));
 
-const BANNER = /Accepting connections at http:\/\/(\[[^\]]+\]|[^:/\s]+):(\d+)\//;
+const BANNER = /Accepting connections at https?:\/\/(\[[^\]]+\]|[^:/\s]+):(\d+)\//;
 /** A worker by its title, or by its entry module before the title is set. */
 const WORKER = /starlight worker|worker\/main\.js/;
 /** How often the master's children are noted. */
