@@ -96,6 +96,11 @@ export class Balancer {
     this.flush();
   }
 
+  /** Whether connections wait here, or wait for a worker's answer. */
+  get holding(): boolean {
+    return this.waiting.length > 0 || this.unanswered.size > 0;
+  }
+
   /** Stops dealing: held connections are closed (those dealt already are the workers' to answer). */
   close(): void {
     this.closed = true;

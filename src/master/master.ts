@@ -48,6 +48,8 @@ const INITIAL_READY_WAIT_MS = 5000;
 const MAX_BACKOFF_MS = 10000;
 /** How long an immediate stop waits for workers to exit before killing them. */
 const IMMEDIATE_STOP_MS = 1000;
+/** How long a graceful stop waits for the connections the master holds to be dealt before it tells the workers. */
+const DEAL_BEFORE_STOP_MS = 2000;
 /** A graceful stop's margin past --graceful-timeout for workers to exit by themselves before they are killed. */
 const EXIT_MARGIN_MS = 1000;
 
@@ -105,6 +107,8 @@ export class Master {
   private firstReadyAt = 0;
   /** The banner is shown and connections are dealt. */
   private serving = false;
+  /** A graceful stop whose workers are not told yet (see stopWorkersOnceDealt()). */
+  private gracefulStop: { graceMs: number; dealBy: number } | null = null;
   /** Why the start failed, once run() has resolved with its exit code (null: it did not fail). */
   failure: string | null = null;
 
@@ -156,6 +160,7 @@ export class Master {
         this.maintainCount();
         this.stepRoll();
         if (this.stopState.stopping !== null) {
+          this.stopWorkersOnceDealt();
           if (this.pool.size === 0) {
             this.log.info('every worker has exited: the master exits');
             return 0;
@@ -261,11 +266,32 @@ export class Master {
     // Stop accepting: new connections are refused (a client can go elsewhere) rather than held unanswered.
     for (const listener of this.listeners ?? []) listener.handle.close();
     this.listeners = [];
+    if (graceful) {
+      this.gracefulStop = { graceMs, dealBy: Date.now() + DEAL_BEFORE_STOP_MS };
+      this.stopWorkersOnceDealt();
+      return;
+    }
+    this.gracefulStop = null;
     this.balancer?.close();
     for (const worker of this.pool.list()) {
       worker.state = WorkerState.STOPPING;
-      if (graceful) worker.send({ type: 'stop', graceful: true, closeIdle: true, graceMs });
-      else worker.kill('SIGQUIT');
+      worker.kill('SIGQUIT');
+    }
+  }
+
+  /**
+   * A graceful stop tells the workers to stop once the connections the master
+   * had accepted are dealt (up to DEAL_BEFORE_STOP_MS): those were promised an
+   * answer, and a worker told first could drain and exit with one on its way.
+   */
+  private stopWorkersOnceDealt(): void {
+    const stop = this.gracefulStop;
+    if (stop === null || (this.balancer?.holding === true && Date.now() < stop.dealBy)) return;
+    this.gracefulStop = null;
+    this.balancer?.close();
+    for (const worker of this.pool.list()) {
+      worker.state = WorkerState.STOPPING;
+      worker.send({ type: 'stop', graceful: true, closeIdle: true, graceMs: stop.graceMs });
     }
   }
 

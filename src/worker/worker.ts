@@ -121,7 +121,12 @@ export class Worker {
     }
   }
 
-  /** Serves a connection the master dealt, unless this worker stopped accepting (then the master deals it elsewhere). */
+  /**
+   * Serves a connection the master dealt, unless this worker retired or has
+   * finished stopping (then the master deals it elsewhere). While a stop
+   * drains, dealt connections are still served, for one request each: the
+   * master deals out what it had accepted before the stop.
+   */
   accept(client: ClientHandle): boolean {
     if (!this.accepting) return false;
     this.http.accept(client);
@@ -152,6 +157,10 @@ export class Worker {
   /** Stops taking connections; the listening sockets stay open in other processes. */
   stopAccepting(): void {
     this.accepting = false;
+    this.closeListeners();
+  }
+
+  private closeListeners(): void {
     for (const handle of this.listening.splice(0)) handle.close();
   }
 
@@ -164,8 +173,9 @@ export class Worker {
    */
   async stop(graceMs: number, closeIdle: boolean): Promise<void> {
     const deadline = Date.now() + graceMs;
-    this.stopAccepting();
+    this.closeListeners();
     const drained = await Promise.race([this.http.shutdown(closeIdle).then(() => true), delay(graceMs).then(() => false)]);
+    this.accepting = false;
     const cut = drained ? 0 : this.http.connections.size;
     if (cut > 0) this.setup.log.warn(`--graceful-timeout (${graceMs / 1000} s) passed: cutting ${cut} connection${cut === 1 ? '' : 's'} still in flight`);
     this.http.destroy();

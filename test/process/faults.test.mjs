@@ -266,3 +266,19 @@ test('a stop is logged, and so are the connections --graceful-timeout cuts; the 
     await server.stop();
   }
 });
+
+test('a graceful stop answers the connections the master had accepted but not dealt yet', { timeout: 30000 }, async () => {
+  await withServer(['--workers=2', APP], {}, async (server) => {
+    await seenWorkers(server.port, 2);
+    // Both workers block their event loop for a second: each then holds one dealt connection it has
+    // not answered for, and the connections after those wait in the master.
+    const blocked = [settle(get(server.port, '/block?ms=1000')), settle(get(server.port, '/block?ms=1000'))];
+    await sleep(100);
+    const held = Array.from({ length: 4 }, () => settle(get(server.port, '/', 10000)));
+    await sleep(200);
+    server.child.kill('SIGTERM');
+    const answers = await Promise.all([...blocked, ...held]);
+    assert.deepEqual(answers.map(({ response, error }) => response?.status ?? error.message), [200, 200, 200, 200, 200, 200]);
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
+});
