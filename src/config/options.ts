@@ -281,7 +281,7 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
   },
   proxyProtocol: {
     type: boolean(), default: false, help: 'expect a PROXY protocol v1/v2 header on each connection',
-    section: 'HTTP', available: false,
+    section: 'HTTP',
   },
   // Application and logs
   env: {

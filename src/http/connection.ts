@@ -9,6 +9,7 @@
 import { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
+import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import { peerCertificateOf } from '../listen/tls.js';
 import { loopNow } from './clock.js';
 import type { ParseError } from './errors.js';
@@ -65,7 +66,7 @@ type SocketWithConnection = Socket & { [CONNECTION]: Connection };
 function onSocketRead(this: SocketWithConnection, length: number, buffer: Buffer): void {
   this[CONNECTION].onData(buffer.subarray(0, length));
 }
-/** A TLS socket's reads: decrypted, in buffers of their own. */
+/** A TLS socket's reads (decrypted) and a proxied one's: in buffers of their own. */
 function onSocketData(this: SocketWithConnection, chunk: Buffer): void {
   this[CONNECTION].onData(chunk);
 }
@@ -127,6 +128,39 @@ class TlsSocketAddresses extends SocketAddresses {
   }
 }
 
+/** Under --proxy-protocol: the client the PROXY header named, in place of the socket's remote end. */
+class ProxiedAddresses implements ConnectionAddresses {
+  constructor(
+    private readonly socket: ConnectionAddresses,
+    private readonly client: ProxiedClient,
+  ) {}
+
+  get remoteAddress(): string {
+    return this.client.address;
+  }
+  get remotePort(): number {
+    return this.client.port;
+  }
+  get remoteFamily(): string {
+    return this.client.family;
+  }
+  get localAddress(): string | undefined {
+    return this.socket.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+  get secure(): boolean {
+    return this.socket.secure;
+  }
+  get peerCertificate(): PeerCertificate | null {
+    return this.socket.peerCertificate;
+  }
+  get peerAuthorized(): boolean {
+    return this.socket.peerAuthorized;
+  }
+}
+
 export class Connection implements ParserEvents, ExchangeLink {
   readonly serverSoftware: string;
   /** When the current wait times out (ms since the epoch); 0: no deadline. */
@@ -154,18 +188,25 @@ export class Connection implements ParserEvents, ExchangeLink {
   /** A request parsed but not yet handed to the app (see dispatchParsed()). */
   private undispatched: Exchange | null = null;
 
-  /** `socket`: from plainSocket(), or a TLS socket whose handshake is done. */
+  /**
+   * `socket`: from plainSocket() (`lentReads`), or one that emits its reads
+   * (a TLS socket whose handshake is done, a socket whose PROXY header naming
+   * `client` was read).
+   */
   constructor(
     socket: Socket,
     private readonly host: ConnectionHost,
+    lentReads: boolean,
+    client: ProxiedClient | null,
   ) {
     this.serverSoftware = host.serverSoftware;
     this.parser = new RequestParser(host.limits, this);
     this.deadline = loopNow() + host.timeouts.header;
     this.socket = socket;
     const secure = (socket as Partial<TLSSocket>).encrypted === true;
-    this.addresses = secure ? new TlsSocketAddresses(socket) : new SocketAddresses(socket);
-    if (secure) socket.on('data', onSocketData);
+    const addresses = secure ? new TlsSocketAddresses(socket) : new SocketAddresses(socket);
+    this.addresses = client === null ? addresses : new ProxiedAddresses(addresses, client);
+    if (!lentReads) socket.on('data', onSocketData);
     socket.setNoDelay(true);
     // Shared listeners that find the connection on the socket: nothing allocated per connection for them.
     (socket as SocketWithConnection)[CONNECTION] = this;

@@ -5,9 +5,10 @@
 // only as Exchanges handed to `handler`; what answers them (the Fetch adapter)
 // lives above. To its connections it is their ConnectionHost.
 
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
+import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import { BaseServer, type ServerOptions } from './base-server.js';
 import { loopNow } from './clock.js';
 import { Connection, plainSocket, type ConnectionHost } from './connection.js';
@@ -52,16 +53,17 @@ export class HttpServer extends BaseServer implements ConnectionHost {
     this.sweeper = setInterval(() => this.sweep(), period).unref();
   }
 
-  protected acceptPlain(handle: ClientHandle): void {
-    this.serve(plainSocket(handle));
+  protected acceptPlain(accepted: ClientHandle | Socket, client: ProxiedClient | null): void {
+    if (accepted instanceof Socket) this.serve(accepted, false, client);
+    else this.serve(plainSocket(accepted), true, null);
   }
 
-  protected acceptSecure(socket: TLSSocket): void {
-    this.serve(socket);
+  protected acceptSecure(socket: TLSSocket, client: ProxiedClient | null): void {
+    this.serve(socket, false, client);
   }
 
-  private serve(socket: Socket): void {
-    const connection = new Connection(socket, this);
+  private serve(socket: Socket, lentReads: boolean, client: ProxiedClient | null): void {
+    const connection = new Connection(socket, this, lentReads, client);
     this.connections.add(connection);
     if (this.draining) connection.shutdown(false);
   }

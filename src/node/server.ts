@@ -23,6 +23,7 @@ import { LINGER_MS } from '../http/limits.js';
 import { HOST_VALUE } from '../http/syntax.js';
 import { ERROR_FIELDS, errorBody, errorResponse, exposedErrorBody } from '../http/writer.js';
 import type { ClientHandle } from '../listen/bind.js';
+import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import type { Logger } from '../log/logger.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -48,6 +49,19 @@ interface ConnectionState {
   latest: ServerResponse | null;
   /** The server answered a malformed request itself: the connection is closing. */
   answered: boolean;
+  /** The client its PROXY header named (--proxy-protocol), given to each request as `req.starlight`. */
+  client: ProxiedClient | null;
+}
+
+/**
+ * What starlight adds to a Node app's request, where the client is not the
+ * socket's peer (a PROXY header named it): `req.starlight.remoteAddress`,
+ * while `req.socket.remoteAddress` stays the proxy's.
+ */
+export interface StarlightRequestFacts {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly remoteFamily: string;
 }
 
 /** The status for a request node:http's parser refused, by its error code (400 for the rest). */
@@ -222,18 +236,23 @@ export class NodeAppServer extends BaseServer {
     this.server.emit('listening');
   }
 
-  protected acceptPlain(handle: ClientHandle): void {
-    this.serve(new LingeringSocket({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]));
+  protected acceptPlain(accepted: ClientHandle | Socket, client: ProxiedClient | null): void {
+    this.serve(accepted instanceof Socket ? accepted : this.proxiedSocket(accepted), client);
+  }
+
+  /** Plain connections are LingeringSockets, whether or not a PROXY header is read first. */
+  protected override proxiedSocket(handle: ClientHandle): Socket {
+    return new LingeringSocket({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
   }
 
   /** node:http serves a TLS socket as https.Server does: req.socket.encrypted says so (Express's req.secure), getPeerCertificate() works. */
-  protected acceptSecure(socket: TLSSocket): void {
-    this.serve(socket);
+  protected acceptSecure(socket: TLSSocket, client: ProxiedClient | null): void {
+    this.serve(socket, client);
   }
 
-  private serve(socket: ServedSocket): void {
+  private serve(socket: ServedSocket, client: ProxiedClient | null): void {
     socket.setNoDelay(true);
-    this.connections.set(socket, { requests: 0, closing: false, latest: null, answered: false });
+    this.connections.set(socket, { requests: 0, closing: false, latest: null, answered: false, client });
     socket.once('close', () => {
       this.connections.delete(socket);
       this.connectionGone();
@@ -251,6 +270,10 @@ export class NodeAppServer extends BaseServer {
     }
     this.countRequest();
     const { options } = this;
+    if (state.client !== null) {
+      const { address, port, family } = state.client;
+      (req as IncomingMessage & { starlight: StarlightRequestFacts }).starlight = { remoteAddress: address, remotePort: port, remoteFamily: family };
+    }
     state.requests++;
     state.latest = res;
     (res as TrackedResponse)[CONNECTION_STATE] = state;

@@ -110,6 +110,7 @@ export class Worker {
       serverSoftware: options.serverSoftware,
       onRequest: () => this.counted(),
       tls: this.setup.tls,
+      proxyProtocol: options.proxyProtocol,
     };
   }
 
