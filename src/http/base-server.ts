@@ -11,6 +11,7 @@
 import { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
+import { ForwardingTrust } from './forwarded.js';
 import { ProxyHeaderReader, type ProxiedClient, type ProxyHeader } from '../listen/proxy-protocol.js';
 import { TlsHandshaker, isTcpHandle, type TlsMaterial } from '../listen/tls.js';
 
@@ -33,11 +34,19 @@ export interface ServerOptions {
   onRequest?: () => void;
   /** --ssl: connections accepted on TCP listeners are served over TLS (its handshake within headerTimeout). */
   tls?: TlsMaterial | null;
+  /** --forwarded-allow-ips: the peers whose forwarding fields are believed ('*': any); none when absent. */
+  forwardedAllowIps?: readonly string[];
   /** --proxy-protocol: every connection begins with a PROXY header (read within headerTimeout). */
   proxyProtocol?: boolean;
 }
 
 const ignore = () => {};
+
+/** The --forwarded-allow-ips of a server's options; null when no peer is trusted. */
+export function forwardingTrust(options: ServerOptions): ForwardingTrust | null {
+  const allowed = options.forwardedAllowIps ?? [];
+  return allowed.length === 0 ? null : new ForwardingTrust(allowed);
+}
 
 export abstract class BaseServer {
   /** Requests received, over all connections. */

@@ -14,6 +14,7 @@ import { peerCertificateOf } from '../listen/tls.js';
 import { loopNow } from './clock.js';
 import type { ParseError } from './errors.js';
 import { Exchange, type ConnectionAddresses, type ExchangeLink } from './exchange.js';
+import { ForwardedAddresses, type ForwardingTrust } from './forwarded.js';
 import { LINGER_MS } from './limits.js';
 import { RequestParser, type ParserEvents, type ParserLimits, type RequestHead } from './parser.js';
 import { ResponseState, type ResponseWriter } from './response.js';
@@ -29,6 +30,8 @@ export interface ConnectionHost {
   readonly serverSoftware: string;
   /** Stopping: no connection is kept alive after its current request. */
   readonly draining: boolean;
+  /** --forwarded-allow-ips; null when no peer is trusted. */
+  readonly forwarding: ForwardingTrust | null;
   /** Hands a request to the app. Must not throw. */
   dispatch(exchange: Exchange): void;
   /** The connection has closed. */
@@ -113,6 +116,12 @@ class SocketAddresses implements ConnectionAddresses {
   get peerAuthorized(): boolean {
     return false;
   }
+  get scheme(): string {
+    return 'http';
+  }
+  get forwardedHost(): string | undefined {
+    return undefined;
+  }
 }
 
 /** A TLS socket's addresses, and the client's certificate. */
@@ -125,6 +134,9 @@ class TlsSocketAddresses extends SocketAddresses {
   }
   override get peerAuthorized(): boolean {
     return (this.socket as TLSSocket).authorized;
+  }
+  override get scheme(): string {
+    return 'https';
   }
 }
 
@@ -158,6 +170,12 @@ class ProxiedAddresses implements ConnectionAddresses {
   }
   get peerAuthorized(): boolean {
     return this.socket.peerAuthorized;
+  }
+  get scheme(): string {
+    return this.socket.scheme;
+  }
+  get forwardedHost(): string | undefined {
+    return undefined;
   }
 }
 
@@ -342,6 +360,14 @@ export class Connection implements ParserEvents, ExchangeLink {
     }
   }
 
+  /** A request's addresses when it has forwarding fields: theirs if the peer is trusted (--forwarded-allow-ips), else the connection's. */
+  private forwardedAddresses(head: RequestHead): ConnectionAddresses {
+    const trust = this.host.forwarding;
+    if (trust === null || !trust.trusts(this.addresses.remoteAddress)) return this.addresses;
+    const facts = trust.facts(head);
+    return facts === null ? this.addresses : new ForwardedAddresses(this.addresses, facts);
+  }
+
   // ---- parser events --------------------------------------------------------
 
   onHead(head: RequestHead): void {
@@ -350,7 +376,7 @@ export class Connection implements ParserEvents, ExchangeLink {
     // (A request the client sent before its FIN is answered under --timeout: see onEnd().)
     this.deadline = this.clientEnded ? loopNow() + this.host.timeouts.inactivity : 0;
     const keepAlive = head.keepAlive && this.requests < this.host.maxKeepaliveRequests;
-    const exchange = new Exchange(this, head, keepAlive, this.addresses);
+    const exchange = new Exchange(this, head, keepAlive, head.forwarded ? this.forwardedAddresses(head) : this.addresses);
     this.exchange = exchange;
     this.undispatched = exchange;
   }

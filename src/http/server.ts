@@ -9,10 +9,11 @@ import { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
 import type { ProxiedClient } from '../listen/proxy-protocol.js';
-import { BaseServer, type ServerOptions } from './base-server.js';
+import { BaseServer, forwardingTrust, type ServerOptions } from './base-server.js';
 import { loopNow } from './clock.js';
 import { Connection, plainSocket, type ConnectionHost } from './connection.js';
 import type { Exchange } from './exchange.js';
+import { ForwardingTrust } from './forwarded.js';
 import { MAX_CHUNK_EXTENSIONS, MAX_REQUEST_LINE } from './limits.js';
 import type { ParserLimits } from './parser.js';
 
@@ -27,6 +28,7 @@ export class HttpServer extends BaseServer implements ConnectionHost {
   readonly timeouts: { readonly header: number; readonly keepalive: number; readonly inactivity: number };
   readonly maxKeepaliveRequests: number;
   readonly serverSoftware: string;
+  readonly forwarding: ForwardingTrust | null;
   private readonly handler: (exchange: Exchange) => void;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -46,6 +48,7 @@ export class HttpServer extends BaseServer implements ConnectionHost {
     };
     this.maxKeepaliveRequests = options.maxKeepaliveRequests;
     this.serverSoftware = options.serverSoftware;
+    this.forwarding = forwardingTrust(options);
     this.handler = options.handler;
     // Deadlines are checked a few times per shortest timeout, at most once a second.
     const shortest = Math.min(this.timeouts.header, this.timeouts.keepalive, this.timeouts.inactivity);

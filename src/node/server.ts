@@ -18,7 +18,8 @@
 import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { BaseServer, type ServerOptions } from '../http/base-server.js';
+import { BaseServer, forwardingTrust, type ServerOptions } from '../http/base-server.js';
+import { forwardingFields, type ForwardedFacts, type ForwardingTrust } from '../http/forwarded.js';
 import { LINGER_MS } from '../http/limits.js';
 import { HOST_VALUE } from '../http/syntax.js';
 import { ERROR_FIELDS, errorBody, errorResponse, exposedErrorBody } from '../http/writer.js';
@@ -54,14 +55,28 @@ interface ConnectionState {
 }
 
 /**
- * What starlight adds to a Node app's request, where the client is not the
- * socket's peer (a PROXY header named it): `req.starlight.remoteAddress`,
- * while `req.socket.remoteAddress` stays the proxy's.
+ * What starlight adds to a Node app's request as `req.starlight`, where the
+ * client is not the socket's peer (a PROXY header named it, or a trusted
+ * proxy's forwarding fields did): the client's address, and the scheme and
+ * host it used. `req.socket.remoteAddress` stays the peer's (the proxy's).
  */
 export interface StarlightRequestFacts {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly remoteFamily: string;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly remoteFamily: string | undefined;
+  /** 'https' over TLS or when a trusted proxy said so, else 'http'. */
+  readonly scheme: string;
+  /** The host a trusted proxy said the client asked for; undefined: the Host field. */
+  readonly host: string | undefined;
+}
+
+/** req.starlight: the client a PROXY header named, then what a trusted proxy's fields say. */
+function requestFacts(req: IncomingMessage, client: ProxiedClient | null, forwarded: ForwardedFacts | null): StarlightRequestFacts {
+  const peer = client === null ? { remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort, remoteFamily: req.socket.remoteFamily } : { remoteAddress: client.address, remotePort: client.port, remoteFamily: client.family };
+  const scheme = forwarded?.scheme ?? ((req.socket as TLSSocket).encrypted === true ? 'https' : 'http');
+  if (forwarded?.remoteAddress === undefined) return { ...peer, scheme, host: forwarded?.host };
+  const remoteFamily = forwarded.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
+  return { remoteAddress: forwarded.remoteAddress, remotePort: forwarded.remotePort, remoteFamily, scheme, host: forwarded.host };
 }
 
 /** The status for a request node:http's parser refused, by its error code (400 for the rest). */
@@ -200,9 +215,12 @@ export class NodeAppServer extends BaseServer {
   private readonly server: Server;
   /** The writeHead() each response gets, null without a Server header. */
   private readonly writeHead: WriteHead | null;
+  /** --forwarded-allow-ips; null when no peer is trusted. */
+  private readonly forwarding: ForwardingTrust | null;
 
   constructor(private readonly options: NodeServerOptions) {
     super(options);
+    this.forwarding = forwardingTrust(options);
     this.writeHead = options.serverSoftware === '' ? null : serverNamingWriteHead(options.serverSoftware);
     const headersTimeout = options.headerTimeout;
     this.server = new Server(
@@ -260,6 +278,13 @@ export class NodeAppServer extends BaseServer {
     this.server.emit('connection', socket);
   }
 
+  /** What a request's forwarding fields say, if it has any and its peer (the PROXY header's client, else the socket's) is trusted. */
+  private forwardedFacts(trust: ForwardingTrust, req: IncomingMessage, state: ConnectionState): ForwardedFacts | null {
+    const fields = forwardingFields(req.rawHeaders);
+    if (fields === null || !trust.trusts(state.client?.address ?? req.socket.remoteAddress)) return null;
+    return trust.facts(fields);
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket as ServedSocket;
     const state = this.connections.get(socket)!;
@@ -270,10 +295,8 @@ export class NodeAppServer extends BaseServer {
     }
     this.countRequest();
     const { options } = this;
-    if (state.client !== null) {
-      const { address, port, family } = state.client;
-      (req as IncomingMessage & { starlight: StarlightRequestFacts }).starlight = { remoteAddress: address, remotePort: port, remoteFamily: family };
-    }
+    const forwarded = this.forwarding === null ? null : this.forwardedFacts(this.forwarding, req, state);
+    if (state.client !== null || forwarded !== null) (req as IncomingMessage & { starlight: StarlightRequestFacts }).starlight = requestFacts(req, state.client, forwarded);
     state.requests++;
     state.latest = res;
     (res as TrackedResponse)[CONNECTION_STATE] = state;

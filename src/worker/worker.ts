@@ -111,6 +111,7 @@ export class Worker {
       onRequest: () => this.counted(),
       tls: this.setup.tls,
       proxyProtocol: options.proxyProtocol,
+      forwardedAllowIps: options.forwardedAllowIps,
     };
   }
 

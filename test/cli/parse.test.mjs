@@ -361,7 +361,6 @@ describe('precedence: command line > STARLIGHT_* > PORT > the app > the default'
 
 describe('options not available yet', () => {
   const UNAVAILABLE = [
-    'forwarded-allow-ips',
     'reload', 'reload-dirs', 'access-log', 'access-log-format', 'status-path',
     'status-allow',
   ];
