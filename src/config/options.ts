@@ -276,12 +276,11 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
   },
   forwardedAllowIps: {
     type: list(), default: ['127.0.0.1', '::1'], placeholder: 'LIST',
-    help: 'peers whose X-Forwarded-For/-Proto and Forwarded headers are trusted', section: 'HTTP',
-    available: false,
+    help: 'peers whose X-Forwarded-For/-Proto/-Host and Forwarded headers are trusted (*: any)', section: 'HTTP',
   },
   proxyProtocol: {
     type: boolean(), default: false, help: 'expect a PROXY protocol v1/v2 header on each connection',
-    section: 'HTTP', available: false,
+    section: 'HTTP',
   },
   // Application and logs
   env: {

@@ -89,7 +89,7 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
 
   /** The Request for an exchange, or null if its URL cannot be represented (e.g. a Host with a bad port). */
   const makeRequest = (exchange: Exchange): Request | null => {
-    const scheme = exchange.addresses.secure ? 'https' : 'http';
+    const scheme = exchange.addresses.scheme;
     if (fast) return requestUrlIsValid(exchange, scheme) ? (new ServerRequest(exchange, scheme) as unknown as Request) : null;
     const controller = new AbortController();
     exchange.onAbort(() => controller.abort());

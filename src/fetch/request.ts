@@ -22,7 +22,8 @@ export function requestUrl(exchange: Exchange, scheme: string): string {
   const target = head.target;
   const first = target.charCodeAt(0);
   if (first !== 0x2f && first !== 0x2a) return target; // absolute-form, as received
-  const authority = head.host !== undefined && head.host !== '' ? head.host : localAuthority(exchange.addresses);
+  const host = exchange.addresses.forwardedHost ?? head.host;
+  const authority = host !== undefined && host !== '' ? host : localAuthority(exchange.addresses);
   // asterisk-form (OPTIONS *) has no path; it is shown as "/*".
   return `${scheme}://${authority}${first === 0x2a ? '/*' : target}`;
 }
@@ -34,7 +35,7 @@ const checkedHosts = new Map<string, boolean>();
 export function requestUrlIsValid(exchange: Exchange, scheme: string): boolean {
   const head = exchange.head;
   // Origin-form: the target is a path, so the URL stands or falls with the Host.
-  if (head.target.charCodeAt(0) !== 0x2f || head.host === undefined) return URL.canParse(requestUrl(exchange, scheme));
+  if (head.target.charCodeAt(0) !== 0x2f || head.host === undefined || exchange.addresses.forwardedHost !== undefined) return URL.canParse(requestUrl(exchange, scheme));
   let valid = checkedHosts.get(head.host);
   if (valid === undefined) {
     valid = URL.canParse(requestUrl(exchange, scheme));

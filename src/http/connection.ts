@@ -9,10 +9,12 @@
 import { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
+import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import { peerCertificateOf } from '../listen/tls.js';
 import { loopNow } from './clock.js';
 import type { ParseError } from './errors.js';
 import { Exchange, type ConnectionAddresses, type ExchangeLink } from './exchange.js';
+import { ForwardedAddresses, type ForwardingTrust } from './forwarded.js';
 import { LINGER_MS } from './limits.js';
 import { RequestParser, type ParserEvents, type ParserLimits, type RequestHead } from './parser.js';
 import { ResponseState, type ResponseWriter } from './response.js';
@@ -28,6 +30,8 @@ export interface ConnectionHost {
   readonly serverSoftware: string;
   /** Stopping: no connection is kept alive after its current request. */
   readonly draining: boolean;
+  /** --forwarded-allow-ips; null when no peer is trusted. */
+  readonly forwarding: ForwardingTrust | null;
   /** Hands a request to the app. Must not throw. */
   dispatch(exchange: Exchange): void;
   /** The connection has closed. */
@@ -65,7 +69,7 @@ type SocketWithConnection = Socket & { [CONNECTION]: Connection };
 function onSocketRead(this: SocketWithConnection, length: number, buffer: Buffer): void {
   this[CONNECTION].onData(buffer.subarray(0, length));
 }
-/** A TLS socket's reads: decrypted, in buffers of their own. */
+/** A TLS socket's reads (decrypted) and a proxied one's: in buffers of their own. */
 function onSocketData(this: SocketWithConnection, chunk: Buffer): void {
   this[CONNECTION].onData(chunk);
 }
@@ -112,6 +116,12 @@ class SocketAddresses implements ConnectionAddresses {
   get peerAuthorized(): boolean {
     return false;
   }
+  get scheme(): string {
+    return 'http';
+  }
+  get forwardedHost(): string | undefined {
+    return undefined;
+  }
 }
 
 /** A TLS socket's addresses, and the client's certificate. */
@@ -124,6 +134,48 @@ class TlsSocketAddresses extends SocketAddresses {
   }
   override get peerAuthorized(): boolean {
     return (this.socket as TLSSocket).authorized;
+  }
+  override get scheme(): string {
+    return 'https';
+  }
+}
+
+/** Under --proxy-protocol: the client the PROXY header named, in place of the socket's remote end. */
+class ProxiedAddresses implements ConnectionAddresses {
+  constructor(
+    private readonly socket: ConnectionAddresses,
+    private readonly client: ProxiedClient,
+  ) {}
+
+  get remoteAddress(): string {
+    return this.client.address;
+  }
+  get remotePort(): number {
+    return this.client.port;
+  }
+  get remoteFamily(): string {
+    return this.client.family;
+  }
+  get localAddress(): string | undefined {
+    return this.socket.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+  get secure(): boolean {
+    return this.socket.secure;
+  }
+  get peerCertificate(): PeerCertificate | null {
+    return this.socket.peerCertificate;
+  }
+  get peerAuthorized(): boolean {
+    return this.socket.peerAuthorized;
+  }
+  get scheme(): string {
+    return this.socket.scheme;
+  }
+  get forwardedHost(): string | undefined {
+    return undefined;
   }
 }
 
@@ -154,18 +206,25 @@ export class Connection implements ParserEvents, ExchangeLink {
   /** A request parsed but not yet handed to the app (see dispatchParsed()). */
   private undispatched: Exchange | null = null;
 
-  /** `socket`: from plainSocket(), or a TLS socket whose handshake is done. */
+  /**
+   * `socket`: from plainSocket() (`lentReads`), or one that emits its reads
+   * (a TLS socket whose handshake is done, a socket whose PROXY header naming
+   * `client` was read).
+   */
   constructor(
     socket: Socket,
     private readonly host: ConnectionHost,
+    lentReads: boolean,
+    client: ProxiedClient | null,
   ) {
     this.serverSoftware = host.serverSoftware;
     this.parser = new RequestParser(host.limits, this);
     this.deadline = loopNow() + host.timeouts.header;
     this.socket = socket;
     const secure = (socket as Partial<TLSSocket>).encrypted === true;
-    this.addresses = secure ? new TlsSocketAddresses(socket) : new SocketAddresses(socket);
-    if (secure) socket.on('data', onSocketData);
+    const addresses = secure ? new TlsSocketAddresses(socket) : new SocketAddresses(socket);
+    this.addresses = client === null ? addresses : new ProxiedAddresses(addresses, client);
+    if (!lentReads) socket.on('data', onSocketData);
     socket.setNoDelay(true);
     // Shared listeners that find the connection on the socket: nothing allocated per connection for them.
     (socket as SocketWithConnection)[CONNECTION] = this;
@@ -301,6 +360,14 @@ export class Connection implements ParserEvents, ExchangeLink {
     }
   }
 
+  /** A request's addresses when it has forwarding fields: theirs if the peer is trusted (--forwarded-allow-ips), else the connection's. */
+  private forwardedAddresses(head: RequestHead): ConnectionAddresses {
+    const trust = this.host.forwarding;
+    if (trust === null || !trust.trusts(this.addresses.remoteAddress)) return this.addresses;
+    const facts = trust.facts(head);
+    return facts === null ? this.addresses : new ForwardedAddresses(this.addresses, facts);
+  }
+
   // ---- parser events --------------------------------------------------------
 
   onHead(head: RequestHead): void {
@@ -309,7 +376,7 @@ export class Connection implements ParserEvents, ExchangeLink {
     // (A request the client sent before its FIN is answered under --timeout: see onEnd().)
     this.deadline = this.clientEnded ? loopNow() + this.host.timeouts.inactivity : 0;
     const keepAlive = head.keepAlive && this.requests < this.host.maxKeepaliveRequests;
-    const exchange = new Exchange(this, head, keepAlive, this.addresses);
+    const exchange = new Exchange(this, head, keepAlive, head.forwarded ? this.forwardedAddresses(head) : this.addresses);
     this.exchange = exchange;
     this.undispatched = exchange;
   }

@@ -22,6 +22,10 @@ export interface ConnectionAddresses {
   readonly remoteFamily: string | undefined;
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
+  /** The scheme the client used: https over TLS, or what a trusted proxy said (--forwarded-allow-ips). */
+  readonly scheme: string;
+  /** The host the client asked a trusted proxy for; undefined: the request's own Host. */
+  readonly forwardedHost: string | undefined;
 }
 
 export class Exchange extends ResponseWriter {

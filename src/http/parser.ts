@@ -59,6 +59,8 @@ export class RequestHead {
     readonly expectContinue: boolean,
     /** `Connection: upgrade` with an `Upgrade` field. */
     readonly upgrade: boolean,
+    /** It has a Forwarded or X-Forwarded-For/-Host/-Proto field (see http/forwarded.ts). */
+    readonly forwarded: boolean,
   ) {}
 
   get fieldCount(): number {
@@ -173,15 +175,21 @@ const CLOSE = bytesOf('close');
 const KEEP_ALIVE = bytesOf('keep-alive');
 const CHUNKED = bytesOf('chunked');
 const CONTINUE = bytesOf('100-continue');
+const FORWARDED = bytesOf('forwarded');
+const X_FORWARDED_FOR = bytesOf('x-forwarded-for');
+const X_FORWARDED_HOST = bytesOf('x-forwarded-host');
+const X_FORWARDED_PROTO = bytesOf('x-forwarded-proto');
 
+/** Names longer than this are none of the fields framingField() notes. */
+const NOTED_NAME_MAX = TRANSFER_ENCODING.length;
 /**
- * For each name length, the first byte (lower-cased) of the framing field of
- * that length: a name that differs there is not one, and most are told apart
- * by this alone, without a call to framingField().
+ * By name length and first byte (lower-cased), `length << 8 | byte`: 1 where
+ * a field framingField() notes has that length and first byte. A name that
+ * has no 1 is not one, and most are told apart by this alone.
  */
-const FRAMING_FIRST_BYTE = new Uint8Array(TRANSFER_ENCODING.length + 1);
-for (const name of [HOST, EXPECT, UPGRADE, CONNECTION, CONTENT_LENGTH, PROXY_CONNECTION, TRANSFER_ENCODING]) {
-  FRAMING_FIRST_BYTE[name.length] = name[0]!;
+const NOTED_FIRST_BYTE = new Uint8Array((NOTED_NAME_MAX + 1) << 8);
+for (const name of [HOST, EXPECT, UPGRADE, CONNECTION, CONTENT_LENGTH, PROXY_CONNECTION, TRANSFER_ENCODING, FORWARDED, X_FORWARDED_FOR, X_FORWARDED_HOST, X_FORWARDED_PROTO]) {
+  NOTED_FIRST_BYTE[(name.length << 8) | name[0]!] = 1;
 }
 
 /** Case-insensitive match of buf[start, end) against a lower-case ASCII word (for tchar bytes). */
@@ -258,6 +266,8 @@ export class RequestParser {
   private connectionKeepAlive = false;
   private connectionUpgrade = false;
   private upgradeField = false;
+  /** A Forwarded or X-Forwarded-* field was seen. */
+  private forwardingField = false;
   private expectStart = -1;
   private expectEnd = -1;
   private bodyRemaining = 0;
@@ -455,7 +465,7 @@ export class RequestParser {
     this.hostCount = 0;
     this.contentLength = -1;
     this.transferEncoding = this.chunkedLast = this.otherCoding = false;
-    this.connectionClose = this.connectionKeepAlive = this.connectionUpgrade = this.upgradeField = false;
+    this.connectionClose = this.connectionKeepAlive = this.connectionUpgrade = this.upgradeField = this.forwardingField = false;
     this.expectStart = this.expectEnd = -1;
     this.bodyBytes = this.extensionBytes = 0;
   }
@@ -526,7 +536,7 @@ export class RequestParser {
       const o = this.pos;
       this.fields.push(start - o, nameEnd - o, valueStart - o, valueEnd - o);
       const nameLength = nameEnd - start;
-      if (nameLength < FRAMING_FIRST_BYTE.length && FRAMING_FIRST_BYTE[nameLength] === (buf[start]! | 0x20)) {
+      if (nameLength <= NOTED_NAME_MAX && NOTED_FIRST_BYTE[(nameLength << 8) | (buf[start]! | 0x20)] === 1) {
         this.framingField(buf, start, nameEnd, valueStart, valueEnd, end);
       }
     }
@@ -541,7 +551,7 @@ export class RequestParser {
     }
   }
 
-  /** Notes the fields that decide framing and persistence. */
+  /** Notes the fields that decide framing and persistence, and whether a forwarding one came. */
   private framingField(buf: Buffer, start: number, nameEnd: number, vs: number, ve: number, lineEnd: number): void {
     switch (nameEnd - start) {
       case 4:
@@ -557,6 +567,12 @@ export class RequestParser {
           this.expectStart = vs - this.pos;
           this.expectEnd = ve - this.pos;
         }
+        break;
+      case 9:
+        if (isWord(buf, start, nameEnd, FORWARDED)) this.forwardingField = true;
+        break;
+      case 15:
+        if (isWord(buf, start, nameEnd, X_FORWARDED_FOR)) this.forwardingField = true;
         break;
       case 7:
         // An empty Upgrade offers no protocol (and llhttp does not count it).
@@ -577,6 +593,7 @@ export class RequestParser {
         // Not in any RFC, but llhttp reads it as Connection: so must we, or
         // the two would disagree on where the connection's requests end.
         if (isWord(buf, start, nameEnd, PROXY_CONNECTION)) this.connectionOptions(buf, vs, ve, lineEnd);
+        else if (isWord(buf, start, nameEnd, X_FORWARDED_HOST)) this.forwardingField = true;
         break;
       case 17:
         if (isWord(buf, start, nameEnd, TRANSFER_ENCODING)) {
@@ -601,6 +618,8 @@ export class RequestParser {
           if (afterChunked !== -1) {
             for (let i = afterChunked; i < ve; i++) if (buf[i] === COMMA) fail('BAD_TRANSFER_ENCODING', 'a list going on after chunked');
           }
+        } else if (isWord(buf, start, nameEnd, X_FORWARDED_PROTO)) {
+          this.forwardingField = true;
         }
         break;
     }
@@ -670,6 +689,7 @@ export class RequestParser {
       keepAlive,
       expectContinue,
       this.connectionUpgrade && this.upgradeField,
+      this.forwardingField,
     );
     // The head owns the list now. A parser waiting for the connection's next
     // request must not keep it alive: it would survive young-generation GCs

@@ -5,13 +5,15 @@
 // only as Exchanges handed to `handler`; what answers them (the Fetch adapter)
 // lives above. To its connections it is their ConnectionHost.
 
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
-import { BaseServer, type ServerOptions } from './base-server.js';
+import type { ProxiedClient } from '../listen/proxy-protocol.js';
+import { BaseServer, forwardingTrust, type ServerOptions } from './base-server.js';
 import { loopNow } from './clock.js';
 import { Connection, plainSocket, type ConnectionHost } from './connection.js';
 import type { Exchange } from './exchange.js';
+import { ForwardingTrust } from './forwarded.js';
 import { MAX_CHUNK_EXTENSIONS, MAX_REQUEST_LINE } from './limits.js';
 import type { ParserLimits } from './parser.js';
 
@@ -26,6 +28,7 @@ export class HttpServer extends BaseServer implements ConnectionHost {
   readonly timeouts: { readonly header: number; readonly keepalive: number; readonly inactivity: number };
   readonly maxKeepaliveRequests: number;
   readonly serverSoftware: string;
+  readonly forwarding: ForwardingTrust | null;
   private readonly handler: (exchange: Exchange) => void;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -45,6 +48,7 @@ export class HttpServer extends BaseServer implements ConnectionHost {
     };
     this.maxKeepaliveRequests = options.maxKeepaliveRequests;
     this.serverSoftware = options.serverSoftware;
+    this.forwarding = forwardingTrust(options);
     this.handler = options.handler;
     // Deadlines are checked a few times per shortest timeout, at most once a second.
     const shortest = Math.min(this.timeouts.header, this.timeouts.keepalive, this.timeouts.inactivity);
@@ -52,16 +56,17 @@ export class HttpServer extends BaseServer implements ConnectionHost {
     this.sweeper = setInterval(() => this.sweep(), period).unref();
   }
 
-  protected acceptPlain(handle: ClientHandle): void {
-    this.serve(plainSocket(handle));
+  protected acceptPlain(accepted: ClientHandle | Socket, client: ProxiedClient | null): void {
+    if (accepted instanceof Socket) this.serve(accepted, false, client);
+    else this.serve(plainSocket(accepted), true, null);
   }
 
-  protected acceptSecure(socket: TLSSocket): void {
-    this.serve(socket);
+  protected acceptSecure(socket: TLSSocket, client: ProxiedClient | null): void {
+    this.serve(socket, false, client);
   }
 
-  private serve(socket: Socket): void {
-    const connection = new Connection(socket, this);
+  private serve(socket: Socket, lentReads: boolean, client: ProxiedClient | null): void {
+    const connection = new Connection(socket, this, lentReads, client);
     this.connections.add(connection);
     if (this.draining) connection.shutdown(false);
   }

@@ -14,6 +14,7 @@ import { Server as TlsServer, createSecureContext, type DetailedPeerCertificate,
 import type { Options } from '../config/options.js';
 import { UsageError } from '../config/resolve.js';
 import type { BoundListener, ClientHandle } from './bind.js';
+import type { ProxiedClient } from './proxy-protocol.js';
 
 /** The PEM contents of the --ssl files, as read at start (plain data: it travels to the workers). */
 export interface TlsMaterial {
@@ -125,6 +126,9 @@ function chainHolds(socket: TLSSocket, anchors: ReadonlySet<string>): boolean {
 
 /** The handshake deadline's timer, kept on the TCP socket until the handshake is done. */
 const DEADLINE = Symbol('handshake deadline');
+/** The client a PROXY header named (--proxy-protocol), kept on the TCP socket for `secured`. */
+const PROXIED = Symbol('proxied client');
+type HandshakingSocket = Socket & { [DEADLINE]?: NodeJS.Timeout; [PROXIED]?: ProxiedClient | null };
 
 /**
  * Makes the handshakes of one serving process. An accepted connection goes in
@@ -140,7 +144,7 @@ export class TlsHandshaker {
   constructor(
     material: TlsMaterial,
     private readonly deadlineMs: number,
-    secured: (socket: TLSSocket) => void,
+    secured: (socket: TLSSocket, client: ProxiedClient | null) => void,
   ) {
     // The names sent in the certificate request are those of the CAs the
     // context holds, which are also those OpenSSL verifies against: with
@@ -162,23 +166,27 @@ export class TlsHandshaker {
       },
       (socket: TLSSocket) => {
         // (node:tls keeps the TCP socket it wrapped as _parent.)
-        const tcp = (socket as TLSSocket & { _parent: Socket & { [DEADLINE]?: NodeJS.Timeout } })._parent;
+        const tcp = (socket as TLSSocket & { _parent: HandshakingSocket })._parent;
         clearTimeout(tcp[DEADLINE]);
         if (anchors !== null && socket.authorized && !chainHolds(socket, anchors)) {
           if (required) return void socket.destroy();
           socket.authorized = false;
           socket.authorizationError = new Error('the client certificate is not signed by a CA of --ssl-ca-file');
         }
-        secured(socket);
+        secured(socket, tcp[PROXIED] ?? null);
       },
     );
     // A failed handshake: node:tls has destroyed the socket; nothing to answer.
     this.server.on('tlsClientError', () => {});
   }
 
-  /** Begins the handshake of a connection accepted on a TCP listener. */
-  accept(handle: ClientHandle): void {
-    const tcp = new Socket({ handle, allowHalfOpen: true } as ConstructorParameters<typeof Socket>[0]) as Socket & { [DEADLINE]?: NodeJS.Timeout };
+  /**
+   * Begins the handshake of a connection accepted on a TCP listener: its
+   * handle, or its socket once a PROXY header naming `client` was read.
+   */
+  accept(accepted: ClientHandle | Socket, client: ProxiedClient | null = null): void {
+    const tcp: HandshakingSocket = accepted instanceof Socket ? accepted : new Socket({ handle: accepted, allowHalfOpen: true } as ConstructorParameters<typeof Socket>[0]);
+    if (client !== null) tcp[PROXIED] = client;
     const deadline = setTimeout(() => tcp.destroy(), this.deadlineMs).unref();
     tcp[DEADLINE] = deadline;
     tcp.once('close', () => clearTimeout(deadline));

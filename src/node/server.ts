@@ -18,11 +18,13 @@
 import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { BaseServer, type ServerOptions } from '../http/base-server.js';
+import { BaseServer, forwardingTrust, type ServerOptions } from '../http/base-server.js';
+import { forwardingFields, type ForwardedFacts, type ForwardingTrust } from '../http/forwarded.js';
 import { LINGER_MS } from '../http/limits.js';
 import { HOST_VALUE } from '../http/syntax.js';
 import { ERROR_FIELDS, errorBody, errorResponse, exposedErrorBody } from '../http/writer.js';
 import type { ClientHandle } from '../listen/bind.js';
+import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import type { Logger } from '../log/logger.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -48,6 +50,33 @@ interface ConnectionState {
   latest: ServerResponse | null;
   /** The server answered a malformed request itself: the connection is closing. */
   answered: boolean;
+  /** The client its PROXY header named (--proxy-protocol), given to each request as `req.starlight`. */
+  client: ProxiedClient | null;
+}
+
+/**
+ * What starlight adds to a Node app's request as `req.starlight`, where the
+ * client is not the socket's peer (a PROXY header named it, or a trusted
+ * proxy's forwarding fields did): the client's address, and the scheme and
+ * host it used. `req.socket.remoteAddress` stays the peer's (the proxy's).
+ */
+export interface StarlightRequestFacts {
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly remoteFamily: string | undefined;
+  /** 'https' over TLS or when a trusted proxy said so, else 'http'. */
+  readonly scheme: string;
+  /** The host a trusted proxy said the client asked for; undefined: the Host field. */
+  readonly host: string | undefined;
+}
+
+/** req.starlight: the client a PROXY header named, then what a trusted proxy's fields say. */
+function requestFacts(req: IncomingMessage, client: ProxiedClient | null, forwarded: ForwardedFacts | null): StarlightRequestFacts {
+  const peer = client === null ? { remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort, remoteFamily: req.socket.remoteFamily } : { remoteAddress: client.address, remotePort: client.port, remoteFamily: client.family };
+  const scheme = forwarded?.scheme ?? ((req.socket as TLSSocket).encrypted === true ? 'https' : 'http');
+  if (forwarded?.remoteAddress === undefined) return { ...peer, scheme, host: forwarded?.host };
+  const remoteFamily = forwarded.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
+  return { remoteAddress: forwarded.remoteAddress, remotePort: forwarded.remotePort, remoteFamily, scheme, host: forwarded.host };
 }
 
 /** The status for a request node:http's parser refused, by its error code (400 for the rest). */
@@ -186,9 +215,12 @@ export class NodeAppServer extends BaseServer {
   private readonly server: Server;
   /** The writeHead() each response gets, null without a Server header. */
   private readonly writeHead: WriteHead | null;
+  /** --forwarded-allow-ips; null when no peer is trusted. */
+  private readonly forwarding: ForwardingTrust | null;
 
   constructor(private readonly options: NodeServerOptions) {
     super(options);
+    this.forwarding = forwardingTrust(options);
     this.writeHead = options.serverSoftware === '' ? null : serverNamingWriteHead(options.serverSoftware);
     const headersTimeout = options.headerTimeout;
     this.server = new Server(
@@ -222,23 +254,35 @@ export class NodeAppServer extends BaseServer {
     this.server.emit('listening');
   }
 
-  protected acceptPlain(handle: ClientHandle): void {
-    this.serve(new LingeringSocket({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]));
+  protected acceptPlain(accepted: ClientHandle | Socket, client: ProxiedClient | null): void {
+    this.serve(accepted instanceof Socket ? accepted : this.proxiedSocket(accepted), client);
+  }
+
+  /** Plain connections are LingeringSockets, whether or not a PROXY header is read first. */
+  protected override proxiedSocket(handle: ClientHandle): Socket {
+    return new LingeringSocket({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
   }
 
   /** node:http serves a TLS socket as https.Server does: req.socket.encrypted says so (Express's req.secure), getPeerCertificate() works. */
-  protected acceptSecure(socket: TLSSocket): void {
-    this.serve(socket);
+  protected acceptSecure(socket: TLSSocket, client: ProxiedClient | null): void {
+    this.serve(socket, client);
   }
 
-  private serve(socket: ServedSocket): void {
+  private serve(socket: ServedSocket, client: ProxiedClient | null): void {
     socket.setNoDelay(true);
-    this.connections.set(socket, { requests: 0, closing: false, latest: null, answered: false });
+    this.connections.set(socket, { requests: 0, closing: false, latest: null, answered: false, client });
     socket.once('close', () => {
       this.connections.delete(socket);
       this.connectionGone();
     });
     this.server.emit('connection', socket);
+  }
+
+  /** What a request's forwarding fields say, if it has any and its peer (the PROXY header's client, else the socket's) is trusted. */
+  private forwardedFacts(trust: ForwardingTrust, req: IncomingMessage, state: ConnectionState): ForwardedFacts | null {
+    const fields = forwardingFields(req.rawHeaders);
+    if (fields === null || !trust.trusts(state.client?.address ?? req.socket.remoteAddress)) return null;
+    return trust.facts(fields);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -251,6 +295,8 @@ export class NodeAppServer extends BaseServer {
     }
     this.countRequest();
     const { options } = this;
+    const forwarded = this.forwarding === null ? null : this.forwardedFacts(this.forwarding, req, state);
+    if (state.client !== null || forwarded !== null) (req as IncomingMessage & { starlight: StarlightRequestFacts }).starlight = requestFacts(req, state.client, forwarded);
     state.requests++;
     state.latest = res;
     (res as TrackedResponse)[CONNECTION_STATE] = state;

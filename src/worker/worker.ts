@@ -110,6 +110,8 @@ export class Worker {
       serverSoftware: options.serverSoftware,
       onRequest: () => this.counted(),
       tls: this.setup.tls,
+      proxyProtocol: options.proxyProtocol,
+      forwardedAllowIps: options.forwardedAllowIps,
     };
   }
 

@@ -361,8 +361,7 @@ describe('precedence: command line > STARLIGHT_* > PORT > the app > the default'
 
 describe('options not available yet', () => {
   const UNAVAILABLE = [
-    'forwarded-allow-ips',
-    'proxy-protocol', 'reload', 'reload-dirs', 'access-log', 'access-log-format', 'status-path',
+    'reload', 'reload-dirs', 'access-log', 'access-log-format', 'status-path',
     'status-allow',
   ];
 
