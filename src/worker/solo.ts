@@ -60,6 +60,7 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
   };
   for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.on(signal, () => onSignal(signal));
   process.on('SIGHUP', () => log.warn('SIGHUP ignored: with --workers=0 there are no workers to restart'));
+  process.on('SIGUSR2', () => log.warn('SIGUSR2 ignored: with --workers=0 there is no master to hand the sockets over; run with workers for zero-downtime upgrades'));
   process.on('SIGUSR1', () => {
     try {
       errorLog.reopen();
