@@ -113,6 +113,8 @@ export class Master {
   private readonly predecessor: number | null;
   /** The master starting to replace this one (USR2), until it serves or fails. */
   private successor: Successor | null = null;
+  /** Why USR2 cannot start a successor here (null: it can). */
+  private upgradeRefusal: string | null = null;
   /** Why the start failed, once run() has resolved with its exit code (null: it did not fail). */
   failure: string | null = null;
 
@@ -520,9 +522,18 @@ export class Master {
 
   // 8. USR2 upgrade -----------------------------------------------------------
 
+  /** USR2 will be ignored, for `why` (a daemon's command line is not its own to run again). */
+  refuseUpgrade(why: string): void {
+    this.upgradeRefusal = why;
+  }
+
   /** Starts a successor with this master's listeners (not while one starts, nor while stopping). */
   private startUpgrade(): void {
     if (this.stopState.stopping !== null) return;
+    if (this.upgradeRefusal !== null) {
+      this.log.warn(`SIGUSR2 ignored: ${this.upgradeRefusal}`);
+      return;
+    }
     if (this.successor !== null) {
       this.log.warn(`SIGUSR2: a new master (pid ${this.successor.pid}) is starting already; ignored`);
       return;

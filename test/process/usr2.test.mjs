@@ -100,3 +100,19 @@ test('USR2 when the app no longer loads: the old master keeps serving and says w
     assert.equal(readPid(pidFile), server.pid, 'the pid file names the old master again');
   });
 });
+
+test('USR2 with --workers=0: ignored with a log line; the server keeps serving', { timeout: 20000 }, async () => {
+  const dir = tempDir();
+  const app = dir.file('app.mjs');
+  writeApp(app, 'v1');
+  const server = await startServer(['--workers=0', app], { timeoutMs: 15000 });
+  try {
+    process.kill(server.pid, 'SIGUSR2');
+    await waitFor(() => /SIGUSR2 ignored: with --workers=0/.test(server.stderr), { timeoutMs: 5000, message: () => `the log line:\n${server.stderr}` });
+    assert.equal((await get(server.port)).json.version, 'v1');
+    assert.equal(server.exit, null);
+  } finally {
+    await server.stop();
+    dir.remove();
+  }
+});
