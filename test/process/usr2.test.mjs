@@ -5,10 +5,11 @@
 // old one serving, which says why. The new master is not this test's child: it
 // is found by its pid (the pid file, the old master's log) and stopped by it.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { exitWithin, get, isAlive, livePids, seenWorkers, sleep, startLoad, tempDir, waitFor, waitForWorkers, writeApp } from '../helpers/process.mjs';
 import { startServer } from '../helpers/server.mjs';
+import { unixGet } from '../helpers/unix.mjs';
 
 const readPid = (file) => {
   try {
@@ -112,6 +113,39 @@ test('USR2 with --workers=0: ignored with a log line; the server keeps serving',
     assert.equal((await get(server.port)).json.version, 'v1');
     assert.equal(server.exit, null);
   } finally {
+    await server.stop();
+    dir.remove();
+  }
+});
+
+test('USR2 with a UNIX socket: the socket file the old master bound stays for the new one, which serves on it', { timeout: 40000 }, async () => {
+  const dir = tempDir();
+  const app = dir.file('app.mjs');
+  const socket = dir.file('app.sock');
+  writeApp(app, 'v1');
+  const server = await startServer(['--workers=2', `--socket=${socket}`, `--pid=${dir.file('pid')}`, app], { timeoutMs: 15000 });
+  let running = true;
+  const failures = [];
+  const loop = (async () => {
+    while (running) await unixGet(socket).catch((error) => failures.push(error.message));
+  })();
+  try {
+    await sleep(200);
+    writeApp(app, 'v2');
+    process.kill(server.pid, 'SIGUSR2');
+    assert.ok((await exitWithin(server.exited, 15000)) !== null, `the old master still runs:\n${server.stderr}`);
+    const fresh = newMasterIn(server.stderr);
+    assert.equal(statSync(socket).isSocket(), true, 'the socket file is still there');
+    const { json } = await unixGet(socket);
+    assert.equal(json.version, 'v2');
+    assert.ok(livePids(fresh).includes(json.pid), `answered by ${json.pid}, not one of the new master's workers`);
+    running = false;
+    await loop;
+    assert.deepEqual(failures, []);
+  } finally {
+    running = false;
+    await loop;
+    await stopByPid(newMasterIn(server.stderr));
     await server.stop();
     dir.remove();
   }
