@@ -97,7 +97,7 @@ export function serve(options: ServeOptions, onListen?: (address: ListeningAddre
       ? Promise.resolve(handlerApp(fetch!))
       : bootApp({ app: appModule, code: undefined, imports: commandLine.options.import, cwd: process.cwd(), fastClasses: commandLine.options.fastFetch });
 
-  if (!isWorkerProcess()) prepareListeners(commandLine.options, process.env, process.pid, process.version);
+  if (!isWorkerProcess()) prepareListeners(commandLine, process.env, process.pid, process.version);
   if (isWorkerProcess()) {
     // This script runs again in a worker: the master sends the options and hands out the connections.
     runWorkerProcess(async (_start, workerOptions) => {

@@ -27,6 +27,8 @@ async function serve(message: ToDaemon): Promise<void> {
       return;
     }
     const master = commandLineMaster(commandLine, () => void report({ type: 'ready' }));
+    // Its own command line is this entry's, without the one it serves (that came over IPC).
+    master.refuseUpgrade('a daemon (-D) cannot start itself again yet; restart it, or run it under a process manager');
     const code = await master.run();
     if (master.failure !== null) await report({ type: 'failed', message: master.failure, exitCode: code });
     process.exit(code);

@@ -45,7 +45,7 @@ export function soloExecArgv(commandLine: CommandLine): string[] {
 }
 
 export async function run(commandLine: CommandLine): Promise<void> {
-  prepareListeners(commandLine.options, process.env, process.pid, process.version);
+  prepareListeners(commandLine, process.env, process.pid, process.version);
   process.env.NODE_ENV = commandLine.options.env;
   if (commandLine.options.daemonize) await daemonize(commandLine, soloExecArgv(commandLine));
   if (commandLine.options.workers > 0) process.exit(await commandLineMaster(commandLine).run());

@@ -19,7 +19,14 @@ export const SIGNAL_TABLE = [
   },
   { names: ['TTIN', 'TTOU'], effect: 'one worker more, one fewer' },
   { names: ['USR1'], effect: 'reopen the error log (log rotation): the master, then every worker' },
-  { names: ['USR2'], effect: 're-execute starlight, handing over the listening sockets: not built yet, so logged and ignored' },
+  {
+    names: ['USR2'],
+    effect:
+      'zero-downtime upgrade: start starlight again (same command line, directory and environment) ' +
+      'with the listening sockets handed over; once its workers serve, the old master stops ' +
+      'gracefully and --pid names the new one; if the new one fails, the old keeps serving and logs ' +
+      'why (ignored with --workers=0)',
+  },
 ] as const;
 
 export type Signal = `SIG${(typeof SIGNAL_TABLE)[number]['names'][number]}`;

@@ -5,6 +5,7 @@
 
 import type { Options } from '../config/options.js';
 import { ListenSpecError, parseListenSpec, type ListenSpec } from '../config/listen.js';
+import type { CommandLine } from '../config/resolve.js';
 import { VERSION } from '../config/version.js';
 
 /**
@@ -76,10 +77,33 @@ export function refuseUnsupportedListening(options: Pick<Options, 'reusePort'>, 
 }
 
 /**
+ * The sockets a master being replaced (USR2, master/upgrade.ts) handed down, as `fd://N` specs
+ * (STARLIGHT_INHERITED_FDS, taken out of `env`); null where none were.
+ */
+export function takeHandedOverSockets(env: Record<string, string | undefined>): string[] | null {
+  const fds = env['STARLIGHT_INHERITED_FDS'];
+  delete env['STARLIGHT_INHERITED_FDS'];
+  if (fds === undefined || fds === '') return null;
+  if (!/^[0-9]+(,[0-9]+)*$/.test(fds)) throw new ListenSpecError(`STARLIGHT_INHERITED_FDS=${fds}: expected descriptor numbers separated by ,`);
+  return fds.split(',').map((fd) => `fd://${fd}`);
+}
+
+/**
  * At the start of a run, in the process that binds (the command's, or serve()'s master): refuses
  * the listening options it cannot honour, and adds the sockets handed down to it to the listeners.
+ * Sockets handed over by the master this one replaces are its listeners instead of those the
+ * options name (the same ones, bound already).
  */
-export function prepareListeners(options: Options, env: Record<string, string | undefined>, pid: number, nodeVersion: string): void {
+export function prepareListeners(commandLine: Pick<CommandLine, 'options' | 'explicit'>, env: Record<string, string | undefined>, pid: number, nodeVersion: string): void {
+  const { options } = commandLine;
   refuseUnsupportedListening(options, nodeVersion);
-  options.listen = [...options.listen, ...takeInheritedSockets(env, pid)];
+  const handedOver = takeHandedOverSockets(env);
+  const inherited = takeInheritedSockets(env, pid);
+  if (handedOver === null) {
+    options.listen = [...options.listen, ...inherited];
+    return;
+  }
+  options.listen = handedOver;
+  options.socket = undefined;
+  commandLine.explicit = new Set([...commandLine.explicit].filter((key) => key !== 'host' && key !== 'port'));
 }

@@ -9,7 +9,7 @@
 // worker's exit nor an inherited socket's close removes a file: the process
 // that bound it does, when it closes its listeners (the master, at its stop).
 
-import { lstatSync, chmodSync, unlinkSync } from 'node:fs';
+import { lstatSync, chmodSync, linkSync, renameSync, unlinkSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
@@ -183,6 +183,24 @@ export function acceptOn(handle: ListenHandle, backlog: number, accepted: (clien
   };
   const status = handle.listen(backlog);
   if (status !== 0) throw new Error(`cannot listen${where === undefined ? '' : ` on ${where}`}: ${getSystemErrorName(status)}`);
+}
+
+/**
+ * Closes a listener that another process serves from now on (USR2's handover). A UNIX socket file
+ * this process bound stays where it is: libuv removes it as the handle closes, so it is linked
+ * under a second name first and put back, missing from its path only for that instant.
+ */
+export function closeHandedOver(listener: BoundListener): void {
+  const { spec } = listener;
+  if (spec.kind !== 'unix' || spec.path.startsWith('\0')) return listener.handle.close();
+  const kept = `${spec.path}.${process.pid}.handover`;
+  try {
+    linkSync(spec.path, kept);
+  } catch {
+    return listener.handle.close(); // (the file is gone already, or cannot be kept)
+  }
+  listener.handle.close();
+  renameSync(kept, spec.path);
 }
 
 /** Binds every spec (or none: the ones bound are closed again if one fails). `socketMode`: the UNIX socket files' permissions. */

@@ -11,6 +11,9 @@
 //      limit, harakiri) has already stopped accepting, so its replacement is
 //      spawned and it is told to stop in the same pass; surplus workers retire,
 //   7. advances a rolling restart by one step,
+//   8. acts on a USR2 successor's outcome (upgrade.ts): once it serves, this
+//      master stops gracefully, leaving it the sockets; if it failed, this
+//      master keeps serving and says why,
 // then sleeps for --main-process-delay or until the next event. It never
 // loads app code: workers do, and report what the app exported.
 //
@@ -28,7 +31,7 @@ import type { Options } from '../config/options.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { SIGNALS, type Signal } from '../config/signals.js';
 import { appMayDecideListeners, listenSpecs } from '../listen/address.js';
-import { bindListeners, type BoundListener } from '../listen/bind.js';
+import { bindListeners, closeHandedOver, type BoundListener } from '../listen/bind.js';
 import { listenerShown, readTlsMaterial, type TlsMaterial } from '../listen/tls.js';
 import { banner } from '../log/banner.js';
 import { ErrorLog } from '../log/error-log.js';
@@ -39,6 +42,7 @@ import { StopState, isStopSignal, stopMessage, type Stop } from '../worker/stop-
 import { Balancer } from './balancer.js';
 import { PidFile } from './pidfile.js';
 import { Pool, WorkerState, forkWorker, type SpawnWorker, type WorkerEntry, type WorkerProcess } from './pool.js';
+import { Successor, takePredecessor, tellPredecessor } from './upgrade.js';
 
 /** A worker that dies sooner than this after it was ready, having received no request, died young (a crash loop). */
 const STABLE_AFTER_MS = 5000;
@@ -108,7 +112,13 @@ export class Master {
   /** The banner is shown and connections are dealt. */
   private serving = false;
   /** A graceful stop whose workers are not told yet (see stopWorkersOnceDealt()). */
-  private gracefulStop: { graceMs: number; dealBy: number } | null = null;
+  private gracefulStop: { graceMs: number; dealBy: number; closeIdle: boolean } | null = null;
+  /** The master this one replaces (USR2): told when this one serves or fails; null if none. */
+  private readonly predecessor: number | null;
+  /** The master starting to replace this one (USR2), until it serves or fails. */
+  private successor: Successor | null = null;
+  /** Why USR2 cannot start a successor here (null: it can). */
+  private upgradeRefusal: string | null = null;
   /** Why the start failed, once run() has resolved with its exit code (null: it did not fail). */
   failure: string | null = null;
 
@@ -123,6 +133,7 @@ export class Master {
   ) {
     this.options = commandLine.options;
     this.target = this.options.workers;
+    this.predecessor = takePredecessor(process.env);
     const cwd = process.cwd();
     this.identity = resolveIdentity(this.options);
     if (this.options.errorLog !== undefined) this.openErrorLog(() => this.errorLog.open(resolve(cwd, this.options.errorLog!)));
@@ -142,7 +153,7 @@ export class Master {
   /** Runs until stopped; resolves with the exit code. */
   async run(): Promise<number> {
     process.title = 'starlight master';
-    this.pidFile?.write();
+    this.pidFile?.write(this.predecessor ?? undefined);
     for (const signal of SIGNALS) {
       process.on(signal, () => {
         this.signals.push(signal);
@@ -159,6 +170,7 @@ export class Master {
         this.checkHeartbeats();
         this.maintainCount();
         this.stepRoll();
+        this.checkSuccessor();
         if (this.stopState.stopping !== null) {
           this.stopWorkersOnceDealt();
           if (this.pool.size === 0) {
@@ -176,6 +188,7 @@ export class Master {
       // A failed start is also said where it was started from (the log file may not be watched).
       if (!this.errorLog.isStderr()) process.stderr.write(`starlight: ${error.message}\n`);
       this.killAll();
+      if (this.predecessor !== null) await tellPredecessor({ type: 'failed', message: error.message });
       return error.exitCode;
     } finally {
       for (const listener of this.listeners ?? []) listener.handle.close();
@@ -231,7 +244,7 @@ export class Master {
           this.reopenLogs();
           break;
         case 'SIGUSR2':
-          this.log.warn('SIGUSR2 (re-executing starlight) is not available yet; ignored');
+          this.startUpgrade();
           break;
       }
     }
@@ -256,18 +269,22 @@ export class Master {
     if ((uid !== null || gid !== null) && process.geteuid?.() === 0) this.errorLog.chown(uid ?? -1, gid ?? -1);
   }
 
-  /** Begins `stop`, asked for by `asker` (a signal, or serve()'s stop()). */
-  private stop(stop: Stop, asker: string): void {
+  /**
+   * Begins `stop`, asked for by `asker` (a signal, or serve()'s stop()); `handedOver`: a successor
+   * serves the listeners now, so their socket files stay.
+   */
+  private stop(stop: Stop, asker: string, handedOver = false): void {
     const graceful = stop === 'graceful';
     const graceMs = this.options.gracefulTimeout;
     this.log.info(stopMessage(asker, stop, graceMs));
     this.stopDeadline = Date.now() + (graceful ? graceMs + EXIT_MARGIN_MS : IMMEDIATE_STOP_MS);
     this.roll = null;
     // Stop accepting: new connections are refused (a client can go elsewhere) rather than held unanswered.
-    for (const listener of this.listeners ?? []) listener.handle.close();
+    for (const listener of this.listeners ?? []) (handedOver ? closeHandedOver(listener) : listener.handle.close());
     this.listeners = [];
     if (graceful) {
-      this.gracefulStop = { graceMs, dealBy: Date.now() + DEAL_BEFORE_STOP_MS };
+      // Handed over: idle keep-alive connections are not cut under a client about to send (as a roll's retiring workers).
+      this.gracefulStop = { graceMs, dealBy: Date.now() + DEAL_BEFORE_STOP_MS, closeIdle: !handedOver };
       this.stopWorkersOnceDealt();
       return;
     }
@@ -291,7 +308,7 @@ export class Master {
     this.balancer?.close();
     for (const worker of this.pool.list()) {
       worker.state = WorkerState.STOPPING;
-      worker.send({ type: 'stop', graceful: true, closeIdle: true, graceMs: stop.graceMs });
+      worker.send({ type: 'stop', graceful: true, closeIdle: stop.closeIdle, graceMs: stop.graceMs });
     }
   }
 
@@ -367,13 +384,18 @@ export class Master {
     }
     // Bound: files the master makes from now on (a reopened log) get --umask too.
     if (this.identity?.umask !== undefined) process.umask(this.identity.umask);
-    if (this.options.workers > 1) {
-      this.balancer = new Balancer(() => this.dealable(), this.log);
-      try {
-        this.balancer.listen(this.listeners, this.options.backlog);
-      } catch (error) {
-        throw new Fatal((error as Error).message, 1);
-      }
+    // A successor accepts only once it serves: connections it took and held would be lost if it failed.
+    if (this.predecessor === null) this.acceptForWorkers();
+  }
+
+  /** With several workers, the master accepts the connections and deals them (balancer.ts). */
+  private acceptForWorkers(): void {
+    if (this.options.workers <= 1 || this.listeners === null) return;
+    this.balancer = new Balancer(() => this.dealable(), this.log);
+    try {
+      this.balancer.listen(this.listeners, this.options.backlog);
+    } catch (error) {
+      throw new Fatal((error as Error).message, 1);
     }
   }
 
@@ -395,9 +417,11 @@ export class Master {
     if (ready < this.target && waited < INITIAL_READY_WAIT_MS) return;
     this.serving = true;
     if (ready < this.target) this.log.warn(`${ready} of ${this.target} workers ready ${(waited / 1000).toFixed(1)} s after the first: serving with them`);
+    if (this.predecessor !== null) this.acceptForWorkers();
     if (!this.options.quiet) for (const listener of this.listeners) this.errorLog.write(banner(listenerShown(listener, this.tls !== null), this.options.workers, ready));
     this.balancer?.flush();
     this.onListening(this.listeners);
+    if (this.predecessor !== null) void tellPredecessor({ type: 'ready' });
   }
 
   /** Stops as TERM (graceful) or QUIT would; run() then resolves. */
@@ -520,5 +544,50 @@ export class Master {
       roll.fresh = this.pool.spawn(this.generation);
       this.lastSpawn = Date.now();
     }
+  }
+
+  // 8. USR2 upgrade -----------------------------------------------------------
+
+  /** USR2 will be ignored, for `why` (a daemon's command line is not its own to run again). */
+  refuseUpgrade(why: string): void {
+    this.upgradeRefusal = why;
+  }
+
+  /** Starts a successor with this master's listeners (not while one starts, nor while stopping). */
+  private startUpgrade(): void {
+    if (this.stopState.stopping !== null) return;
+    if (this.upgradeRefusal !== null) {
+      this.log.warn(`SIGUSR2 ignored: ${this.upgradeRefusal}`);
+      return;
+    }
+    if (this.successor !== null) {
+      this.log.warn(`SIGUSR2: a new master (pid ${this.successor.pid}) is starting already; ignored`);
+      return;
+    }
+    if (this.listeners === null || !this.serving) {
+      this.log.warn('SIGUSR2: this master does not serve yet; ignored');
+      return;
+    }
+    this.successor = new Successor(this.listeners, () => this.wake());
+    this.log.info(`SIGUSR2: starting a new master (pid ${this.successor.pid}) with the listening sockets; this one serves until it does`);
+  }
+
+  private checkSuccessor(): void {
+    const outcome = this.successor?.outcome;
+    if (outcome === undefined || outcome === null) return;
+    const pid = this.successor!.pid;
+    this.successor = null;
+    if (!outcome.ready) {
+      this.log.error(`SIGUSR2: the new master (pid ${pid}) ${outcome.why}; this master keeps serving`);
+      try {
+        this.pidFile?.write(); // (it may have taken the file over, and removed it as it exited)
+      } catch (error) {
+        this.log.error('SIGUSR2: cannot write the pid file again', error);
+      }
+      return;
+    }
+    if (this.stopState.stopping !== null) return;
+    const stop = this.stopState.begin('graceful');
+    if (stop !== null) this.stop(stop, `SIGUSR2 (the new master, pid ${pid}, serves)`, true);
   }
 }

@@ -1,6 +1,8 @@
 // The --pid file: written by the master with its own pid, refused when it
-// names a running starlight, replaced when stale, and removed by the master
-// only (never by a worker) and only while it still holds the master's pid.
+// names a running starlight (but for the master a USR2 successor replaces),
+// replaced when stale, and removed by the master only (never by a worker) and
+// only while it still holds the master's pid: a replaced master leaves its
+// successor's file.
 
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -32,14 +34,15 @@ export class PidFile {
     this.path = resolve(cwd, path);
   }
 
-  write(): void {
+  /** Writes this process's pid; `replacing`: the pid of a master this one replaces (USR2), whose file it takes over. */
+  write(replacing?: number): void {
     let previous = NaN;
     try {
       previous = Number.parseInt(readFileSync(this.path, 'utf8').trim(), 10);
     } catch {
       // none yet
     }
-    if (Number.isInteger(previous) && previous > 0 && previous !== process.pid && isRunningStarlight(previous)) {
+    if (Number.isInteger(previous) && previous > 0 && previous !== process.pid && previous !== replacing && isRunningStarlight(previous)) {
       throw new PidFileError(`--pid ${this.path}: starlight is already running there as pid ${previous}`);
     }
     const temporary = `${this.path}.${process.pid}.tmp`;

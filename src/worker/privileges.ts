@@ -1,8 +1,8 @@
 // --user, --group and --umask: whom the workers run as. The master resolves
 // the names before it binds (an unknown one is a start error) and stays who it
 // was started as: it runs no app code, and it must still remove the pid file
-// and a socket file in root's folders at its exit, re-bind (USR2), and reopen
-// the error log (USR1), whose file it gives to the workers' user. Each worker
+// and a socket file in root's folders at its exit, start its USR2 successor,
+// and reopen the error log (USR1), whose file it gives to the workers' user. Each worker
 // drops to the identity right after it starts, before it loads the app:
 // supplementary groups, then the group, then the user (the order in which each
 // step is still allowed), then the umask. With --workers=0 the one process

@@ -40,7 +40,6 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
   if (identity !== null) dropPrivileges(identity);
   const worker = new Worker({ id: 0, options, app, tls, log, retire: null });
   worker.listen(listeners.map((listener) => listener.handle));
-  if (!options.quiet) for (const listener of listeners) errorLog.write(banner(listenerShown(listener, tls !== null), 0));
 
   const stopState = new StopState();
   let stopped: Promise<void> = Promise.resolve();
@@ -60,6 +59,7 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
   };
   for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.on(signal, () => onSignal(signal));
   process.on('SIGHUP', () => log.warn('SIGHUP ignored: with --workers=0 there are no workers to restart'));
+  process.on('SIGUSR2', () => log.warn('SIGUSR2 ignored: with --workers=0 there is no master to hand the sockets over; run with workers for zero-downtime upgrades'));
   process.on('SIGUSR1', () => {
     try {
       errorLog.reopen();
@@ -68,6 +68,8 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
       log.error('SIGUSR1: the error log stays where it was', error);
     }
   });
+  // Shown once the signals are handled: one sent as soon as the banner is seen must not meet Node's default action.
+  if (!options.quiet) for (const listener of listeners) errorLog.write(banner(listenerShown(listener, tls !== null), 0));
   return { listeners, stop: (graceful) => begin(stopState.begin(graceful ? 'graceful' : 'immediate')) };
 }
 

@@ -81,3 +81,23 @@ test('-D with an app that cannot load: the command exits non-zero with the error
     dir.remove();
   }
 });
+
+test('-D: USR2 is refused with a log line (the daemon cannot run its command line again); it keeps serving', { timeout: 30000 }, async () => {
+  const dir = tempDir();
+  writeLoggingApp(dir.file('app.mjs'));
+  const port = await freePort();
+  let pid = 0;
+  try {
+    const result = await starlight(['-D', '--workers=2', '--host=127.0.0.1', `--port=${port}`, '--pid=run.pid', '--error-log=error.log', 'app.mjs'], dir.path);
+    assert.equal(result.code, 0, result.stderr);
+    pid = Number(readFileSync(dir.file('run.pid'), 'utf8').trim());
+    process.kill(pid, 'SIGUSR2');
+    await waitFor(() => /SIGUSR2 ignored: a daemon \(-D\) cannot start itself again/.test(read(dir.file('error.log'))), { message: 'the refusal in the error log' });
+    assert.equal((await get(port)).status, 200);
+    assert.equal(Number(readFileSync(dir.file('run.pid'), 'utf8').trim()), pid);
+    await stopByPid(pid);
+  } finally {
+    if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
+    dir.remove();
+  }
+});
