@@ -2,11 +2,12 @@
 // upstream keep-alive, using the site config docs/deploy.md shows (helpers/nginx.mjs):
 // requests are answered and nginx's connections to starlight are reused; a HUP rolling restart
 // under a bounded load through nginx loses no request; a TERM lets the requests starlight had
-// accepted finish, after which nginx answers 502 (nothing listens any more).
+// accepted finish, after which nginx answers 502 (nothing listens any more). docs/deploy.md
+// shows that site config, which the first test checks.
 import assert from 'node:assert/strict';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { nginxSkip, startNginx } from '../helpers/nginx.mjs';
+import { nginxSkip, siteConfig, startNginx } from '../helpers/nginx.mjs';
 import { APP, Client, get, livePids, settle, sleep, startLoad, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
 import { startServer } from '../helpers/server.mjs';
 
@@ -76,6 +77,16 @@ async function behindNginx(kind, workers, body) {
     dir.remove();
   }
 }
+
+const DEPLOY_DOC = new URL('../../docs/deploy.md', import.meta.url);
+
+test('docs/deploy.md shows the site config these tests run, for TCP and for a UNIX socket', () => {
+  const doc = readFileSync(DEPLOY_DOC, 'utf8');
+  for (const [marker, upstream] of [['tcp', '127.0.0.1:8080'], ['unix', 'unix:/run/starlight/starlight.sock']]) {
+    const block = `<!-- nginx:${marker} -->\n\`\`\`nginx\n${siteConfig(upstream, '80')}\`\`\`\n`;
+    assert.ok(doc.includes(block), `docs/deploy.md has, after <!-- nginx:${marker} -->:\n${block}`);
+  }
+});
 
 describe('nginx in front of starlight', { skip: nginxSkip }, () => {
   for (const kind of ['tcp', 'unix']) {
