@@ -69,6 +69,8 @@ async function behindNginx(kind, workers, body) {
   let nginx = null;
   try {
     if (kind === 'unix') await waitFor(() => server.stderr.includes(`http://unix:${socket}:/`), { message: () => `the UNIX socket's banner; stderr:\n${server.stderr}` });
+    // Served once directly: the workers hold their listeners, so openSockets() counts only connections.
+    await get(server.port);
     nginx = await startNginx(dir, kind === 'unix' ? `unix:${socket}` : `127.0.0.1:${server.port}`);
     await body(server, nginx);
   } finally {
