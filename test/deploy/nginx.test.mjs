@@ -1,0 +1,162 @@
+// Real nginx (Debian's package) in front of starlight, over TCP and over a UNIX socket, with
+// upstream keep-alive, using the site config docs/deploy.md shows (helpers/nginx.mjs):
+// requests are answered and nginx's connections to starlight are reused; a HUP rolling restart
+// under a bounded load through nginx loses no request; a TERM lets the requests starlight had
+// accepted finish, after which nginx answers 502 (nothing listens any more). docs/deploy.md
+// shows that site config, which the first test checks.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { nginxSkip, siteConfig, startNginx } from '../helpers/nginx.mjs';
+import { APP, Client, get, livePids, settle, sleep, startLoad, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
+import { startServer } from '../helpers/server.mjs';
+
+/** The sockets a process holds open, by inode (what /proc/PID/fd links to: "socket:[INODE]"). */
+function openSockets(pid) {
+  const sockets = new Set();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.startsWith('socket:')) sockets.add(target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return sockets;
+}
+
+/** Sockets `pid` holds now that it did not hold in `before`: the connections it accepted since. */
+const newSockets = (pid, before) => [...openSockets(pid)].filter((socket) => !before.has(socket));
+
+/**
+ * `loops` loops of POSTs to nginx at `port` until stop(), which resolves { ok, failures }.
+ * nginx passes a GET that failed on a reused upstream connection to the upstream again, which
+ * hides a connection starlight cut; a POST it does not repeat, so a cut one is a 502 here.
+ */
+function startPosts(port, loops, path) {
+  const stats = { ok: 0, failures: [] };
+  let running = true;
+  const loop = async () => {
+    while (running) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', body: 'form=data' });
+        const body = await response.text();
+        if (response.status === 200) stats.ok++;
+        else stats.failures.push(`POST: status ${response.status}: ${body.slice(0, 200)}`);
+      } catch (error) {
+        stats.failures.push(`POST: ${error.message}`);
+      }
+    }
+  };
+  const looping = Array.from({ length: loops }, loop);
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(looping);
+      return stats;
+    },
+  };
+}
+
+/**
+ * Starts starlight (`--workers=N` and the test app) reachable over `kind` ('tcp': its TCP
+ * port; 'unix': also a socket file in `dir`), and nginx in front of it; runs `body`; stops both.
+ */
+async function behindNginx(kind, workers, body) {
+  const dir = tempDir();
+  const socket = dir.file('starlight.sock');
+  const server = await startServer([`--workers=${workers}`, ...(kind === 'unix' ? [`--listen=unix:${socket}`] : []), APP], { timeoutMs: 15000 });
+  let nginx = null;
+  try {
+    if (kind === 'unix') await waitFor(() => server.stderr.includes(`http://unix:${socket}:/`), { message: () => `the UNIX socket's banner; stderr:\n${server.stderr}` });
+    // Served once directly: the workers hold their listeners, so openSockets() counts only connections.
+    await get(server.port);
+    nginx = await startNginx(dir, kind === 'unix' ? `unix:${socket}` : `127.0.0.1:${server.port}`);
+    await body(server, nginx);
+  } finally {
+    await nginx?.stop();
+    await server.stop();
+    dir.remove();
+  }
+}
+
+const DEPLOY_DOC = new URL('../../docs/deploy.md', import.meta.url);
+
+test('docs/deploy.md shows the site config these tests run, for TCP and for a UNIX socket', () => {
+  const doc = readFileSync(DEPLOY_DOC, 'utf8');
+  for (const [marker, upstream] of [['tcp', '127.0.0.1:8080'], ['unix', 'unix:/run/starlight/starlight.sock']]) {
+    const block = `<!-- nginx:${marker} -->\n\`\`\`nginx\n${siteConfig(upstream, '80')}\`\`\`\n`;
+    assert.ok(doc.includes(block), `docs/deploy.md has, after <!-- nginx:${marker} -->:\n${block}`);
+  }
+});
+
+describe('nginx in front of starlight', { skip: nginxSkip }, () => {
+  for (const kind of ['tcp', 'unix']) {
+    test(`over ${kind}: requests answered, one upstream keep-alive connection reused`, { timeout: 30000 }, async () => {
+      await behindNginx(kind, 1, async (server, nginx) => {
+        const [worker] = await waitForWorkers(server.pid, 1);
+        const before = openSockets(worker);
+        const client = await Client.open(nginx.port);
+        try {
+          const seen = [];
+          for (let i = 0; i < 5; i++) {
+            const { status, json } = await client.request(`/through-nginx-${i}`);
+            assert.equal(status, 200);
+            assert.equal(json.pid, worker);
+            assert.equal(json.path, `/through-nginx-${i}`);
+            seen.push(newSockets(worker, before));
+          }
+          // Without upstream keep-alive nginx opens a connection per request and closes it.
+          assert.equal(seen[0].length, 1, `one connection from nginx after the first request: ${seen[0]}`);
+          for (const sockets of seen) assert.deepEqual(sockets, seen[0], 'the same connection served every request');
+        } finally {
+          client.destroy();
+        }
+      });
+    });
+
+    test(`over ${kind}: a HUP rolling restart under load through nginx loses no request`, { timeout: 40000 }, async () => {
+      await behindNginx(kind, 2, async (server, nginx) => {
+        const old = await waitForWorkers(server.pid, 2);
+        // Each request takes a while, so that some are in flight at the moment an old worker stops.
+        const load = startLoad(nginx.port, { keepAlive: 2, oneShot: 1, path: '/slow?ms=50' });
+        const posts = startPosts(nginx.port, 2, '/slow?ms=50');
+        await sleep(1000);
+        process.kill(server.pid, 'SIGHUP');
+        await waitFor(
+          () => {
+            const pids = livePids(server.pid);
+            return pids.length === 2 && pids.every((pid) => !old.includes(pid));
+          },
+          { timeoutMs: 15000, message: () => `two new workers (live: ${livePids(server.pid)}, old: ${old})` },
+        );
+        await sleep(1000);
+        const [stats, postStats] = await Promise.all([load.stop(), posts.stop()]);
+        assert.deepEqual(stats.failures, [], `failed GETs through nginx (ok: ${stats.ok})`);
+        assert.deepEqual(postStats.failures, [], `failed POSTs through nginx (ok: ${postStats.ok})`);
+        assert.ok(postStats.ok > 0, 'POSTs answered');
+        assert.ok([...stats.pids.keys()].some((pid) => old.includes(pid)), 'old workers answered');
+        assert.ok([...stats.pids.keys()].some((pid) => !old.includes(pid)), 'new workers answered');
+      });
+    });
+
+    test(`over ${kind}: TERM finishes the requests starlight accepted, then nginx answers 502`, { timeout: 30000 }, async () => {
+      await behindNginx(kind, 1, async (server, nginx) => {
+        const [worker] = await waitForWorkers(server.pid, 1);
+        const before = openSockets(worker);
+        const inFlight = Array.from({ length: 4 }, (_, i) => settle(get(nginx.port, `/slow?ms=1500&n=${i}`)));
+        // Each request in flight is a connection from nginx that the worker accepted.
+        await waitFor(() => newSockets(worker, before).length >= 4, { message: () => `4 connections from nginx (have ${newSockets(worker, before).length})` });
+        server.kill('SIGTERM');
+        for (const { response, error } of await Promise.all(inFlight)) {
+          assert.equal(error, undefined, `an accepted request failed: ${error?.message}`);
+          assert.equal(response.status, 200, response.body);
+          assert.equal(response.json.path, '/slow');
+        }
+        const exit = await server.exited;
+        assert.equal(exit.code, 0, server.stderr);
+        assert.equal((await get(nginx.port, '/after')).status, 502);
+      });
+    });
+  }
+});
