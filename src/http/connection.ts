@@ -13,7 +13,7 @@ import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import { peerCertificateOf } from '../listen/tls.js';
 import { loopNow } from './clock.js';
 import type { ParseError } from './errors.js';
-import { Exchange, type ConnectionAddresses, type ExchangeLink } from './exchange.js';
+import { AddressesOf, Exchange, type ConnectionAddresses, type ExchangeLink } from './exchange.js';
 import { ForwardedAddresses, type ForwardingTrust } from './forwarded.js';
 import { LINGER_MS } from './limits.js';
 import { RequestParser, type ParserEvents, type ParserLimits, type RequestHead } from './parser.js';
@@ -141,41 +141,22 @@ class TlsSocketAddresses extends SocketAddresses {
 }
 
 /** Under --proxy-protocol: the client the PROXY header named, in place of the socket's remote end. */
-class ProxiedAddresses implements ConnectionAddresses {
+class ProxiedAddresses extends AddressesOf {
   constructor(
-    private readonly socket: ConnectionAddresses,
+    socket: ConnectionAddresses,
     private readonly client: ProxiedClient,
-  ) {}
+  ) {
+    super(socket);
+  }
 
-  get remoteAddress(): string {
+  override get remoteAddress(): string {
     return this.client.address;
   }
-  get remotePort(): number {
+  override get remotePort(): number {
     return this.client.port;
   }
-  get remoteFamily(): string {
+  override get remoteFamily(): string {
     return this.client.family;
-  }
-  get localAddress(): string | undefined {
-    return this.socket.localAddress;
-  }
-  get localPort(): number | undefined {
-    return this.socket.localPort;
-  }
-  get secure(): boolean {
-    return this.socket.secure;
-  }
-  get peerCertificate(): PeerCertificate | null {
-    return this.socket.peerCertificate;
-  }
-  get peerAuthorized(): boolean {
-    return this.socket.peerAuthorized;
-  }
-  get scheme(): string {
-    return this.socket.scheme;
-  }
-  get forwardedHost(): string | undefined {
-    return undefined;
   }
 }
 

@@ -28,6 +28,42 @@ export interface ConnectionAddresses {
   readonly forwardedHost: string | undefined;
 }
 
+/** Another connection's addresses, passed through: the base of those that put a proxy's word in place of some. */
+export class AddressesOf implements ConnectionAddresses {
+  constructor(protected readonly connection: ConnectionAddresses) {}
+
+  get secure(): boolean {
+    return this.connection.secure;
+  }
+  get peerCertificate(): PeerCertificate | null {
+    return this.connection.peerCertificate;
+  }
+  get peerAuthorized(): boolean {
+    return this.connection.peerAuthorized;
+  }
+  get remoteAddress(): string | undefined {
+    return this.connection.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.connection.remotePort;
+  }
+  get remoteFamily(): string | undefined {
+    return this.connection.remoteFamily;
+  }
+  get localAddress(): string | undefined {
+    return this.connection.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.connection.localPort;
+  }
+  get scheme(): string {
+    return this.connection.scheme;
+  }
+  get forwardedHost(): string | undefined {
+    return this.connection.forwardedHost;
+  }
+}
+
 export class Exchange extends ResponseWriter {
   private abortListeners: Array<() => void> | null = null;
   /** The client went away before the response was complete (see onAbort). */

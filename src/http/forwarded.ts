@@ -7,7 +7,7 @@
 // `Forwarded` wins over the X-Forwarded-* fields when a request has both.
 
 import { isIP } from 'node:net';
-import type { ConnectionAddresses } from './exchange.js';
+import { AddressesOf, type ConnectionAddresses } from './exchange.js';
 
 /** A request's header fields, as RequestHead gives them (names lower-cased). */
 export interface HeaderFields {
@@ -155,41 +155,28 @@ function hostOf(value: string | undefined): string | undefined {
 }
 
 /** A connection's addresses, with the client, scheme and host a trusted proxy named in their place. */
-export class ForwardedAddresses implements ConnectionAddresses {
+export class ForwardedAddresses extends AddressesOf {
   constructor(
-    private readonly connection: ConnectionAddresses,
+    connection: ConnectionAddresses,
     private readonly facts: ForwardedFacts,
-  ) {}
+  ) {
+    super(connection);
+  }
 
-  get remoteAddress(): string | undefined {
+  override get remoteAddress(): string | undefined {
     return this.facts.remoteAddress ?? this.connection.remoteAddress;
   }
-  get remotePort(): number | undefined {
+  override get remotePort(): number | undefined {
     return this.facts.remoteAddress === undefined ? this.connection.remotePort : this.facts.remotePort;
   }
-  get remoteFamily(): string | undefined {
+  override get remoteFamily(): string | undefined {
     const address = this.facts.remoteAddress;
     return address === undefined ? this.connection.remoteFamily : isIP(address) === 6 ? 'IPv6' : 'IPv4';
   }
-  get localAddress(): string | undefined {
-    return this.connection.localAddress;
-  }
-  get localPort(): number | undefined {
-    return this.connection.localPort;
-  }
-  get secure(): boolean {
-    return this.connection.secure;
-  }
-  get peerCertificate(): ConnectionAddresses['peerCertificate'] {
-    return this.connection.peerCertificate;
-  }
-  get peerAuthorized(): boolean {
-    return this.connection.peerAuthorized;
-  }
-  get scheme(): string {
+  override get scheme(): string {
     return this.facts.scheme ?? this.connection.scheme;
   }
-  get forwardedHost(): string | undefined {
+  override get forwardedHost(): string | undefined {
     return this.facts.host;
   }
 }
