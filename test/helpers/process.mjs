@@ -54,7 +54,7 @@ export function waitForWorkers(master, n, timeoutMs = 5000) {
 // ---- a keep-alive client ----------------------------------------------------------
 
 /**
- * One connection to 127.0.0.1:port (raw.mjs's RawConnection, ending its side when the server
+ * One connection to 127.0.0.1:port, or to a UNIX socket where `port` is its path (raw.mjs's RawConnection, ending its side when the server
  * ends its own, as an ordinary client does); request() sends a GET and resolves with the response:
  * { status, headers (lower-case names), body (text), json (the body parsed, or null), close }.
  * `closed` resolves 'fin' or 'reset' once the connection is closed.
@@ -117,10 +117,11 @@ export async function get(port, path = '/', timeoutMs = 10000) {
 }
 
 /**
- * Request loops against the server until stop(): `keepAlive` loops that send
- * request after request on one connection (opening a new one after a
- * `Connection: close` response), and `oneShot` loops that open a connection
- * per request. Any error or non-200 answer is a failure. stop() resolves with
+ * Request loops against the server (a port, or a UNIX socket's path: see
+ * Client) until stop(): `keepAlive` loops that send request after request on
+ * one connection (opening a new one after a `Connection: close` response), and
+ * `oneShot` loops that open a connection per request. Any error or non-200
+ * answer is a failure. stop() resolves with
  * { ok, failures: [messages], pids: Map(pid → count), versions: Set, closes }
  * (closes: keep-alive connections the server ended with `Connection: close`).
  */

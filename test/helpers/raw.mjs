@@ -248,7 +248,7 @@ function makeResponse(status, reason, headers, start) {
 /** One test connection to 127.0.0.1:port, driven step by step. */
 export class RawConnection {
   /**
-   * @param {number} port
+   * @param {number|string} port  a port of 127.0.0.1, or the path of a UNIX socket
    * @param {{ localAddress?: string, allowHalfOpen?: boolean, timeoutMs?: number }} [options]
    *   localAddress: bind the client side (e.g. 127.1.2.3 to tag a connection).
    *   allowHalfOpen (default true): our side stays open after the server's FIN until end();
@@ -259,7 +259,8 @@ export class RawConnection {
   static connect(port, options = {}) {
     const { localAddress, allowHalfOpen = true, timeoutMs } = options;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port, localAddress, allowHalfOpen });
+      const where = typeof port === 'string' ? { path: port } : { host: '127.0.0.1', port, localAddress };
+      const socket = net.connect({ ...where, allowHalfOpen });
       const timer =
         timeoutMs === undefined
           ? undefined

@@ -29,6 +29,8 @@ export function cleanEnv() {
  * @param {{ env?: Record<string,string>, cwd?: string, node?: string, timeoutMs?: number,
  *   listen?: boolean, wait?: 'banner'|'banner-or-exit'|'none' }} [opts]
  *   env: added to cleanEnv(). node: the Node binary (default this one).
+ *   launcher: a command that runs starlight's (its argv first, e.g. systemd-socket-activate's),
+ *   and which becomes starlight's master by exec, so that the pid is the master's.
  *   listen (default true): `--host=127.0.0.1 --port=0` go before `args`; false: `args` exactly.
  *   wait: 'banner' (default) resolves once the first banner line is out, and rejects if the
  *   process exits first or after `timeoutMs` (default 10000; the process is then killed);
@@ -44,7 +46,8 @@ export function cleanEnv() {
  */
 export async function startServer(args, opts = {}) {
   const { timeoutMs = 10000, listen = true, wait = 'banner' } = opts;
-  const child = spawn(opts.node ?? process.execPath, [BIN, ...(listen ? ['--host=127.0.0.1', '--port=0'] : []), ...args], {
+  const [command, ...argv] = [...(opts.launcher ?? []), opts.node ?? process.execPath, BIN, ...(listen ? ['--host=127.0.0.1', '--port=0'] : []), ...args];
+  const child = spawn(command, argv, {
     cwd: opts.cwd,
     env: { ...cleanEnv(), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
