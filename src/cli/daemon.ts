@@ -16,7 +16,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveAppFile } from '../app/locate.js';
 import type { Options } from '../config/options.js';
-import type { CommandLine } from '../config/resolve.js';
+import { daemonRefusal } from '../config/platform.js';
+import { UsageError, type CommandLine } from '../config/resolve.js';
 import { decodeOptions, encodeOptions, type WireOptions } from '../worker/protocol.js';
 
 /** The command line as it crosses the IPC channel (JSON). */
@@ -54,6 +55,8 @@ function detachable(commandLine: CommandLine, cwd: string): CommandLine {
 
 /** Starts the daemon and exits with whether it serves; `execArgv`: the Node flags the daemon needs. */
 export function daemonize(commandLine: CommandLine, execArgv: string[]): Promise<never> {
+  const refusal = daemonRefusal(process.platform);
+  if (refusal !== null) throw new UsageError(refusal);
   const served = detachable(commandLine, process.cwd());
   let output: number | 'ignore' = 'ignore';
   if (served.options.errorLog !== undefined) {

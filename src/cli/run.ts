@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { isTypeScript, resolveAppFile, typeScriptSupport } from '../app/locate.js';
 import type { CommandLine } from '../config/resolve.js';
 import { prepareListeners } from '../listen/address.js';
-import { SIGNALS } from '../config/signals.js';
+import { masterSignals } from '../config/platform.js';
 import { Master } from '../master/master.js';
 import { PidFile } from '../master/pidfile.js';
 import type { WorkerEntry } from '../master/pool.js';
@@ -19,7 +19,7 @@ import { daemonize } from './daemon.js';
  */
 function rerunWithTypeStripping(): Promise<never> {
   const child = spawn(process.execPath, ['--experimental-strip-types', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
-  for (const signal of SIGNALS) process.on(signal, () => child.kill(signal));
+  for (const signal of masterSignals(process.platform)) process.on(signal, () => child.kill(signal));
   return new Promise(() => {
     child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 128)));
   });

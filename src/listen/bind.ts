@@ -14,6 +14,7 @@ import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { ListenSpec } from '../config/listen.js';
+import { listenerRefusal } from '../config/platform.js';
 
 /** A bound, not yet listening, TCP or pipe handle of Node's: opaque to us but for what listening needs. */
 export interface ListenHandle {
@@ -106,6 +107,13 @@ function tcpListener(spec: ListenSpec, handle: ListenHandle, address: string, po
 /** A UNIX socket's path as written: `@NAME` for an abstract one (its name begins with a NUL). */
 const pathShown = (path: string): string => (path.startsWith('\0') ? `@${path.slice(1)}` : path);
 
+/** A listen spec as the user wrote it, for messages. */
+function specShown(spec: ListenSpec): string {
+  if (spec.kind === 'unix') return pathShown(spec.path);
+  if (spec.kind === 'fd') return `fd://${spec.fd}`;
+  return `${spec.host?.includes(':') ? `[${spec.host}]` : (spec.host ?? '')}:${spec.port}`;
+}
+
 /** Whether a server accepts connections on the socket file at `path` (ECONNREFUSED: none does). */
 function answers(path: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
@@ -141,7 +149,6 @@ async function clearStaleSocket(path: string): Promise<void> {
 
 async function bindUnix(path: string, mode: number | undefined): Promise<BoundListener> {
   const abstract = path.startsWith('\0');
-  if (abstract && process.platform !== 'linux') throw new BindError(`cannot listen on ${pathShown(path)}: abstract sockets exist only on Linux`);
   if (!abstract) await clearStaleSocket(path);
   const handle = createServerHandle(path, -1, -1);
   if (typeof handle === 'number') throw bindFailed(pathShown(path), handle);
@@ -208,6 +215,8 @@ export async function bindListeners(specs: readonly ListenSpec[], options: { ipv
   const bound: BoundListener[] = [];
   try {
     for (const spec of specs) {
+      const refusal = listenerRefusal(spec, process.platform);
+      if (refusal !== null) throw new BindError(`cannot listen on ${specShown(spec)}: ${refusal}`);
       if (spec.kind === 'tcp') bound.push(await bindTcp(spec, options.ipv6));
       else if (spec.kind === 'unix') bound.push(await bindUnix(spec.path, options.socketMode));
       else bound.push(wrapDescriptor(spec.fd));

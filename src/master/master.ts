@@ -29,7 +29,8 @@
 import { resolve } from 'node:path';
 import type { Options } from '../config/options.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
-import { SIGNALS, type Signal } from '../config/signals.js';
+import { masterSignals } from '../config/platform.js';
+import type { Signal } from '../config/signals.js';
 import { appMayDecideListeners, listenSpecs } from '../listen/address.js';
 import { bindListeners, closeHandedOver, type BoundListener } from '../listen/bind.js';
 import { listenerShown, readTlsMaterial, type TlsMaterial } from '../listen/tls.js';
@@ -154,7 +155,7 @@ export class Master {
   async run(): Promise<number> {
     process.title = 'starlight master';
     this.pidFile?.write(this.predecessor ?? undefined);
-    for (const signal of SIGNALS) {
+    for (const signal of masterSignals(process.platform)) {
       process.on(signal, () => {
         this.signals.push(signal);
         this.wake();

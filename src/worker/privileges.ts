@@ -11,6 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Options } from '../config/options.js';
+import { identityRefusal } from '../config/platform.js';
 
 /** Whom to become; null fields stay as they are. */
 export interface Identity {
@@ -53,6 +54,8 @@ function resolveGroup(name: string): number {
 export function resolveIdentity(options: Pick<Options, 'user' | 'group' | 'umask'>): Identity | null {
   const { user, group, umask } = options;
   if (user === undefined && group === undefined && umask === undefined) return null;
+  const refusal = user === undefined && group === undefined ? null : identityRefusal(process.platform);
+  if (refusal !== null) throw new PrivilegeError(refusal);
   const identity: Identity = { uid: null, gid: null, groups: null, umask };
   if (user !== undefined) {
     const entry = lookup('passwd', user);
