@@ -26,9 +26,10 @@ export function cleanEnv() {
 /**
  * Starts starlight.
  * @param {string[]} args  starlight arguments (the app file among them)
- * @param {{ env?: Record<string,string>, cwd?: string, node?: string, timeoutMs?: number,
+ * @param {{ env?: Record<string,string>, cwd?: string, node?: string, prefix?: string[], timeoutMs?: number,
  *   listen?: boolean, wait?: 'banner'|'banner-or-exit'|'none' }} [opts]
- *   env: added to cleanEnv(). node: the Node binary (default this one).
+ *   env: added to cleanEnv(). node: the Node binary (default this one). prefix: a command that
+ *   runs Node by exec'ing it (`ip netns exec NAME`), so that the pid spawned is still Node's.
  *   listen (default true): `--host=127.0.0.1 --port=0` go before `args`; false: `args` exactly.
  *   wait: 'banner' (default) resolves once the first banner line is out, and rejects if the
  *   process exits first or after `timeoutMs` (default 10000; the process is then killed);
@@ -44,7 +45,8 @@ export function cleanEnv() {
  */
 export async function startServer(args, opts = {}) {
   const { timeoutMs = 10000, listen = true, wait = 'banner' } = opts;
-  const child = spawn(opts.node ?? process.execPath, [BIN, ...(listen ? ['--host=127.0.0.1', '--port=0'] : []), ...args], {
+  const [file, ...before] = [...(opts.prefix ?? []), opts.node ?? process.execPath];
+  const child = spawn(file, [...before, BIN, ...(listen ? ['--host=127.0.0.1', '--port=0'] : []), ...args], {
     cwd: opts.cwd,
     env: { ...cleanEnv(), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
