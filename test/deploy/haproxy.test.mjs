@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { haproxyConfig, haproxySkip, startHaproxy } from '../helpers/haproxy.mjs';
-import { APP, Client, get, livePids, settle, sleep, startLoad, startPosts, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
+import { APP, Client, get, livePids, newSockets, openSockets, settle, sleep, startLoad, startPosts, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
 import { RawConnection } from '../helpers/raw.mjs';
 import { startServer } from '../helpers/server.mjs';
 
@@ -84,8 +84,11 @@ describe('HAProxy in front of starlight', { skip: haproxySkip }, () => {
 
   test('TERM finishes the requests starlight accepted, then HAProxy answers 503', { timeout: 30000 }, async () => {
     await behindHaproxy(1, async (server, haproxy) => {
+      const [worker] = await waitForWorkers(server.pid, 1);
+      const before = openSockets(worker);
       const inFlight = Array.from({ length: 4 }, (_, i) => settle(get(haproxy.port, `/slow?ms=1500&n=${i}`)));
-      await sleep(500);
+      // Each request in flight is a connection from HAProxy that the worker accepted.
+      await waitFor(() => newSockets(worker, before).length >= 4, { message: () => `4 connections from HAProxy (have ${newSockets(worker, before).length})` });
       server.kill('SIGTERM');
       for (const { response, error } of await Promise.all(inFlight)) {
         assert.equal(error, undefined, `an accepted request failed: ${error?.message}`);

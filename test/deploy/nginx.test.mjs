@@ -5,28 +5,11 @@
 // accepted finish, after which nginx answers 502 (nothing listens any more). docs/deploy.md
 // shows that site config, which the first test checks.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { nginxSkip, siteConfig, startNginx } from '../helpers/nginx.mjs';
-import { APP, Client, get, livePids, settle, sleep, startLoad, startPosts, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
+import { APP, Client, get, livePids, newSockets, openSockets, settle, sleep, startLoad, startPosts, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
 import { startServer } from '../helpers/server.mjs';
-
-/** The sockets a process holds open, by inode (what /proc/PID/fd links to: "socket:[INODE]"). */
-function openSockets(pid) {
-  const sockets = new Set();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      if (target.startsWith('socket:')) sockets.add(target);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return sockets;
-}
-
-/** Sockets `pid` holds now that it did not hold in `before`: the connections it accepted since. */
-const newSockets = (pid, before) => [...openSockets(pid)].filter((socket) => !before.has(socket));
 
 /**
  * Starts starlight (`--workers=N` and the test app) reachable over `kind` ('tcp': its TCP

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { childPids, cmdline, isAlive, livePids, procStat } from './proc.mjs';
+import { childPids, cmdline, isAlive, livePids, newSockets, openSockets, procStat } from './proc.mjs';
 import { RawConnection, httpRequest } from './raw.mjs';
 import { startServer } from './server.mjs';
 import { exitWithin, settle, sleep, waitFor } from './wait.mjs';
@@ -15,7 +15,7 @@ import { exitWithin, settle, sleep, waitFor } from './wait.mjs';
 export const APP = fileURLToPath(new URL('../fixtures/process-app.mjs', import.meta.url));
 export const APP_LIB = pathToFileURL(fileURLToPath(new URL('../fixtures/process-app-lib.mjs', import.meta.url))).href;
 
-export { childPids, cmdline, exitWithin, isAlive, livePids, procStat, settle, sleep, waitFor };
+export { childPids, cmdline, exitWithin, isAlive, livePids, newSockets, openSockets, procStat, settle, sleep, waitFor };
 
 // ---- processes ----------------------------------------------------------------
 
