@@ -5,58 +5,11 @@
 // accepted finish, after which nginx answers 502 (nothing listens any more). docs/deploy.md
 // shows that site config, which the first test checks.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { nginxSkip, siteConfig, startNginx } from '../helpers/nginx.mjs';
-import { APP, Client, get, livePids, settle, sleep, startLoad, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
+import { APP, Client, get, livePids, newSockets, openSockets, settle, sleep, startLoad, startPosts, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
 import { startServer } from '../helpers/server.mjs';
-
-/** The sockets a process holds open, by inode (what /proc/PID/fd links to: "socket:[INODE]"). */
-function openSockets(pid) {
-  const sockets = new Set();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      if (target.startsWith('socket:')) sockets.add(target);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return sockets;
-}
-
-/** Sockets `pid` holds now that it did not hold in `before`: the connections it accepted since. */
-const newSockets = (pid, before) => [...openSockets(pid)].filter((socket) => !before.has(socket));
-
-/**
- * `loops` loops of POSTs to nginx at `port` until stop(), which resolves { ok, failures }.
- * nginx passes a GET that failed on a reused upstream connection to the upstream again, which
- * hides a connection starlight cut; a POST it does not repeat, so a cut one is a 502 here.
- */
-function startPosts(port, loops, path) {
-  const stats = { ok: 0, failures: [] };
-  let running = true;
-  const loop = async () => {
-    while (running) {
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', body: 'form=data' });
-        const body = await response.text();
-        if (response.status === 200) stats.ok++;
-        else stats.failures.push(`POST: status ${response.status}: ${body.slice(0, 200)}`);
-      } catch (error) {
-        stats.failures.push(`POST: ${error.message}`);
-      }
-    }
-  };
-  const looping = Array.from({ length: loops }, loop);
-  return {
-    async stop() {
-      running = false;
-      await Promise.all(looping);
-      return stats;
-    },
-  };
-}
 
 /**
  * Starts starlight (`--workers=N` and the test app) reachable over `kind` ('tcp': its TCP

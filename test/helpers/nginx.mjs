@@ -4,9 +4,9 @@
 // stops it by its pid. Importing this module has no side effect.
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
+import { freePort, waitAccepting } from './ports.mjs';
 import { childPids } from './proc.mjs';
-import { exitWithin, waitFor } from './wait.mjs';
+import { exitWithin } from './wait.mjs';
 
 /** Debian's nginx binary, or null where the package is not installed. */
 export const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'].find((path) => existsSync(path)) ?? null;
@@ -39,18 +39,6 @@ server {
     }
 }
 `;
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (nginx cannot say which port 0 chose). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -96,19 +84,10 @@ ${siteConfig(upstream, `127.0.0.1:${port}`)}}
     }
   };
   try {
-    await waitFor(
-      () => {
-        if (gone !== null) throw new Error(`nginx exited (${gone.code ?? gone.signal}):\n${stderr}`);
-        return new Promise((resolve) => {
-          const socket = net.connect(port, '127.0.0.1', () => {
-            socket.destroy();
-            resolve(true);
-          });
-          socket.on('error', () => resolve(false));
-        });
-      },
-      { timeoutMs: 10000, intervalMs: 50, message: () => `nginx accepting on 127.0.0.1:${port}; stderr:\n${stderr}` },
-    );
+    await waitAccepting(port, {
+      exited: () => gone !== null && `nginx exited (${gone.code ?? gone.signal}):\n${stderr}`,
+      what: () => `nginx accepting on 127.0.0.1:${port}; stderr:\n${stderr}`,
+    });
   } catch (error) {
     await stop();
     throw error;

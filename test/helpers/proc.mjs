@@ -1,7 +1,7 @@
-// What Linux shows of a process in /proc: its children, state and command
-// line. server.mjs uses it to find a master's workers, process.mjs (which
-// re-exports it) to watch them. Importing this module has no side effect.
-import { readFileSync, readdirSync } from 'node:fs';
+// What Linux shows of a process in /proc: its children, state, command line
+// and open sockets. server.mjs uses it to find a master's workers, process.mjs
+// (which re-exports it) to watch them. Importing this module has no side effect.
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 /** The pids of `pid`'s children (every thread's), or [] when it is gone. */
 export function childPids(pid) {
@@ -56,3 +56,20 @@ export function isAlive(pid) {
 export function livePids(master) {
   return childPids(master).filter(isAlive);
 }
+
+/** The sockets a process holds open, by inode (what /proc/PID/fd links to: "socket:[INODE]"). */
+export function openSockets(pid) {
+  const sockets = new Set();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.startsWith('socket:')) sockets.add(target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return sockets;
+}
+
+/** Sockets `pid` holds now that it did not hold in `before`: the connections it accepted since. */
+export const newSockets = (pid, before) => [...openSockets(pid)].filter((socket) => !before.has(socket));

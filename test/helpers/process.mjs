@@ -1,13 +1,13 @@
 // Helpers for test/process/: a keep-alive client on raw.mjs's connection, request
-// loops that count failures, app files written into a temporary folder, a
-// server wrapper that always cleans up (startServer's stop(): master by pid,
-// then any worker left), and, re-exported, the /proc readers (proc.mjs) and
+// loops that count failures (GETs, and POSTs through proxies), app files written
+// into a temporary folder, a server wrapper that always cleans up (startServer's
+// stop(): master by pid, then any worker left), and, re-exported, the /proc readers (proc.mjs) and
 // the poller (wait.mjs). Importing this module has no side effect.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { childPids, cmdline, isAlive, livePids, procStat } from './proc.mjs';
+import { childPids, cmdline, isAlive, livePids, newSockets, openSockets, procStat } from './proc.mjs';
 import { RawConnection, httpRequest } from './raw.mjs';
 import { startServer } from './server.mjs';
 import { exitWithin, settle, sleep, waitFor } from './wait.mjs';
@@ -15,7 +15,7 @@ import { exitWithin, settle, sleep, waitFor } from './wait.mjs';
 export const APP = fileURLToPath(new URL('../fixtures/process-app.mjs', import.meta.url));
 export const APP_LIB = pathToFileURL(fileURLToPath(new URL('../fixtures/process-app-lib.mjs', import.meta.url))).href;
 
-export { childPids, cmdline, exitWithin, isAlive, livePids, procStat, settle, sleep, waitFor };
+export { childPids, cmdline, exitWithin, isAlive, livePids, newSockets, openSockets, procStat, settle, sleep, waitFor };
 
 // ---- processes ----------------------------------------------------------------
 
@@ -117,6 +117,7 @@ export async function get(port, path = '/', timeoutMs = 10000) {
 }
 
 /**
+<<<<<<< HEAD
  * Request loops against the server (a port, or a UNIX socket's path: see
  * Client) until stop(): `keepAlive` loops that send request after request on
  * one connection (opening a new one after a `Connection: close` response), and
@@ -124,9 +125,18 @@ export async function get(port, path = '/', timeoutMs = 10000) {
  * answer is a failure. stop() resolves with
  * { ok, failures: [messages], pids: Map(pid → count), versions: Set, closes }
  * (closes: keep-alive connections the server ended with `Connection: close`).
+=======
+ * Request loops against the server until stop(): `keepAlive` loops that send
+ * request after request on one connection (opening a new one after a
+ * `Connection: close` response), and `oneShot` loops that open a connection
+ * per request. Any error or non-200 answer is a failure. stop() resolves with
+ * { ok, failures: [messages], pids: Map(pid → count), versions: Set, addresses: Set, closes }
+ * (addresses: the client addresses the app saw; closes: keep-alive connections the server
+ * ended with `Connection: close`).
+>>>>>>> haproxy
  */
 export function startLoad(port, { keepAlive = 2, oneShot = 2, path = '/', pauseMs = 0 } = {}) {
-  const stats = { ok: 0, failures: [], pids: new Map(), versions: new Set(), closes: 0, sequence: [] };
+  const stats = { ok: 0, failures: [], pids: new Map(), versions: new Set(), addresses: new Set(), closes: 0, sequence: [] };
   let running = true;
   const note = (response) => {
     if (response.status !== 200 || response.json === null) {
@@ -136,6 +146,7 @@ export function startLoad(port, { keepAlive = 2, oneShot = 2, path = '/', pauseM
     stats.ok++;
     stats.pids.set(response.json.pid, (stats.pids.get(response.json.pid) ?? 0) + 1);
     stats.versions.add(response.json.version);
+    stats.addresses.add(response.json.remoteAddress);
     stats.sequence.push(response.json.version);
   };
   const keepAliveLoop = async () => {
@@ -175,6 +186,41 @@ export function startLoad(port, { keepAlive = 2, oneShot = 2, path = '/', pauseM
     async stop() {
       running = false;
       await Promise.all(loops);
+      return stats;
+    },
+  };
+}
+
+/**
+ * `loops` loops of POSTs (on fetch()'s pooled keep-alive connections) to 127.0.0.1:`port` until
+ * stop(), which resolves `stats` { ok, failures, pids: Map(pid → count) }. A proxy sends a GET that failed
+ * on a reused connection to its upstream again, which hides a connection the server cut; a POST
+ * nginx does not repeat, so a cut one is an error answer there.
+ */
+export function startPosts(port, loops, path) {
+  const stats = { ok: 0, failures: [], pids: new Map() };
+  let running = true;
+  const loop = async () => {
+    while (running) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', body: 'form=data' });
+        const body = await response.text();
+        if (response.status === 200) {
+          stats.ok++;
+          const { pid } = JSON.parse(body);
+          stats.pids.set(pid, (stats.pids.get(pid) ?? 0) + 1);
+        } else stats.failures.push(`POST: status ${response.status}: ${body.slice(0, 200)}`);
+      } catch (error) {
+        stats.failures.push(`POST: ${error.message}`);
+      }
+    }
+  };
+  const looping = Array.from({ length: loops }, loop);
+  return {
+    stats,
+    async stop() {
+      running = false;
+      await Promise.all(looping);
       return stats;
     },
   };

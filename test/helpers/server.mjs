@@ -26,11 +26,11 @@ export function cleanEnv() {
 /**
  * Starts starlight.
  * @param {string[]} args  starlight arguments (the app file among them)
- * @param {{ env?: Record<string,string>, cwd?: string, node?: string, timeoutMs?: number,
+ * @param {{ env?: Record<string,string>, cwd?: string, node?: string, launcher?: string[], timeoutMs?: number,
  *   listen?: boolean, wait?: 'banner'|'banner-or-exit'|'none' }} [opts]
  *   env: added to cleanEnv(). node: the Node binary (default this one).
- *   launcher: a command that runs starlight's (its argv first, e.g. systemd-socket-activate's),
- *   and which becomes starlight's master by exec, so that the pid is the master's.
+ *   launcher: a command that runs starlight's (its argv first, e.g. systemd-socket-activate's
+ *   or `ip netns exec NAME`), which becomes starlight's master by exec, so that the pid is the master's.
  *   listen (default true): `--host=127.0.0.1 --port=0` go before `args`; false: `args` exactly.
  *   wait: 'banner' (default) resolves once the first banner line is out, and rejects if the
  *   process exits first or after `timeoutMs` (default 10000; the process is then killed);
