@@ -2,7 +2,8 @@
 // processes: each worker's figures and the totals match the requests sent
 // (polled: the other workers' lines are up to a couple of seconds old), as
 // text, JSON and Prometheus (checked by promtool when it is installed:
-// Debian's prometheus package); a client not allowed gets 403; the page is
+// Debian's prometheus package); a client not allowed gets 403 (the client
+// as the app is told of it: one a trusted proxy names counts); the page is
 // answered by a worker while the app is blocked in another; a Node app and
 // --workers=0 have it too.
 
@@ -18,11 +19,11 @@ import { startServer } from '../helpers/server.mjs';
 const APP = new URL('../fixtures/status-app.mjs', import.meta.url).pathname;
 const PROMTOOL = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
 
-/** One request on a new connection (from `from`, a local address); the parsed response. */
-async function ask(port, method, target, { from } = {}) {
+/** One request on a new connection (from `from`, a local address; with `headers`); the parsed response. */
+async function ask(port, method, target, { from, headers = {} } = {}) {
   const connection = await RawConnection.connect(port, from === undefined ? {} : { localAddress: from });
   try {
-    connection.write(httpRequest(method, target, { headers: { Connection: 'close' } }));
+    connection.write(httpRequest(method, target, { headers: { Connection: 'close', ...headers } }));
     const { all } = await connection.untilClosed({ method });
     return all[0];
   } finally {
@@ -175,6 +176,16 @@ for (const kind of ['Fetch', 'Node']) {
       assert.equal(refused.status, 403);
       assert.doesNotMatch(refused.text, /pid|requests/);
       assert.equal((await ask(server.port, 'GET', '/status', { from: '127.0.0.2' })).status, 200);
+    });
+
+    test('the client checked is the one the app is told of: named by a trusted proxy (127.0.0.1), else the peer', async () => {
+      const from = (peer, forwardedFor) => ask(server.port, 'GET', '/status', { from: peer, headers: { 'X-Forwarded-For': forwardedFor } });
+      // 127.0.0.1 is in --forwarded-allow-ips (the default): the client it names is checked, not the peer itself.
+      assert.equal((await from('127.0.0.1', '192.168.7.9')).status, 200);
+      assert.equal((await from('127.0.0.1', '203.0.113.9')).status, 403);
+      assert.equal((await from('127.0.0.1', '127.0.0.2')).status, 200);
+      // 127.0.0.2 is not a trusted proxy: what it says of a client changes nothing.
+      assert.equal((await from('127.0.0.2', '203.0.113.9')).status, 200);
     });
 
     test('only the path itself is the page: a longer one is the app\'s; a method other than GET or HEAD gets 405', async () => {
