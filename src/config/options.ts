@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { VERSION } from './version.js';
 import { listenFormsHelp, listenSpec } from './listen.js';
-import { boolean, bytes, count, integer, list, octal, oneOf, repeated, seconds, text, type ValueType } from './values.js';
+import { addressRanges, boolean, bytes, count, integer, list, octal, oneOf, repeated, seconds, text, urlPath, type ValueType } from './values.js';
 
 /**
  * The validated options, camelCase; TABLE below gives each one's spellings, default and meaning.
@@ -330,13 +330,14 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
     aliases: ['-q'], type: boolean(), default: false, help: 'no banner', section: 'Application and logs',
   },
   statusPath: {
-    type: text(), default: undefined, placeholder: 'PATH',
-    help: 'serve the server-status page (text, JSON, Prometheus) at PATH', section: 'Application and logs',
-    available: false,
+    type: urlPath(), default: undefined, placeholder: 'PATH',
+    help: 'serve the status page of the workers at PATH: text, ?json or ?prometheus',
+    section: 'Application and logs',
   },
   statusAllow: {
-    type: list(), default: ['127.0.0.1', '::1'], placeholder: 'LIST',
-    help: 'peers allowed to see the status page', section: 'Application and logs', available: false,
+    type: addressRanges(), default: ['127.0.0.1', '::1'], placeholder: 'LIST',
+    help: 'clients allowed to see the status page (addresses, CIDR ranges); others get 403',
+    section: 'Application and logs',
   },
 };
 

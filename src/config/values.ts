@@ -3,6 +3,8 @@
 // kind, done once: durations are read in seconds and kept in milliseconds, so no other module
 // multiplies by 1000.
 
+import { isIP } from 'node:net';
+
 /** One kind of value: how its text is read, described and shown. */
 export interface ValueType<T> {
   /** The accepted form, for error messages: "an integer from 0 to 65535". */
@@ -142,4 +144,36 @@ export function list(): ValueType<string[]> {
     (value) => value.split(',').map((item) => item.trim()).filter((item) => item !== ''),
     (value) => value.join(','),
   );
+}
+
+/** The path part of a URL, as a request target begins: `/server-status`. */
+export function urlPath(): ValueType<string> {
+  const PATH = /^\/[!$&'()*+,;=:@%\-._~0-9A-Za-z/]*$/;
+  return single("a URL path beginning with / (e.g. /server-status), without ? or #", (text) => (PATH.test(text) ? text : undefined));
+}
+
+/** Whether `text` is an IP address or a CIDR range (`10.0.0.0/8`, `fd00::/8`). */
+function isAddressOrRange(text: string): boolean {
+  const slash = text.indexOf('/');
+  const version = isIP(slash === -1 ? text : text.slice(0, slash));
+  if (version === 0) return false;
+  const prefix = text.slice(slash + 1);
+  return slash === -1 || (DIGITS.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
+
+/** A comma-separated list of IP addresses and CIDR ranges: `127.0.0.1,::1,10.0.0.0/8`. */
+export function addressRanges(): ValueType<string[]> {
+  const items = list();
+  return {
+    ...items,
+    expected: 'a comma-separated list of IP addresses and CIDR ranges (e.g. 127.0.0.1,::1,10.0.0.0/8)',
+    parse: (value) => {
+      const parsed = items.parse(value);
+      return parsed?.every(isAddressOrRange) ? parsed : undefined;
+    },
+    refusal: (value) => {
+      const bad = items.parse(value)?.find((item) => !isAddressOrRange(item));
+      return bad === undefined ? undefined : `${JSON.stringify(bad)} is not an IP address or a CIDR range (e.g. 10.0.0.0/8)`;
+    },
+  };
 }

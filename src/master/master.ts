@@ -14,6 +14,9 @@
 //   8. acts on a USR2 successor's outcome (upgrade.ts): once it serves, this
 //      master stops gracefully, leaving it the sockets; if it failed, this
 //      master keeps serving and says why,
+//   9. with --status-path, sends the workers every worker's figures (from
+//      their heartbeats) once a second: the worker a status request reaches
+//      answers it, and the master does no work per request,
 // then sleeps for --main-process-delay or until the next event. It never
 // loads app code: workers do, and report what the app exported.
 //
@@ -38,11 +41,11 @@ import { banner } from '../log/banner.js';
 import { ErrorLog } from '../log/error-log.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { resolveIdentity, type Identity } from '../worker/privileges.js';
-import { heartbeatInterval } from '../worker/protocol.js';
+import { heartbeatInterval, type StatusTable } from '../worker/protocol.js';
 import { StopState, isStopSignal, stopMessage, type Stop } from '../worker/stop-policy.js';
 import { Balancer } from './balancer.js';
 import { PidFile } from './pidfile.js';
-import { Pool, WorkerState, forkWorker, type SpawnWorker, type WorkerEntry, type WorkerProcess } from './pool.js';
+import { Pool, STATE_NAMES, WorkerState, forkWorker, type SpawnWorker, type WorkerEntry, type WorkerProcess } from './pool.js';
 import { Successor, takePredecessor, tellPredecessor } from './upgrade.js';
 
 /** A worker that dies sooner than this after it was ready, having received no request, died young (a crash loop). */
@@ -57,6 +60,8 @@ const IMMEDIATE_STOP_MS = 1000;
 const DEAL_BEFORE_STOP_MS = 2000;
 /** A graceful stop's margin past --graceful-timeout for workers to exit by themselves before they are killed. */
 const EXIT_MARGIN_MS = 1000;
+/** How often the workers are sent the status page's figures (--status-path). */
+const STATUS_SHARE_MS = 1000;
 
 /** A rolling restart: old workers to replace, and the new one now starting. */
 interface Roll {
@@ -122,6 +127,9 @@ export class Master {
   private upgradeRefusal: string | null = null;
   /** Why the start failed, once run() has resolved with its exit code (null: it did not fail). */
   failure: string | null = null;
+  /** When this master started, and last sent the workers the status page's figures. */
+  private readonly startedAt = Date.now();
+  private statusSharedAt = 0;
 
   constructor(
     private readonly commandLine: CommandLine,
@@ -172,6 +180,7 @@ export class Master {
         this.maintainCount();
         this.stepRoll();
         this.checkSuccessor();
+        this.shareStatus();
         if (this.stopState.stopping !== null) {
           this.stopWorkersOnceDealt();
           if (this.pool.size === 0) {
@@ -590,5 +599,20 @@ export class Master {
     if (this.stopState.stopping !== null) return;
     const stop = this.stopState.begin('graceful');
     if (stop !== null) this.stop(stop, `SIGUSR2 (the new master, pid ${pid}, serves)`, true);
+  }
+
+  // 9. The status page ---------------------------------------------------------
+
+  /** Once a second (--status-path): every worker gets the figures of all (those that have sent theirs). */
+  private shareStatus(): void {
+    const now = Date.now();
+    if (this.options.statusPath === undefined || now - this.statusSharedAt < STATUS_SHARE_MS) return;
+    this.statusSharedAt = now;
+    const workers = this.pool.list().filter((worker) => worker.figures !== null && worker.exit === null);
+    const table: StatusTable = {
+      startedAt: this.startedAt,
+      workers: workers.map((worker) => ({ id: worker.id, pid: worker.pid, state: STATE_NAMES[worker.state], startedAt: worker.startedAt, ...worker.figures! })),
+    };
+    for (const worker of workers) if (worker.reachable) worker.send({ type: 'status', table });
   }
 }

@@ -11,7 +11,7 @@ import type { Options } from '../config/options.js';
 import type { ListenHandle } from '../listen/bind.js';
 import type { TlsMaterial } from '../listen/tls.js';
 import type { Identity } from '../worker/privileges.js';
-import { MASTER_PID_VARIABLE, encodeOptions, type FromWorker, type ToWorker } from '../worker/protocol.js';
+import { MASTER_PID_VARIABLE, encodeOptions, type FromWorker, type ToWorker, type WorkerFigures } from '../worker/protocol.js';
 
 export const WorkerState = {
   /** Started; loading the app. */
@@ -26,6 +26,9 @@ export const WorkerState = {
   STOPPING: 4,
 } as const;
 export type WorkerState = (typeof WorkerState)[keyof typeof WorkerState];
+
+/** Each state as the status page says it. */
+export const STATE_NAMES: Readonly<Record<WorkerState, string>> = ['booting', 'booted', 'ready', 'retiring', 'stopping'];
 
 /** What a worker process runs: our worker entry, or (serve() from code) the user's own script. */
 export interface WorkerEntry {
@@ -79,6 +82,8 @@ export class WorkerProcess {
   failure: string | null = null;
   /** Killed for missing heartbeats. */
   unresponsive = false;
+  /** Its figures from its last heartbeat (--status-path); null before one came. */
+  figures: WorkerFigures | null = null;
   exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
 
   constructor(
@@ -233,6 +238,7 @@ function record(worker: WorkerProcess, message: Exclude<FromWorker, { type: 'hel
       worker.hasServed = true;
       break;
     case 'heartbeat':
+      if (message.figures !== undefined) worker.figures = message.figures;
       break;
     case 'retire':
       worker.retireReason = message.reason;

@@ -12,8 +12,10 @@
 // HTTP/1.1, several Host fields or a malformed one are refused; nothing after
 // a connection's last request (one answered `Connection: close`, an HTTP/1.0
 // one with Transfer-Encoding among them) reaches the app; a malformed request
-// after good ones is answered after their responses, in order; and a close
-// the server decides lingers, so that the client reads its last response.
+// after good ones is answered after their responses, in order; a close the
+// server decides lingers, so that the client reads its last response; and
+// res.writeEarlyHints() sends its 103 only before the head, never to an
+// HTTP/1.0 client, and never with a field that could split the response.
 
 import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
@@ -21,7 +23,7 @@ import type { TLSSocket } from 'node:tls';
 import { BaseServer, forwardingTrust, type ServerOptions } from '../http/base-server.js';
 import { forwardingFields, type ForwardedFacts, type ForwardingTrust } from '../http/forwarded.js';
 import { LINGER_MS } from '../http/limits.js';
-import { HOST_VALUE } from '../http/syntax.js';
+import { HOST_VALUE, isUnsafeValue, lowerCaseToken } from '../http/syntax.js';
 import { ERROR_FIELDS, errorBody, errorResponse, exposedErrorBody } from '../http/writer.js';
 import type { ClientHandle } from '../listen/bind.js';
 import type { ProxiedClient } from '../listen/proxy-protocol.js';
@@ -169,6 +171,35 @@ function serverNamingWriteHead(serverSoftware: string): WriteHead {
   };
 }
 
+type WriteEarlyHints = (this: ServerResponse, hints: Record<string, unknown>, callback?: () => void) => void;
+
+/**
+ * A response's writeEarlyHints() that sends the 103 only where it may go, as
+ * the Fetch engine's informational() does. node:http writes it to an HTTP/1.0
+ * client too, which knows no 1xx and takes it for the final response; after
+ * the head, Node 20 writes it into the body (Node 24 throws); and Node 20
+ * writes the fields unchecked, so a CR LF in a value would split the
+ * response. Here it is dropped for HTTP/1.0 and once the head went out (the
+ * callback still runs), and a field that is not a token with a safe value is
+ * refused. Put on each response for the reason writeHead() is (see
+ * serverNamingWriteHead()).
+ */
+function guardedWriteEarlyHints(this: ServerResponse, hints: Record<string, unknown>, callback?: () => void): void {
+  if (this.headersSent || this.req.httpVersionMinor === 0) {
+    if (typeof callback === 'function') process.nextTick(callback);
+    return;
+  }
+  if (typeof hints === 'object' && hints !== null) {
+    for (const [name, value] of Object.entries(hints)) {
+      if (lowerCaseToken(name) === null) throw new TypeError(`writeEarlyHints(): ${JSON.stringify(name)} is not a valid field name`);
+      for (const item of Array.isArray(value) ? value : [value]) {
+        if (isUnsafeValue(String(item))) throw new TypeError(`writeEarlyHints(): the value of ${name} holds CR, LF, NUL or a character beyond one byte`);
+      }
+    }
+  }
+  (Object.getPrototypeOf(this) as { writeEarlyHints: WriteEarlyHints }).writeEarlyHints.call(this, hints, callback);
+}
+
 /** Where a response finds its connection's state once node:http has detached it from the socket. */
 const CONNECTION_STATE = Symbol('connection state');
 type TrackedResponse = ServerResponse & { [CONNECTION_STATE]: ConnectionState };
@@ -302,6 +333,7 @@ export class NodeAppServer extends BaseServer {
     (res as TrackedResponse)[CONNECTION_STATE] = state;
     res.on('finish', releaseLatest);
     if (this.writeHead !== null) (res as { writeHead: unknown }).writeHead = this.writeHead;
+    (res as { writeEarlyHints: unknown }).writeEarlyHints = guardedWriteEarlyHints;
     const http10 = req.httpVersionMinor === 0;
     const fields = fieldFacts(req.rawHeaders, !http10);
     // node:http answers `Connection: close` when the request asked for it (or is HTTP/1.0 without

@@ -68,7 +68,9 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
   }
   // Heartbeats start now: an app that takes its time to load (awaiting a
   // database, say) is alive; one whose loading blocks the event loop is not.
-  setInterval(() => send({ type: 'heartbeat' }), heartbeatInterval(options.workerTimeout)).unref();
+  // With --status-path they carry this worker's figures, which the master shares with all.
+  const reportsFigures = options.statusPath !== undefined;
+  setInterval(() => send(reportsFigures && worker !== null ? { type: 'heartbeat', figures: worker.figures() } : { type: 'heartbeat' }), heartbeatInterval(options.workerTimeout)).unref();
   try {
     const app = await load(message, options);
     worker = new Worker({
@@ -153,6 +155,9 @@ export function runWorkerProcess(load: AppLoader): void {
       }
       case 'reopen-logs':
         reopenLogs();
+        break;
+      case 'status':
+        worker?.statusShared(message.table);
         break;
       case 'stop':
         void stop(stopState.begin(message.graceful ? 'graceful' : 'immediate'), message.closeIdle, message.graceMs);

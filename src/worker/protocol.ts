@@ -19,7 +19,9 @@ export type ToWorker =
   /** Stop: gracefully within graceMs (idle keep-alive connections closed at once with closeIdle), or at once. */
   | { type: 'stop'; graceful: boolean; closeIdle: boolean; graceMs: number }
   /** Log rotation (the master got USR1): open the error log again by its name. */
-  | { type: 'reopen-logs' };
+  | { type: 'reopen-logs' }
+  /** --status-path: every worker's figures as the master last heard them, sent once a second. */
+  | { type: 'status'; table: StatusTable };
 
 /** Worker → master. */
 export type FromWorker =
@@ -33,8 +35,8 @@ export type FromWorker =
   | { type: 'ready' }
   /** It received its first request: the app serves (a later death is not a crash loop). */
   | { type: 'served' }
-  /** Sent while the event loop runs; the master kills a worker that stops sending them. */
-  | { type: 'heartbeat' }
+  /** Sent while the event loop runs; the master kills a worker that stops sending them. With --status-path, the worker's figures. */
+  | { type: 'heartbeat'; figures?: WorkerFigures }
   /**
    * Reached its request limit, or the app called harakiri: it has stopped
    * accepting and finishes what it has in flight; the master replaces it and
@@ -44,6 +46,32 @@ export type FromWorker =
   /** The answer to each dealt connection, in order: served here, or (stopped accepting) to be dealt elsewhere. */
   | { type: 'taken' }
   | { type: 'declined' };
+
+/** What a serving process counts of itself, for the status page (--status-path). */
+export interface WorkerFigures {
+  /** Requests received. */
+  requests: number;
+  /** Connections open. */
+  connections: number;
+  /** Resident set size, in bytes. */
+  rss: number;
+}
+
+/** One worker's line of the status page. */
+export interface WorkerStatus extends WorkerFigures {
+  id: number;
+  pid: number;
+  /** booting, booted, ready, retiring or stopping. */
+  state: string;
+  /** When it started (ms since the epoch): its uptime is reckoned when the page is answered. */
+  startedAt: number;
+}
+
+/** The status page's figures: when the server (the master) started, and each worker's. */
+export interface StatusTable {
+  startedAt: number;
+  workers: WorkerStatus[];
+}
 
 /** Set in a worker's environment: the pid of the master that forked it. */
 export const MASTER_PID_VARIABLE = 'STARLIGHT_MASTER_PID';

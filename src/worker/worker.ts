@@ -2,18 +2,23 @@
 // engine (starlight's own for a Fetch app, node:http's for a Node app), the
 // listeners it accepts on, its request count and the limit drawn
 // for it (--max/--min-reqs-per-child), harakiri, waitUntil work, and stopping
-// (stop accepting, finish or cut what is in flight, wait for cleanups).
+// (stop accepting, finish or cut what is in flight, wait for cleanups). With
+// --status-path, its figures, and the status page put before the app.
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoadedApp } from '../app/load.js';
 import type { Options } from '../config/options.js';
 import { createFetchHandler, type FetchApp } from '../fetch/adapter.js';
 import type { ServerHooks, WorkerInfo } from '../fetch/context.js';
 import type { BaseServer, ServerOptions } from '../http/base-server.js';
+import type { Exchange } from '../http/exchange.js';
 import { HttpServer } from '../http/server.js';
 import { acceptOn, type ClientHandle, type ListenHandle } from '../listen/bind.js';
 import type { TlsMaterial } from '../listen/tls.js';
 import type { Logger } from '../log/logger.js';
-import { NodeAppServer, type NodeListener } from '../node/server.js';
+import { NodeAppServer, type NodeListener, type StarlightRequestFacts } from '../node/server.js';
+import type { StatusTable, WorkerFigures, WorkerStatus } from './protocol.js';
+import { StatusPage } from './status.js';
 
 export interface WorkerSetup {
   id: number;
@@ -50,11 +55,42 @@ export class Worker {
   private readonly cleanups = new Set<Promise<unknown>>();
   private retiring = false;
   private accepting = true;
+  private stopping = false;
+  /** --status-path; null without. */
+  private readonly status: StatusPage | null;
+  /** Every worker's figures as the master last sent them (null: none yet, or --workers=0). */
+  private shared: StatusTable | null = null;
 
   constructor(private readonly setup: WorkerSetup) {
     const { app, options } = setup;
     this.requestLimit = requestLimit(options.minReqsPerChild, options.maxReqsPerChild);
+    this.status = options.statusPath === undefined ? null : new StatusPage(options.statusPath, options.statusAllow, () => this.statusTable());
     this.http = app.kind === 'fetch' ? this.fetchServer(app.app) : this.nodeServer(app.listener);
+  }
+
+  /** What this worker counts of itself, for the status page. */
+  figures(): WorkerFigures {
+    return { requests: this.http.requests, connections: this.http.connections.size, rss: process.memoryUsage.rss() };
+  }
+
+  /** The master's latest table of every worker's figures. */
+  statusShared(table: StatusTable): void {
+    this.shared = table;
+  }
+
+  /** The status page's figures: the master's table with this worker's own line live (alone with --workers=0). */
+  private statusTable(): StatusTable {
+    const own: WorkerStatus = {
+      id: this.setup.id,
+      pid: process.pid,
+      // (A retirement with --workers=0 serves on: accepting stays true.)
+      state: this.stopping ? 'stopping' : this.accepting ? 'ready' : 'retiring',
+      startedAt: performance.timeOrigin,
+      ...this.figures(),
+    };
+    if (this.shared === null) return { startedAt: performance.timeOrigin, workers: [own] };
+    const others = this.shared.workers.filter((worker) => worker.id !== own.id);
+    return { startedAt: this.shared.startedAt, workers: [...others, own].sort((a, b) => a.id - b.id) };
   }
 
   /**
@@ -84,15 +120,19 @@ export class Worker {
         void tracked.finally(() => this.cleanups.delete(tracked));
       },
     };
+    const handler = createFetchHandler({ app, hooks, log, exposeErrors: options.env === 'development', fast: options.fastFetch });
+    const status = this.status;
     const http = new HttpServer({
       ...this.serverOptions(),
-      handler: createFetchHandler({ app, hooks, log, exposeErrors: options.env === 'development', fast: options.fastFetch }),
+      handler: status === null ? handler : (exchange) => (status.names(exchange.head.target) ? answerStatus(status, exchange) : handler(exchange)),
     });
     return http;
   }
 
-  private nodeServer(listener: NodeListener): NodeAppServer {
+  private nodeServer(app: NodeListener): NodeAppServer {
     const { options, log } = this.setup;
+    const status = this.status;
+    const listener: NodeListener = status === null ? app : (req, res) => (status.names(req.url!) ? answerNodeStatus(status, req, res) : app(req, res));
     return new NodeAppServer({ ...this.serverOptions(), listener, log, exposeErrors: options.env === 'development' });
   }
 
@@ -175,6 +215,7 @@ export class Worker {
    */
   async stop(graceMs: number, closeIdle: boolean): Promise<void> {
     const deadline = Date.now() + graceMs;
+    this.stopping = true;
     this.closeListeners();
     const drained = await Promise.race([this.http.shutdown(closeIdle).then(() => true), delay(graceMs).then(() => false)]);
     this.accepting = false;
@@ -183,4 +224,19 @@ export class Worker {
     this.http.destroy();
     if (this.cleanups.size > 0) await Promise.race([Promise.allSettled([...this.cleanups]), delay(Math.max(0, deadline - Date.now()))]);
   }
+}
+
+/** A status request to the Fetch engine, answered in the app's place (the client: as the app would be told). */
+function answerStatus(status: StatusPage, exchange: Exchange): void {
+  const { method, target } = exchange.head;
+  const answer = status.answer(method, target, exchange.addresses.remoteAddress);
+  exchange.respond(answer.status, answer.fields, answer.body);
+}
+
+/** A status request to a Node app's server, answered in the app's place. */
+function answerNodeStatus(status: StatusPage, req: IncomingMessage, res: ServerResponse): void {
+  const client = (req as IncomingMessage & { starlight?: StarlightRequestFacts }).starlight?.remoteAddress ?? req.socket.remoteAddress;
+  const answer = status.answer(req.method!, req.url!, client);
+  res.writeHead(answer.status, { ...Object.fromEntries(answer.fields), 'Content-Length': Buffer.byteLength(answer.body) });
+  res.end(answer.body);
 }

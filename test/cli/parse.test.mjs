@@ -361,8 +361,7 @@ describe('precedence: command line > STARLIGHT_* > PORT > the app > the default'
 
 describe('options not available yet', () => {
   const UNAVAILABLE = [
-    'reload', 'reload-dirs', 'access-log', 'access-log-format', 'status-path',
-    'status-allow',
+    'reload', 'reload-dirs', 'access-log', 'access-log-format',
   ];
 
   test('exactly these are marked in the table', () => {
@@ -374,7 +373,6 @@ describe('options not available yet', () => {
     fails(['--reload'], `--reload is not available yet in starlight ${VERSION}`);
     fails(['--no-reload'], `--reload is not available yet in starlight ${VERSION}`);
     fails(['-r'], `--reload is not available yet in starlight ${VERSION}`);
-    fails(['--status-path=relative'], `--status-path is not available yet in starlight ${VERSION}`);
     for (const name of UNAVAILABLE) {
       const spec = OPTIONS.find((option) => option.name === name);
       const argv = spec.type.flag ? [`--${name}`] : [`--${name}=x`];
@@ -385,6 +383,25 @@ describe('options not available yet', () => {
   test('refused from the environment', () => {
     fails([], `STARLIGHT_RELOAD: --reload is not available yet in starlight ${VERSION}`, { STARLIGHT_RELOAD: '1' });
     fails([], `STARLIGHT_ACCESS_LOG: --access-log is not available yet in starlight ${VERSION}`, { STARLIGHT_ACCESS_LOG: '-' });
+  });
+});
+
+describe('--status-path and --status-allow', () => {
+  test('a path beginning with /, and addresses or CIDR ranges', () => {
+    assert.equal(options(['--status-path=/server-status']).statusPath, '/server-status');
+    assert.deepEqual(options([]).statusAllow, ['127.0.0.1', '::1']);
+    assert.deepEqual(options(['--status-allow=10.0.0.0/8, fd00::/8,::ffff:192.0.2.1']).statusAllow, ['10.0.0.0/8', 'fd00::/8', '::ffff:192.0.2.1']);
+    assert.deepEqual(options([], { STARLIGHT_STATUS_ALLOW: '192.0.2.7' }).statusAllow, ['192.0.2.7']);
+  });
+
+  test('anything else is refused, saying what is wrong', () => {
+    const path = 'expected a URL path beginning with / (e.g. /server-status), without ? or #';
+    fails(['--status-path=relative'], `--status-path: ${path}, got "relative"`);
+    fails(['--status-path=/status?json'], `--status-path: ${path}, got "/status?json"`);
+    fails(['--status-allow=localhost'], '--status-allow: "localhost" is not an IP address or a CIDR range (e.g. 10.0.0.0/8)');
+    fails(['--status-allow=127.0.0.1,10.0.0.0/33'], '--status-allow: "10.0.0.0/33" is not an IP address or a CIDR range (e.g. 10.0.0.0/8)');
+    fails(['--status-allow=::1/129'], '--status-allow: "::1/129" is not an IP address or a CIDR range (e.g. 10.0.0.0/8)');
+    fails(['--status-allow=10.0.0.0/x'], '--status-allow: "10.0.0.0/x" is not an IP address or a CIDR range (e.g. 10.0.0.0/8)');
   });
 });
 

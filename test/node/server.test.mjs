@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { RawConnection, httpRequest } from '../helpers/raw.mjs';
+import { RawConnection, exchange, httpRequest } from '../helpers/raw.mjs';
 import { startServer } from '../helpers/server.mjs';
 
 const APP = new URL('../fixtures/node-app.mjs', import.meta.url).pathname;
@@ -152,6 +152,48 @@ describe('a Node app', AT_ONCE, () => {
     const { response, closed } = await ask(server.port, Buffer.from('GET /inspect HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab'), { waitClose: true });
     assert.equal(response.status, 400);
     assert.equal(closed, 'fin');
+  });
+
+  test('res.writeEarlyHints(): the 103 goes out before the final response, which its callback sends', async () => {
+    const { all, error } = await exchange(server.port, 'GET /early-hints HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    assert.equal(error, null);
+    assert.deepEqual(
+      all.map((r) => r.status),
+      [103, 200],
+    );
+    assert.equal(all[0].header('link'), '</style.css>; rel=preload');
+    assert.equal(all[0].header('x-hint'), 'early');
+    assert.equal(all[1].text, 'final');
+  });
+
+  test('res.writeEarlyHints(): nothing goes to an HTTP/1.0 client, which knows no 1xx; its callback still runs', async () => {
+    const { all, error } = await exchange(server.port, 'GET /early-hints HTTP/1.0\r\n\r\n');
+    assert.equal(error, null);
+    assert.deepEqual(
+      all.map((r) => [r.status, r.text]),
+      [[200, 'final']],
+    );
+  });
+
+  test('res.writeEarlyHints() after the head: dropped, never written into the body, not thrown', async () => {
+    const { all, error } = await exchange(server.port, 'GET /early-hints-late HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    assert.equal(error, null);
+    assert.deepEqual(
+      all.map((r) => [r.status, r.text]),
+      [[200, 'before;not thrown']],
+    );
+  });
+
+  test('res.writeEarlyHints() with CR LF in a value (Link or another) throws; nothing is split', async () => {
+    for (const field of ['link', 'x-other']) {
+      const { all, error } = await exchange(server.port, `GET /early-hints-split?field=${field} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
+      assert.equal(error, null);
+      assert.deepEqual(
+        all.map((r) => [r.status, r.text, r.header('injected')]),
+        [[200, 'threw TypeError', undefined]],
+        field,
+      );
+    }
   });
 });
 
