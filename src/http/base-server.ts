@@ -116,10 +116,18 @@ export abstract class BaseServer {
       socket.off('data', read);
       socket.off('close', stop);
       socket.off('error', ignore);
-      // Still flowing: what follows the header is emitted to the next reader's listener.
-      if (header.rest.length > 0) socket.unshift(header.rest);
-      if (secure) this.handshaker!.accept(socket, header.client);
-      else this.acceptPlain(socket, header.client);
+      if (secure) {
+        // Paused, what followed the header (often the ClientHello, in the same
+        // segment) stays buffered until node:tls reads the wrapped socket's
+        // buffer, a turn later; flowing, it would be emitted to no listener first.
+        socket.pause();
+        if (header.rest.length > 0) socket.unshift(header.rest);
+        this.handshaker!.accept(socket, header.client);
+      } else {
+        // Still flowing: what follows the header is emitted to the listener acceptPlain() adds now.
+        if (header.rest.length > 0) socket.unshift(header.rest);
+        this.acceptPlain(socket, header.client);
+      }
     };
     const stop = () => clearTimeout(deadline);
     socket.on('data', read);
