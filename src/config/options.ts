@@ -161,7 +161,7 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
   },
   reusePort: {
     type: boolean(), default: false,
-    help: 'Linux: one listening socket per worker (SO_REUSEPORT), where Node supports it (22.12+, 23.1+); refused on older Node',
+    help: 'Linux, Node 22.12+/23.1+: each worker accepts on a TCP socket of its own (SO_REUSEPORT), the kernel deals the connections; UNIX and fd:// listeners are dealt as without it. A stopping worker resets connections queued on its socket unless net.ipv4.tcp_migrate_req=1',
     section: 'Listening',
   },
   ssl: {

@@ -31,7 +31,7 @@ import type { Options } from '../config/options.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { SIGNALS, type Signal } from '../config/signals.js';
 import { appMayDecideListeners, listenSpecs } from '../listen/address.js';
-import { bindListeners, closeHandedOver, type BoundListener } from '../listen/bind.js';
+import { bindListeners, closeHandedOver, reusePortCopy, type BoundListener } from '../listen/bind.js';
 import { listenerShown, readTlsMaterial, type TlsMaterial } from '../listen/tls.js';
 import { banner } from '../log/banner.js';
 import { ErrorLog } from '../log/error-log.js';
@@ -42,7 +42,7 @@ import { StopState, isStopSignal, stopMessage, type Stop } from '../worker/stop-
 import { Balancer } from './balancer.js';
 import { PidFile } from './pidfile.js';
 import { Pool, WorkerState, forkWorker, type SpawnWorker, type WorkerEntry, type WorkerProcess } from './pool.js';
-import { Successor, takePredecessor, tellPredecessor } from './upgrade.js';
+import { Successor, takePredecessor, takeReusePortFds, tellPredecessor } from './upgrade.js';
 
 /** A worker that dies sooner than this after it was ready, having received no request, died young (a crash loop). */
 const STABLE_AFTER_MS = 5000;
@@ -115,6 +115,8 @@ export class Master {
   private gracefulStop: { graceMs: number; dealBy: number; closeIdle: boolean } | null = null;
   /** The master this one replaces (USR2): told when this one serves or fails; null if none. */
   private readonly predecessor: number | null;
+  /** The descriptors it handed over that it had bound for --reuse-port. */
+  private readonly handedOverReusePort: ReadonlySet<number>;
   /** The master starting to replace this one (USR2), until it serves or fails. */
   private successor: Successor | null = null;
   /** Why USR2 cannot start a successor here (null: it can). */
@@ -134,6 +136,7 @@ export class Master {
     this.options = commandLine.options;
     this.target = this.options.workers;
     this.predecessor = takePredecessor(process.env);
+    this.handedOverReusePort = takeReusePortFds(process.env);
     const cwd = process.cwd();
     this.identity = resolveIdentity(this.options);
     if (this.options.errorLog !== undefined) this.openErrorLog(() => this.errorLog.open(resolve(cwd, this.options.errorLog!)));
@@ -377,7 +380,7 @@ export class Master {
     if (booted === undefined && appMayDecideListeners(this.options, this.commandLine.explicit)) return;
     try {
       if (booted !== undefined) this.options = withAppDefaults(this.commandLine, { port: booted.appPort, hostname: booted.appHostname }, this.appFile ?? '-e');
-      this.listeners = await bindListeners(listenSpecs(this.options, this.commandLine.explicit), this.options);
+      this.listeners = await bindListeners(listenSpecs(this.options, this.commandLine.explicit), { ...this.options, reusePortFds: this.handedOverReusePort, fdNames: this.commandLine.fdNames });
     } catch (error) {
       const exitCode = (error as { exitCode?: number }).exitCode ?? 1;
       throw new Fatal((error as Error).message, exitCode);
@@ -388,12 +391,21 @@ export class Master {
     if (this.predecessor === null) this.acceptForWorkers();
   }
 
-  /** With several workers, the master accepts the connections and deals them (balancer.ts). */
+  /**
+   * With several workers, the master accepts the connections and deals them (balancer.ts), but for
+   * --reuse-port's listeners: on those the kernel deals, to each worker's own socket
+   * (serveBooted()). The master's own socket for such a listener is bound and never listens. Bound,
+   * it makes a bad address or a busy port a start error before any worker starts, fixes the port
+   * (--port=0) for the workers' sockets, and keeps it while workers come and go. Not listening,
+   * it takes no share of the connections: listening, it would have the kernel deal it one socket's
+   * share, only for the master to pass each over IPC, the cost --reuse-port is there to spare.
+   */
   private acceptForWorkers(): void {
-    if (this.options.workers <= 1 || this.listeners === null) return;
+    const dealt = this.listeners?.filter((listener) => !listener.reusePort) ?? [];
+    if (this.options.workers <= 1 || dealt.length === 0) return;
     this.balancer = new Balancer(() => this.dealable(), this.log);
     try {
-      this.balancer.listen(this.listeners, this.options.backlog);
+      this.balancer.listen(dealt, this.options.backlog);
     } catch (error) {
       throw new Fatal((error as Error).message, 1);
     }
@@ -447,13 +459,30 @@ export class Master {
 
   // 4. Booted workers ---------------------------------------------------------
 
-  /** Hands the listeners to workers that loaded the app (unless the master deals connections) and lets them serve. */
+  /**
+   * Hands the listeners to workers that loaded the app and lets them serve: a --reuse-port
+   * listener as a socket of the worker's own, bound here (as who started starlight: a port below
+   * 1024 binds whatever user the worker runs as), whose copy here is closed once sent; any other
+   * unless the master deals its connections.
+   */
   private serveBooted(): void {
     if (this.listeners === null) return;
     for (const worker of this.pool.inState(WorkerState.BOOTED)) {
       if (worker.toldToServe) continue;
       worker.toldToServe = true;
-      if (this.balancer === null) for (const listener of this.listeners) worker.send({ type: 'listener' }, listener.handle);
+      try {
+        for (const listener of this.listeners) {
+          if (listener.reusePort) {
+            const own = reusePortCopy(listener);
+            worker.send({ type: 'listener' }, own, () => own.close());
+          } else if (this.balancer === null) worker.send({ type: 'listener' }, listener.handle);
+        }
+      } catch (error) {
+        // (Out of descriptors, say.) It dies as one that could not serve: a failure in a row backs off.
+        worker.failure = (error as Error).message;
+        worker.kill('SIGKILL');
+        continue;
+      }
       worker.send({ type: 'serve' });
     }
     this.balancer?.flush();

@@ -7,8 +7,10 @@
 // the successor's only listeners, in place of the ones its arguments name,
 // which are bound already. (Not systemd's LISTEN_FDS: its LISTEN_PID must
 // be the new pid, unknown before the spawn, and those sockets add to the
-// listeners where these replace them.) STARLIGHT_PREDECESSOR names the old
-// master, whose pid file the successor takes over.
+// listeners where these replace them.) STARLIGHT_REUSE_PORT_FDS names those
+// of them bound for --reuse-port (the successor's workers get sockets of
+// their own beside them), and STARLIGHT_PREDECESSOR the old master, whose
+// pid file the successor takes over.
 //
 // The successor is detached, in a session of its own: it outlives the old
 // master, and a terminal's Ctrl-C or hangup aimed at the old master's group
@@ -36,9 +38,12 @@ export class Successor {
   /** Spawns the successor with `listeners`; `changed` is called when its outcome is known. */
   constructor(listeners: readonly BoundListener[], changed: () => void) {
     const fds = listeners.map((listener) => listener.handle.fd);
+    const inherited = (chosen: (listener: BoundListener) => boolean) =>
+      listeners.flatMap((listener, index) => (chosen(listener) ? [FIRST_INHERITED_FD + index] : [])).join(',');
     const env = {
       ...process.env,
-      STARLIGHT_INHERITED_FDS: fds.map((_, index) => FIRST_INHERITED_FD + index).join(','),
+      STARLIGHT_INHERITED_FDS: inherited(() => true),
+      STARLIGHT_REUSE_PORT_FDS: inherited((listener) => listener.reusePort),
       STARLIGHT_PREDECESSOR: String(process.pid),
     };
     this.child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
@@ -81,6 +86,13 @@ export function takePredecessor(env: Record<string, string | undefined>): number
   const pid = Number.parseInt(env['STARLIGHT_PREDECESSOR'] ?? '', 10);
   delete env['STARLIGHT_PREDECESSOR'];
   return Number.isInteger(pid) && pid > 0 && process.send !== undefined ? pid : null;
+}
+
+/** In a successor: the handed-over descriptors bound for --reuse-port (STARLIGHT_REUSE_PORT_FDS, taken out of `env`). */
+export function takeReusePortFds(env: Record<string, string | undefined>): Set<number> {
+  const fds = env['STARLIGHT_REUSE_PORT_FDS'] ?? '';
+  delete env['STARLIGHT_REUSE_PORT_FDS'];
+  return new Set(fds.split(',').filter((fd) => /^[0-9]+$/.test(fd)).map(Number));
 }
 
 /** In a successor: tells the old master how the start went, then closes the channel. */

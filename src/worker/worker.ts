@@ -156,7 +156,10 @@ export class Worker {
     replaced(reason);
   }
 
-  /** Stops taking connections; the listening sockets stay open in other processes. */
+  /**
+   * Stops taking connections; the listening sockets stay open in other processes, but for a
+   * --reuse-port socket of its own, which closes (Linux resets the connections queued on it).
+   */
   stopAccepting(): void {
     this.accepting = false;
     this.closeListeners();
