@@ -42,7 +42,7 @@ import { StopState, isStopSignal, stopMessage, type Stop } from '../worker/stop-
 import { Balancer } from './balancer.js';
 import { PidFile } from './pidfile.js';
 import { Pool, WorkerState, forkWorker, type SpawnWorker, type WorkerEntry, type WorkerProcess } from './pool.js';
-import { Successor, takePredecessor, takeReusePortFds, tellPredecessor } from './upgrade.js';
+import { Successor, ownCommand, takePredecessor, takeReusePortFds, tellPredecessor, type MasterCommand } from './upgrade.js';
 
 /** A worker that dies sooner than this after it was ready, having received no request, died young (a crash loop). */
 const STABLE_AFTER_MS = 5000;
@@ -119,8 +119,8 @@ export class Master {
   private readonly handedOverReusePort: ReadonlySet<number>;
   /** The master starting to replace this one (USR2), until it serves or fails. */
   private successor: Successor | null = null;
-  /** Why USR2 cannot start a successor here (null: it can). */
-  private upgradeRefusal: string | null = null;
+  /** What USR2 runs to start a successor: this process's command line, or a daemon's (upgradeCommand()). */
+  private successorCommand: MasterCommand = ownCommand();
   /** Why the start failed, once run() has resolved with its exit code (null: it did not fail). */
   failure: string | null = null;
 
@@ -577,18 +577,14 @@ export class Master {
 
   // 8. USR2 upgrade -----------------------------------------------------------
 
-  /** USR2 will be ignored, for `why` (a daemon's command line is not its own to run again). */
-  refuseUpgrade(why: string): void {
-    this.upgradeRefusal = why;
+  /** USR2 runs `command` (a daemon's: the starlight command that started it) instead of this process's own. */
+  upgradeCommand(command: MasterCommand): void {
+    this.successorCommand = command;
   }
 
   /** Starts a successor with this master's listeners (not while one starts, nor while stopping). */
   private startUpgrade(): void {
     if (this.stopState.stopping !== null) return;
-    if (this.upgradeRefusal !== null) {
-      this.log.warn(`SIGUSR2 ignored: ${this.upgradeRefusal}`);
-      return;
-    }
     if (this.successor !== null) {
       this.log.warn(`SIGUSR2: a new master (pid ${this.successor.pid}) is starting already; ignored`);
       return;
@@ -597,7 +593,7 @@ export class Master {
       this.log.warn('SIGUSR2: this master does not serve yet; ignored');
       return;
     }
-    this.successor = new Successor(this.listeners, () => this.wake());
+    this.successor = new Successor(this.successorCommand, this.listeners, () => this.wake());
     this.log.info(`SIGUSR2: starting a new master (pid ${this.successor.pid}) with the listening sockets; this one serves until it does`);
   }
 

@@ -2,7 +2,10 @@
 // successor: the same command line run again (Node, its flags, the script
 // and its arguments, the same working directory and environment), so that
 // whatever is on disk now (new starlight, new app, new options) is what
-// runs. Its listening sockets go down as descriptors from 4 on, named by
+// runs. A daemon's (-D) is the command that started it: the successor is
+// detached already, so it serves in the foreground of its own session
+// (isSuccessor() makes the command skip -D), with --pid and --error-log
+// read from the same arguments in the same working directory. Its listening sockets go down as descriptors from 4 on, named by
 // STARLIGHT_INHERITED_FDS; prepareListeners (listen/address.ts) makes them
 // the successor's only listeners, in place of the ones its arguments name,
 // which are bound already. (Not systemd's LISTEN_FDS: its LISTEN_PID must
@@ -29,14 +32,25 @@ export type Succession = { type: 'ready' } | { type: 'failed'; message: string }
 /** The first descriptor of the handed-over sockets (0-2 are stdio, 3 the IPC channel). */
 const FIRST_INHERITED_FD = 4;
 
+/** A command that runs a master: Node's flags, then the script and its arguments. */
+export interface MasterCommand {
+  execArgv: string[];
+  args: string[];
+}
+
+/** This process's own command line. */
+export function ownCommand(): MasterCommand {
+  return { execArgv: [...process.execArgv], args: process.argv.slice(1) };
+}
+
 /** The successor as its predecessor sees it: its pid, and how its start ended once it did. */
 export class Successor {
   /** null while it starts; then 'ready', or why it failed. */
   outcome: { ready: true } | { ready: false; why: string } | null = null;
   private readonly child: ChildProcess;
 
-  /** Spawns the successor with `listeners`; `changed` is called when its outcome is known. */
-  constructor(listeners: readonly BoundListener[], changed: () => void) {
+  /** Spawns the successor, running `command`, with `listeners`; `changed` is called when its outcome is known. */
+  constructor(command: MasterCommand, listeners: readonly BoundListener[], changed: () => void) {
     const fds = listeners.map((listener) => listener.handle.fd);
     const inherited = (chosen: (listener: BoundListener) => boolean) =>
       listeners.flatMap((listener, index) => (chosen(listener) ? [FIRST_INHERITED_FD + index] : [])).join(',');
@@ -46,7 +60,7 @@ export class Successor {
       STARLIGHT_REUSE_PORT_FDS: inherited((listener) => listener.reusePort),
       STARLIGHT_PREDECESSOR: String(process.pid),
     };
-    this.child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    this.child = spawn(process.execPath, [...command.execArgv, ...command.args], {
       cwd: process.cwd(),
       env,
       detached: true,
@@ -76,6 +90,11 @@ export class Successor {
   get pid(): number | undefined {
     return this.child.pid;
   }
+}
+
+/** Whether this process is a USR2 successor (it is detached already: -D does not apply to it). */
+export function isSuccessor(env: Record<string, string | undefined>): boolean {
+  return env['STARLIGHT_PREDECESSOR'] !== undefined && process.send !== undefined;
 }
 
 /**
