@@ -200,6 +200,13 @@ function wrapDescriptor(fd: number, name: string | undefined, reusePort: boolean
   return { ...listener, shown: `${listener.url} (${descriptor})` };
 }
 
+/** A listening socket handed down as descriptor `fd`, for a worker to accept on (a USR2 predecessor's worker's, for --reuse-port). */
+export function adoptListening(fd: number): ListenHandle {
+  const handle = createServerHandle(null, 0, 0, fd);
+  if (typeof handle === 'number') throw new BindError(`cannot take over fd://${fd}: it is not an open socket (${getSystemErrorName(handle)})`);
+  return handle;
+}
+
 /**
  * Starts listening on a bound handle; each accepted connection's handle goes
  * to `accepted`. A failed accept (the process is out of descriptors, say) is

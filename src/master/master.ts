@@ -31,7 +31,7 @@ import type { Options } from '../config/options.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { SIGNALS, type Signal } from '../config/signals.js';
 import { appMayDecideListeners, listenSpecs } from '../listen/address.js';
-import { bindListeners, closeHandedOver, reusePortCopy, type BoundListener } from '../listen/bind.js';
+import { adoptListening, bindListeners, closeHandedOver, type BoundListener } from '../listen/bind.js';
 import { listenerShown, readTlsMaterial, type TlsMaterial } from '../listen/tls.js';
 import { banner } from '../log/banner.js';
 import { ErrorLog } from '../log/error-log.js';
@@ -42,7 +42,8 @@ import { StopState, isStopSignal, stopMessage, type Stop } from '../worker/stop-
 import { Balancer } from './balancer.js';
 import { PidFile } from './pidfile.js';
 import { Pool, WorkerState, forkWorker, type SpawnWorker, type WorkerEntry, type WorkerProcess } from './pool.js';
-import { Successor, ownCommand, takePredecessor, takeReusePortFds, tellPredecessor, type MasterCommand } from './upgrade.js';
+import { Successor, ownCommand, takePredecessor, takeReusePortFds, takeWorkerSocketFds, tellPredecessor, type MasterCommand } from './upgrade.js';
+import { WorkerSockets } from './worker-sockets.js';
 
 /** A worker that dies sooner than this after it was ready, having received no request, died young (a crash loop). */
 const STABLE_AFTER_MS = 5000;
@@ -93,6 +94,8 @@ export class Master {
   };
   private listeners: BoundListener[] | null = null;
   private balancer: Balancer | null = null;
+  /** --reuse-port: the sockets of each worker's own (to begin with, a USR2 predecessor's workers'). */
+  private readonly workerSockets: WorkerSockets;
   /** The number of workers wanted (--workers, changed by TTIN/TTOU). */
   private target: number;
   private generation = 1;
@@ -137,6 +140,7 @@ export class Master {
     this.target = this.options.workers;
     this.predecessor = takePredecessor(process.env);
     this.handedOverReusePort = takeReusePortFds(process.env);
+    this.workerSockets = new WorkerSockets(takeWorkerSocketFds(process.env).map((set) => set.map(adoptListening)));
     const cwd = process.cwd();
     this.identity = resolveIdentity(this.options);
     if (this.options.errorLog !== undefined) this.openErrorLog(() => this.errorLog.open(resolve(cwd, this.options.errorLog!)));
@@ -285,6 +289,7 @@ export class Master {
     // Stop accepting: new connections are refused (a client can go elsewhere) rather than held unanswered.
     for (const listener of this.listeners ?? []) (handedOver ? closeHandedOver(listener) : listener.handle.close());
     this.listeners = [];
+    this.workerSockets.closeAll();
     if (graceful) {
       // Handed over: idle keep-alive connections are not cut under a client about to send (as a roll's retiring workers).
       this.gracefulStop = { graceMs, dealBy: Date.now() + DEAL_BEFORE_STOP_MS, closeIdle: !handedOver };
@@ -337,6 +342,8 @@ export class Master {
     for (const worker of this.pool.list()) {
       if (worker.exit === null) continue;
       this.pool.remove(worker);
+      // (Killed, or crashed, with its --reuse-port sockets: kept for its replacement.)
+      this.workerSockets.release(worker);
       if (worker.state === WorkerState.STOPPING) continue;
       const { code, signal } = worker.exit;
       const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
@@ -460,32 +467,34 @@ export class Master {
   // 4. Booted workers ---------------------------------------------------------
 
   /**
-   * Hands the listeners to workers that loaded the app and lets them serve: a --reuse-port
-   * listener as a socket of the worker's own, bound here (as who started starlight: a port below
-   * 1024 binds whatever user the worker runs as), whose copy here is closed once sent; any other
-   * unless the master deals its connections.
+   * Hands the listeners to workers that loaded the app and lets them serve: those whose
+   * connections the master does not deal, and for --reuse-port, sockets of the worker's own
+   * (worker-sockets.ts), bound here as who started starlight (a port below 1024 binds whatever user
+   * the worker runs as). A rolling restart's new worker gets those of the old one it replaces
+   * instead, when that one retires (stepRoll()).
    */
   private serveBooted(): void {
     if (this.listeners === null) return;
     for (const worker of this.pool.inState(WorkerState.BOOTED)) {
       if (worker.toldToServe) continue;
       worker.toldToServe = true;
-      try {
-        for (const listener of this.listeners) {
-          if (listener.reusePort) {
-            const own = reusePortCopy(listener);
-            worker.send({ type: 'listener' }, own, () => own.close());
-          } else if (this.balancer === null) worker.send({ type: 'listener' }, listener.handle);
-        }
-      } catch (error) {
-        // (Out of descriptors, say.) It dies as one that could not serve: a failure in a row backs off.
-        worker.failure = (error as Error).message;
-        worker.kill('SIGKILL');
-        continue;
-      }
+      if (this.balancer === null) for (const listener of this.listeners) if (!listener.reusePort) worker.send({ type: 'listener' }, listener.handle);
+      if (this.roll?.fresh !== worker && !this.giveSockets(worker)) continue;
       worker.send({ type: 'serve' });
     }
     this.balancer?.flush();
+  }
+
+  /** --reuse-port: binds and sends the worker its own sockets; if that fails (out of descriptors, say), it dies as one that could not serve. */
+  private giveSockets(worker: WorkerProcess): boolean {
+    try {
+      this.workerSockets.give(worker, this.listeners ?? []);
+      return true;
+    } catch (error) {
+      worker.failure = (error as Error).message;
+      worker.kill('SIGKILL');
+      return false;
+    }
   }
 
   // 5. Heartbeats -------------------------------------------------------------
@@ -521,6 +530,7 @@ export class Master {
     // Retired workers accept nothing more: they are told to stop (their replacements were spawned above).
     for (const worker of this.pool.inState(WorkerState.RETIRING)) {
       this.log.info(`${worker.describe()} is recycled: ${worker.retireReason}`);
+      this.workerSockets.release(worker);
       this.retire(worker, false);
     }
     // Fewer workers wanted (TTOU): the oldest go, as retiring workers do (their idle keep-alive
@@ -528,8 +538,12 @@ export class Master {
     const surplus = counted().length - this.target;
     if (surplus > 0 && this.roll === null) {
       const oldest = counted().sort((a, b) => a.startedAt - b.startedAt).slice(0, surplus);
-      for (const worker of oldest) this.retire(worker, false);
+      for (const worker of oldest) {
+        this.workerSockets.close(worker);
+        this.retire(worker, false);
+      }
     }
+    this.workerSockets.trimSpare(this.target);
   }
 
   /** Stops one worker gracefully; it answers what it has in flight with `Connection: close`. */
@@ -560,7 +574,12 @@ export class Master {
     if (roll.fresh !== null) {
       if (roll.fresh.state !== WorkerState.READY) return;
       const old = roll.old.shift();
-      if (old !== undefined) this.retire(old, false);
+      // Its --reuse-port sockets go on in the new worker: none closes, no queued connection is lost.
+      if (old === undefined) this.giveSockets(roll.fresh);
+      else {
+        this.workerSockets.handOver(old, roll.fresh);
+        this.retire(old, false);
+      }
       roll.fresh = null;
       roll.lastStep = Date.now();
     }
@@ -593,7 +612,7 @@ export class Master {
       this.log.warn('SIGUSR2: this master does not serve yet; ignored');
       return;
     }
-    this.successor = new Successor(this.successorCommand, this.listeners, () => this.wake());
+    this.successor = new Successor(this.successorCommand, this.listeners, this.workerSockets.sets, () => this.wake());
     this.log.info(`SIGUSR2: starting a new master (pid ${this.successor.pid}) with the listening sockets; this one serves until it does`);
   }
 

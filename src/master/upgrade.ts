@@ -11,9 +11,11 @@
 // which are bound already. (Not systemd's LISTEN_FDS: its LISTEN_PID must
 // be the new pid, unknown before the spawn, and those sockets add to the
 // listeners where these replace them.) STARLIGHT_REUSE_PORT_FDS names those
-// of them bound for --reuse-port (the successor's workers get sockets of
-// their own beside them), and STARLIGHT_PREDECESSOR the old master, whose
-// pid file the successor takes over.
+// of them bound for --reuse-port, and STARLIGHT_WORKER_SOCKET_FDS the old
+// workers' own --reuse-port sockets (master/worker-sockets.ts; one set per
+// worker, separated by `;`), which the new workers take over, so that none
+// closes as the old workers stop. STARLIGHT_PREDECESSOR names the old master,
+// whose pid file the successor takes over.
 //
 // The successor is detached, in a session of its own: it outlives the old
 // master, and a terminal's Ctrl-C or hangup aimed at the old master's group
@@ -24,7 +26,7 @@
 // serving.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { BoundListener } from '../listen/bind.js';
+import type { BoundListener, ListenHandle } from '../listen/bind.js';
 
 /** What the successor says to its predecessor. */
 export type Succession = { type: 'ready' } | { type: 'failed'; message: string };
@@ -49,15 +51,21 @@ export class Successor {
   outcome: { ready: true } | { ready: false; why: string } | null = null;
   private readonly child: ChildProcess;
 
-  /** Spawns the successor, running `command`, with `listeners`; `changed` is called when its outcome is known. */
-  constructor(command: MasterCommand, listeners: readonly BoundListener[], changed: () => void) {
-    const fds = listeners.map((listener) => listener.handle.fd);
+  /**
+   * Spawns the successor, running `command`, with `listeners` and the workers' own --reuse-port
+   * sockets (`workerSockets`, a set per worker); `changed` is called when its outcome is known.
+   */
+  constructor(command: MasterCommand, listeners: readonly BoundListener[], workerSockets: readonly (readonly ListenHandle[])[], changed: () => void) {
     const inherited = (chosen: (listener: BoundListener) => boolean) =>
       listeners.flatMap((listener, index) => (chosen(listener) ? [FIRST_INHERITED_FD + index] : [])).join(',');
+    let next = FIRST_INHERITED_FD + listeners.length;
+    const sets = workerSockets.map((set) => set.map(() => next++).join(','));
+    const fds = [...listeners.map((listener) => listener.handle), ...workerSockets.flat()].map((handle) => handle.fd);
     const env = {
       ...process.env,
       STARLIGHT_INHERITED_FDS: inherited(() => true),
       STARLIGHT_REUSE_PORT_FDS: inherited((listener) => listener.reusePort),
+      STARLIGHT_WORKER_SOCKET_FDS: sets.join(';'),
       STARLIGHT_PREDECESSOR: String(process.pid),
     };
     this.child = spawn(process.execPath, [...command.execArgv, ...command.args], {
@@ -112,6 +120,16 @@ export function takeReusePortFds(env: Record<string, string | undefined>): Set<n
   const fds = env['STARLIGHT_REUSE_PORT_FDS'] ?? '';
   delete env['STARLIGHT_REUSE_PORT_FDS'];
   return new Set(fds.split(',').filter((fd) => /^[0-9]+$/.test(fd)).map(Number));
+}
+
+/** In a successor: the old workers' --reuse-port sockets, a set of descriptors per worker (STARLIGHT_WORKER_SOCKET_FDS, taken out of `env`). */
+export function takeWorkerSocketFds(env: Record<string, string | undefined>): number[][] {
+  const sets = env['STARLIGHT_WORKER_SOCKET_FDS'] ?? '';
+  delete env['STARLIGHT_WORKER_SOCKET_FDS'];
+  return sets
+    .split(';')
+    .map((set) => set.split(',').filter((fd) => /^[0-9]+$/.test(fd)).map(Number))
+    .filter((set) => set.length > 0);
 }
 
 /** In a successor: tells the old master how the start went, then closes the channel. */

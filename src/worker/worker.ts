@@ -156,10 +156,7 @@ export class Worker {
     replaced(reason);
   }
 
-  /**
-   * Stops taking connections; the listening sockets stay open in other processes, but for a
-   * --reuse-port socket of its own, which closes (Linux resets the connections queued on it).
-   */
+  /** Stops taking connections; the listening sockets stay open in other processes (the master keeps a copy of --reuse-port's). */
   stopAccepting(): void {
     this.accepting = false;
     this.closeListeners();

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { APP, exitWithin, get, livePids, newMasterIn, seenWorkers, sleep, startLoad, stopMasterByPid, waitFor, waitForWorkers, withServer } from '../helpers/process.mjs';
+import { APP, exitWithin, get, isAlive, livePids, newMasterIn, seenWorkers, sleep, startLoad, stopMasterByPid, waitFor, waitForWorkers, withServer } from '../helpers/process.mjs';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 const hasReusePort = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
@@ -51,67 +51,107 @@ function listenersOf(pids, port) {
   return pids.map((pid) => [...socketInodes(pid)].filter((inode) => listening.has(inode)));
 }
 
-/** Asserts that each worker holds one listening socket on the port, none shared, and the master none; returns the inodes. */
-function assertOwnSockets(server, workers) {
-  const held = listenersOf(workers, server.port);
+/**
+ * Asserts that each of `workers` holds one listening socket on the port, none shared, that no other
+ * socket listens there, and that the master's are copies of those; returns the inodes.
+ */
+function assertOwnSockets(master, port, workers) {
+  const held = listenersOf(workers, port);
   for (const [index, inodes] of held.entries()) assert.equal(inodes.length, 1, `worker ${workers[index]} listens on ${inodes.length} sockets on the port`);
-  assert.equal(new Set(held.flat()).size, workers.length, `the workers share a socket: ${JSON.stringify(held)}`);
-  assert.deepEqual(listenersOf([server.pid], server.port), [[]], 'the master holds no listening socket on the port');
-  assert.equal(listeningInodes(server.port).size, workers.length, 'a listening socket on the port that no worker holds');
-  return held.flat();
+  const sockets = held.flat().sort();
+  assert.equal(new Set(sockets).size, workers.length, `the workers share a socket: ${JSON.stringify(held)}`);
+  assert.deepEqual([...listeningInodes(port)].sort(), sockets, 'a socket listens on the port that no worker holds');
+  assert.deepEqual(listenersOf([master], port)[0].sort(), sockets, "the master keeps a copy of each worker's socket, and no other listening one");
+  return sockets;
+}
+
+/** Waits until `workers` (default: the master's workers then) hold the port's sockets as assertOwnSockets says; returns the inodes. */
+function ownSockets(master, port, workers) {
+  let why = '';
+  return waitFor(
+    () => {
+      try {
+        return assertOwnSockets(master, port, workers ?? livePids(master));
+      } catch (error) {
+        why = error.message;
+        return null;
+      }
+    },
+    { message: () => `each worker on a socket of its own: ${why}` },
+  );
+}
+
+/** Runs a load of requests (new connections mostly) around `body`; asserts that none failed. */
+async function underLoad(port, body) {
+  const load = startLoad(port, { keepAlive: 1, oneShot: 4 });
+  let stats;
+  try {
+    await sleep(200);
+    await body();
+    await sleep(200);
+  } finally {
+    stats = await load.stop();
+  }
+  assert.deepEqual(stats.failures, [], `${stats.failures.length} failed of ${stats.ok + stats.failures.length}`);
+  assert.ok(stats.ok > 50, `only ${stats.ok} requests answered`);
+  return stats;
+}
+
+/** Waits until the master has `n` workers, none of them in `old`; returns their pids. */
+function newWorkers(master, n, old) {
+  return waitFor(
+    () => {
+      const pids = livePids(master);
+      return pids.length === n && !pids.some((pid) => old.includes(pid)) ? pids : null;
+    },
+    { timeoutMs: 20000, message: () => `${n} new workers (live: ${livePids(master)}, old: ${old})` },
+  );
 }
 
 describe('--reuse-port', { skip }, () => {
-  test('--workers=2: each worker listens on a socket of its own, the master on none; both answer new connections; so do those of a HUP', { timeout: 60000 }, async () => {
+  test('--workers=2: each worker listens on a socket of its own; both answer new connections; a HUP under load loses none, its workers taking the sockets over', { timeout: 60000 }, async () => {
     await withServer(['--workers=2', '--reuse-port', APP], {}, async (server) => {
       const workers = await waitForWorkers(server.pid, 2);
-      const sockets = assertOwnSockets(server, workers);
+      const sockets = await ownSockets(server.pid, server.port, workers);
       // The kernel deals new connections over the two sockets: both workers answer.
       assert.deepEqual(new Set(await seenWorkers(server.port, 2, 10000)), new Set(workers));
 
-      const load = startLoad(server.port, { keepAlive: 1, oneShot: 2 });
-      await sleep(200);
-      process.kill(server.pid, 'SIGHUP');
-      const fresh = await waitFor(
-        () => {
-          const pids = livePids(server.pid);
-          return pids.length === 2 && !pids.some((pid) => workers.includes(pid)) ? pids : null;
-        },
-        { timeoutMs: 20000, message: () => `two new workers (live: ${livePids(server.pid)}, old: ${workers})` },
-      );
-      await sleep(200);
-      const stats = await load.stop();
-      // Linux resets what was still queued on a closing worker's socket (net.ipv4.tcp_migrate_req=0,
-      // the default): some new connections may fail, and nothing else may.
-      const unexpected = stats.failures.filter((failure) => !/ECONNRESET|\(reset\)/.test(failure));
-      assert.deepEqual(unexpected, [], `failures other than resets, of ${stats.ok + stats.failures.length}`);
-      assert.ok(stats.ok > 50, `only ${stats.ok} requests answered during the HUP`);
-
-      const freshSockets = await waitFor(() => {
-        try {
-          return assertOwnSockets(server, fresh);
-        } catch {
-          return null;
-        }
-      }, { message: () => `each new worker listening on its own socket: ${JSON.stringify(listenersOf(fresh, server.port))}` });
-      assert.ok(!freshSockets.some((inode) => sockets.includes(inode)), 'a new worker listens on an old worker\'s socket');
+      let fresh = [];
+      await underLoad(server.port, async () => {
+        process.kill(server.pid, 'SIGHUP');
+        fresh = await newWorkers(server.pid, 2, workers);
+      });
+      assert.deepEqual(await ownSockets(server.pid, server.port, fresh), sockets, "the new workers listen on the old ones' sockets");
       assert.deepEqual(new Set(await seenWorkers(server.port, 2, 10000)), new Set(fresh));
     });
   });
 
-  test('USR2: the new master\'s workers listen on sockets of their own; the old master and workers are gone', { timeout: 40000 }, async () => {
+  test('recycling (--max-reqs-per-child) under load loses no request: each new worker takes over the sockets of the one it replaces', { timeout: 60000 }, async () => {
+    await withServer(['--workers=2', '--reuse-port', '--max-reqs-per-child=300', APP], {}, async (server) => {
+      const workers = await waitForWorkers(server.pid, 2);
+      const sockets = await ownSockets(server.pid, server.port, workers);
+      const stats = await underLoad(server.port, () => newWorkers(server.pid, 2, workers));
+      assert.ok(stats.pids.size > 2, `no worker was recycled: ${[...stats.pids.keys()]}`);
+      assert.deepEqual(await ownSockets(server.pid, server.port), sockets);
+    });
+  });
+
+  test('USR2 under load loses no request: the new master\'s workers take over the old workers\' sockets; the old master is gone', { timeout: 40000 }, async () => {
     let successor = null;
     try {
       await withServer(['--workers=2', '--reuse-port', APP], {}, async (server) => {
         const old = await waitForWorkers(server.pid, 2);
-        process.kill(server.pid, 'SIGUSR2');
-        successor = await waitFor(() => newMasterIn(server.stderr), { timeoutMs: 5000, message: () => `the new master in the log:\n${server.stderr}` });
-        assert.ok((await exitWithin(server.exited, 15000)) !== null, `the old master still runs:\n${server.stderr}`);
-        const workers = await waitForWorkers(successor, 2);
-        await waitFor(() => listeningInodes(server.port).size === 2, { message: () => `the old workers' sockets closed (${listeningInodes(server.port).size} listening)` });
-        assertOwnSockets({ pid: successor, port: server.port }, workers);
+        const sockets = await ownSockets(server.pid, server.port, old);
+        let workers = [];
+        await underLoad(server.port, async () => {
+          process.kill(server.pid, 'SIGUSR2');
+          successor = await waitFor(() => newMasterIn(server.stderr), { timeoutMs: 5000, message: () => `the new master in the log:\n${server.stderr}` });
+          assert.ok((await exitWithin(server.exited, 15000)) !== null, `the old master still runs:\n${server.stderr}`);
+          for (const pid of old) await waitFor(() => !isAlive(pid), { timeoutMs: 5000, message: `old worker ${pid} exiting` });
+          workers = await waitForWorkers(successor, 2);
+        });
+        assert.deepEqual(await ownSockets(successor, server.port, workers), sockets);
         assert.deepEqual(new Set(await seenWorkers(server.port, 2, 10000)), new Set(workers));
-        assert.ok(!old.some((pid) => workers.includes(pid)));
       });
     } finally {
       await stopMasterByPid(successor);
