@@ -3,6 +3,7 @@
 // server wrapper that always cleans up (startServer's stop(): master by pid,
 // then any worker left), and, re-exported, the /proc readers (proc.mjs) and
 // the poller (wait.mjs). Importing this module has no side effect.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -227,6 +228,13 @@ export async function seenWorkers(port, n, timeoutMs = 5000) {
     { timeoutMs, intervalMs: 0, message: () => `${n} workers answering (saw ${[...pids].join(', ')})` },
   );
   return [...pids];
+}
+
+/** A privileged port free on 127.0.0.1 (80 and 81 may be taken by a real server here). */
+export function privilegedPort() {
+  const probe = `const s=require('net').createServer();const ports=[81,...Array.from({length:200},(_, i)=>800+i)];` +
+    `(function next(){const p=ports.shift();s.once('error',next);s.listen(p,'127.0.0.1',()=>{console.log(p);s.close()})})()`;
+  return Number(spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' }).stdout.trim());
 }
 
 // ---- USR2: masters that are not the test's children ----------------------------------

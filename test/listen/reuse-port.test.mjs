@@ -5,9 +5,10 @@
 // gone, and --workers=0 serves on one. (On an older Node the
 // option is refused: test/cli/main.test.mjs.)
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { APP, exitWithin, get, isAlive, livePids, newMasterIn, seenWorkers, sleep, startLoad, stopMasterByPid, waitFor, waitForWorkers, withServer } from '../helpers/process.mjs';
+import { APP, exitWithin, get, isAlive, livePids, newMasterIn, privilegedPort, seenWorkers, sleep, startLoad, stopMasterByPid, tempDir, waitFor, waitForWorkers, withServer } from '../helpers/process.mjs';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 const hasReusePort = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
@@ -77,7 +78,8 @@ function ownSockets(master, port, workers) {
         return null;
       }
     },
-    { message: () => `each worker on a socket of its own: ${why}` },
+    // (Reading /proc/net/tcp takes a while where many connections linger in TIME_WAIT.)
+    { timeoutMs: 20000, intervalMs: 100, message: () => `each worker on a socket of its own: ${why}` },
   );
 }
 
@@ -136,7 +138,7 @@ describe('--reuse-port', { skip }, () => {
     });
   });
 
-  test('USR2 under load loses no request: the new master\'s workers take over the old workers\' sockets; the old master is gone', { timeout: 40000 }, async () => {
+  test('USR2 under load loses no request: the new master\'s workers take over the old workers\' sockets; the old master is gone', { timeout: 60000 }, async () => {
     let successor = null;
     try {
       await withServer(['--workers=2', '--reuse-port', APP], {}, async (server) => {
@@ -155,6 +157,43 @@ describe('--reuse-port', { skip }, () => {
       });
     } finally {
       await stopMasterByPid(successor);
+    }
+  });
+
+  test('a killed worker\'s replacement takes over its socket; TTOU closes one: no socket listens that no worker holds', { timeout: 60000 }, async () => {
+    await withServer(['--workers=2', '--reuse-port', APP], {}, async (server) => {
+      const workers = await waitForWorkers(server.pid, 2);
+      const sockets = await ownSockets(server.pid, server.port, workers);
+      process.kill(workers[0], 'SIGKILL');
+      const replaced = await newWorkers(server.pid, 2, [workers[0]]);
+      assert.deepEqual(await ownSockets(server.pid, server.port, replaced), sockets);
+      process.kill(server.pid, 'SIGTTOU');
+      const [left] = await waitForWorkers(server.pid, 1, 10000);
+      const [socket] = await ownSockets(server.pid, server.port, [left]);
+      assert.ok(sockets.includes(socket));
+      assert.equal((await get(server.port)).json.pid, left);
+    });
+  });
+
+  test('as root on a privileged port with --user=nobody: the workers run as nobody and serve on sockets of their own', { timeout: 60000 }, async (t) => {
+    const nobody = spawnSync('getent', ['passwd', 'nobody'], { encoding: 'utf8' }).stdout.split(':');
+    if (process.getuid() !== 0 || nobody.length < 4) return t.skip('needs root and the user nobody');
+    const dir = tempDir();
+    chmodSync(dir.path, 0o755);
+    const app = dir.file('app.mjs');
+    writeFileSync(app, 'export default { fetch: () => Response.json({ pid: process.pid, uid: process.getuid() }) };\n');
+    chmodSync(app, 0o644);
+    const port = privilegedPort();
+    try {
+      await withServer(['--workers=2', '--reuse-port', '--host=127.0.0.1', `--port=${port}`, '--user=nobody', app], { listen: false }, async (server) => {
+        const workers = await waitForWorkers(server.pid, 2);
+        await ownSockets(server.pid, port, workers);
+        const seen = await seenWorkers(port, 2, 10000);
+        assert.deepEqual(new Set(seen), new Set(workers));
+        assert.equal((await get(port)).json.uid, Number(nobody[2]));
+      });
+    } finally {
+      dir.remove();
     }
   });
 
