@@ -145,8 +145,14 @@ export function runWorkerProcess(load: AppLoader): void {
         const listener = handle as ListenHandle;
         // Once serving, one more (--reuse-port: the sockets of the worker this one replaces) is accepted on at once.
         if (stopState.stopping !== null) listener.close();
-        else if (serving) worker?.listen([listener]);
-        else listeners.push(listener);
+        else if (!serving) listeners.push(listener);
+        else {
+          try {
+            worker?.listen([listener]);
+          } catch (error) {
+            fail((error as Error).message);
+          }
+        }
         break;
       }
       case 'serve':
