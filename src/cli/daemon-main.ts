@@ -1,6 +1,8 @@
 // The daemon's entry (daemon.ts spawns it detached): it receives the command
 // line from the starlight command that started it, serves it, and answers
 // `ready` once serving or `failed` with the error, then lets the command go.
+// Its USR2 runs that command again (its own command line is this entry's,
+// without what it serves).
 
 import { UsageError } from '../config/resolve.js';
 import { decodeCommandLine, type FromDaemon, type ToDaemon } from './daemon.js';
@@ -27,8 +29,7 @@ async function serve(message: ToDaemon): Promise<void> {
       return;
     }
     const master = commandLineMaster(commandLine, () => void report({ type: 'ready' }));
-    // Its own command line is this entry's, without the one it serves (that came over IPC).
-    master.refuseUpgrade('a daemon (-D) cannot start itself again yet; restart it, or run it under a process manager');
+    master.upgradeCommand(message.command);
     const code = await master.run();
     if (master.failure !== null) await report({ type: 'failed', message: master.failure, exitCode: code });
     process.exit(code);

@@ -9,6 +9,8 @@
 // command line over an IPC channel and answers `ready` once it serves, or
 // `failed` with the error: this process prints that and exits 0, or 1 (or the
 // daemon's own code). With --pid, the file names the daemon (the master).
+// The daemon also receives this command's own command line: what its USR2
+// runs again (master/upgrade.ts; the new master skips -D, detached already).
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { resolveAppFile } from '../app/locate.js';
 import type { Options } from '../config/options.js';
 import { daemonRefusal } from '../config/platform.js';
 import { UsageError, type CommandLine } from '../config/resolve.js';
+import { ownCommand, type MasterCommand } from '../master/upgrade.js';
 import { decodeOptions, encodeOptions, type WireOptions } from '../worker/protocol.js';
 
 /** The command line as it crosses the IPC channel (JSON). */
@@ -27,8 +30,8 @@ export interface WireCommandLine {
   app: string | undefined;
 }
 
-/** Foreground → daemon: what to serve. Daemon → foreground: the outcome. */
-export type ToDaemon = { type: 'serve'; commandLine: WireCommandLine };
+/** Foreground → daemon: what to serve, and the command that asked (USR2 runs it again). Daemon → foreground: the outcome. */
+export type ToDaemon = { type: 'serve'; commandLine: WireCommandLine; command: MasterCommand };
 export type FromDaemon = { type: 'ready' } | { type: 'failed'; message: string; exitCode: number };
 
 /** Options that name files, made absolute before detaching (an abstract socket, @NAME, is no file). */
@@ -72,7 +75,7 @@ export function daemonize(commandLine: CommandLine, execArgv: string[]): Promise
     serialization: 'json',
   });
   if (output !== 'ignore') closeSync(output);
-  const message: ToDaemon = { type: 'serve', commandLine: encodeCommandLine(served) };
+  const message: ToDaemon = { type: 'serve', commandLine: encodeCommandLine(served), command: ownCommand() };
   daemon.send(message);
   return new Promise(() => {
     const end = (code: number, text: string) => {

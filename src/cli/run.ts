@@ -10,6 +10,7 @@ import { masterSignals } from '../config/platform.js';
 import { Master } from '../master/master.js';
 import { PidFile } from '../master/pidfile.js';
 import type { WorkerEntry } from '../master/pool.js';
+import { isSuccessor } from '../master/upgrade.js';
 import { daemonize } from './daemon.js';
 
 /**
@@ -47,7 +48,8 @@ export function soloExecArgv(commandLine: CommandLine): string[] {
 export async function run(commandLine: CommandLine): Promise<void> {
   prepareListeners(commandLine, process.env, process.pid, process.version);
   process.env.NODE_ENV = commandLine.options.env;
-  if (commandLine.options.daemonize) await daemonize(commandLine, soloExecArgv(commandLine));
+  // A USR2 successor of a daemon is detached already: it serves in the foreground of its session.
+  if (commandLine.options.daemonize && !isSuccessor(process.env)) await daemonize(commandLine, soloExecArgv(commandLine));
   if (commandLine.options.workers > 0) process.exit(await commandLineMaster(commandLine).run());
   if (commandLine.options.eval === undefined && isTypeScript(resolveAppFile(commandLine.app, process.cwd())) && typeScriptSupport() === 'with-flag') {
     await rerunWithTypeStripping();

@@ -161,7 +161,7 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
   },
   reusePort: {
     type: boolean(), default: false,
-    help: 'Linux: one listening socket per worker (SO_REUSEPORT), where Node supports it (22.12+, 23.1+); refused on older Node',
+    help: 'Linux, Node 22.12+/23.1+: each worker accepts on a TCP socket of its own (SO_REUSEPORT) and the kernel deals the connections; new workers (HUP, recycling, USR2) take over the old ones\' sockets. UNIX and fd:// listeners are dealt as without it',
     section: 'Listening',
   },
   ssl: {

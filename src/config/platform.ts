@@ -16,6 +16,11 @@ export function listenerRefusal(spec: ListenSpec, platform: NodeJS.Platform): st
   return null;
 }
 
+/** Why --reuse-port cannot be honoured under `platform`, or null when it can. */
+export function reusePortRefusal(platform: NodeJS.Platform): string | null {
+  return platform === 'linux' ? null : `--reuse-port works only on Linux (only its SO_REUSEPORT deals connections over the sockets); this is ${platform}`;
+}
+
 /** Why --user/--group cannot be honoured under `platform`, or null when they can. */
 export function identityRefusal(platform: NodeJS.Platform): string | null {
   return platform === 'win32' ? '--user and --group: Windows has no POSIX users and groups; start starlight as the account it should serve as' : null;

@@ -19,6 +19,8 @@ export interface CommandLine {
   explicit: ReadonlySet<keyof Options>;
   /** The APP argument, as given. */
   app: string | undefined;
+  /** The names a process manager gave the descriptors it handed down (systemd's LISTEN_FDNAMES), by descriptor. */
+  fdNames?: ReadonlyMap<number, string>;
 }
 
 

@@ -4,9 +4,9 @@
 // handing-down variables out of the environment: binding is bind.ts's job.
 
 import type { Options } from '../config/options.js';
+import { reusePortRefusal } from '../config/platform.js';
 import { ListenSpecError, parseListenSpec, type ListenSpec } from '../config/listen.js';
 import type { CommandLine } from '../config/resolve.js';
-import { VERSION } from '../config/version.js';
 
 /**
  * The listeners of a run (SPEC §1.3): every --listen and --socket, and --host/--port's own when
@@ -33,19 +33,35 @@ export function appMayDecideListeners(options: Pick<Options, 'listen' | 'socket'
 /** The first descriptor systemd passes (SD_LISTEN_FDS_START). */
 const SD_LISTEN_FDS_START = 3;
 
+/** Sockets handed down by a process manager: their `fd://N` specs, and the names systemd gave some (by descriptor). */
+export interface InheritedSockets {
+  specs: string[];
+  names: Map<number, string>;
+}
+
 /**
- * The listening sockets handed down to this process, as `fd://N` specs: systemd's socket
- * activation (`LISTEN_FDS` descriptors from 3, when `LISTEN_PID` names this process, as
- * sd_listen_fds reads them) and Server::Starter (`SERVER_STARTER_PORT`: `PORT=FD` or
- * `HOST:PORT=FD`, several separated by `;`). The variables that handed them are removed from
- * `env`, so that the processes this one starts do not take the sockets for theirs.
+ * The listening sockets handed down to this process: systemd's socket activation (`LISTEN_FDS`
+ * descriptors from 3, when `LISTEN_PID` names this process, as sd_listen_fds reads them, with
+ * their names from `LISTEN_FDNAMES`, colon-separated, one for each) and Server::Starter
+ * (`SERVER_STARTER_PORT`: `PORT=FD` or `HOST:PORT=FD`, several separated by `;`). The variables
+ * that handed them are removed from `env`, so that the processes this one starts do not take the
+ * sockets for theirs.
  */
-export function takeInheritedSockets(env: Record<string, string | undefined>, pid: number): string[] {
+export function takeInheritedSockets(env: Record<string, string | undefined>, pid: number): InheritedSockets {
   const specs: string[] = [];
+  const names = new Map<number, string>();
   const count = env['LISTEN_FDS'];
   if (env['LISTEN_PID'] === String(pid) && count !== undefined && count !== '') {
     if (!/^[0-9]+$/.test(count)) throw new ListenSpecError(`LISTEN_FDS=${count}: expected a number of descriptors`);
-    for (let fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + Number(count); fd++) specs.push(`fd://${fd}`);
+    const named = env['LISTEN_FDNAMES']?.split(':');
+    if (named !== undefined && named.length !== Number(count)) {
+      throw new ListenSpecError(`LISTEN_FDNAMES=${env['LISTEN_FDNAMES']}: names ${named.length} descriptors, LISTEN_FDS=${count} (one name each, separated by :)`);
+    }
+    for (let index = 0; index < Number(count); index++) {
+      const fd = SD_LISTEN_FDS_START + index;
+      specs.push(`fd://${fd}`);
+      if (named?.[index]) names.set(fd, named[index]);
+    }
     for (const name of ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']) delete env[name];
   }
   const starter = env['SERVER_STARTER_PORT'];
@@ -57,7 +73,7 @@ export function takeInheritedSockets(env: Record<string, string | undefined>, pi
     }
     delete env['SERVER_STARTER_PORT'];
   }
-  return specs;
+  return { specs, names };
 }
 
 /** Whether this Node binds a TCP socket with SO_REUSEPORT (`listen({ reusePort })`: 22.12 and 23.1 on). */
@@ -66,14 +82,14 @@ function nodeHasReusePort(version: string): boolean {
   return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }
 
-/** Refuses, as a usage error, the listening options this process cannot honour. */
-export function refuseUnsupportedListening(options: Pick<Options, 'reusePort'>, nodeVersion: string): void {
+/** Refuses, as a usage error, the listening options this process cannot honour: --reuse-port off Linux, or on a Node whose listen() cannot set it. */
+export function refuseUnsupportedListening(options: Pick<Options, 'reusePort'>, nodeVersion: string, platform: NodeJS.Platform): void {
   if (!options.reusePort) return;
-  throw new ListenSpecError(
-    nodeHasReusePort(nodeVersion)
-      ? `--reuse-port is not available yet in starlight ${VERSION}`
-      : `--reuse-port needs Node 22.12 or later (23.1 or later on Node 23); this is Node ${nodeVersion}`,
-  );
+  const refusal = reusePortRefusal(platform);
+  if (refusal !== null) throw new ListenSpecError(refusal);
+  if (!nodeHasReusePort(nodeVersion)) {
+    throw new ListenSpecError(`--reuse-port needs Node 22.12 or later (23.1 or later on Node 23); this is Node ${nodeVersion}`);
+  }
 }
 
 /**
@@ -94,13 +110,14 @@ export function takeHandedOverSockets(env: Record<string, string | undefined>): 
  * Sockets handed over by the master this one replaces are its listeners instead of those the
  * options name (the same ones, bound already).
  */
-export function prepareListeners(commandLine: Pick<CommandLine, 'options' | 'explicit'>, env: Record<string, string | undefined>, pid: number, nodeVersion: string): void {
+export function prepareListeners(commandLine: Pick<CommandLine, 'options' | 'explicit' | 'fdNames'>, env: Record<string, string | undefined>, pid: number, nodeVersion: string): void {
   const { options } = commandLine;
-  refuseUnsupportedListening(options, nodeVersion);
+  refuseUnsupportedListening(options, nodeVersion, process.platform);
   const handedOver = takeHandedOverSockets(env);
   const inherited = takeInheritedSockets(env, pid);
   if (handedOver === null) {
-    options.listen = [...options.listen, ...inherited];
+    options.listen = [...options.listen, ...inherited.specs];
+    commandLine.fdNames = inherited.names;
     return;
   }
   options.listen = handedOver;

@@ -40,6 +40,11 @@ export interface BoundListener {
   readonly address: string;
   /** The TCP port; 0 for a UNIX socket. */
   readonly port: number;
+  /**
+   * Bound with SO_REUSEPORT (--reuse-port): each worker gets a socket of its own on the same
+   * address and port (reusePortCopy) instead of this one.
+   */
+  readonly reusePort: boolean;
 }
 
 export class BindError extends Error {
@@ -49,12 +54,14 @@ export class BindError extends Error {
 type CreateServerHandle = (address: string | null, port: number, addressType: number, fd?: number, flags?: number) => ListenHandle | number;
 // net's own helper (used by cluster): binds without listening.
 const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+/** libuv's bind flag for SO_REUSEPORT (UV_TCP_REUSEPORT; Node 22.12 and 23.1 on pass it down). */
+const UV_TCP_REUSEPORT = 2;
 
 function urlHost(address: string): string {
   return net.isIPv6(address) ? `[${address}]` : address;
 }
 
-async function bindTcp(spec: { host: string | undefined; port: number }, ipv6: boolean): Promise<BoundListener> {
+async function bindTcp(spec: { host: string | undefined; port: number }, ipv6: boolean, reusePort: boolean): Promise<BoundListener> {
   const candidates: Array<[string, number]> = [];
   if (spec.host === undefined) {
     // All interfaces: dual-stack :: where IPv6 is available, else 0.0.0.0.
@@ -73,23 +80,40 @@ async function bindTcp(spec: { host: string | undefined; port: number }, ipv6: b
   }
   let lastError = 0;
   for (const [address, family] of candidates) {
-    const handle = createServerHandle(address, spec.port, family);
-    if (typeof handle === 'number') {
-      lastError = handle;
-      if (spec.host === undefined && getSystemErrorName(handle) === 'EAFNOSUPPORT') continue;
+    const bound = bindTcpHandle(address, spec.port, family, reusePort);
+    if (typeof bound === 'number') {
+      lastError = bound;
+      if (spec.host === undefined && getSystemErrorName(bound) === 'EAFNOSUPPORT') continue;
       break;
     }
-    const bound: { address?: string; port?: number } = {};
-    (handle as unknown as { getsockname(out: object): number }).getsockname(bound);
-    if (bound.port === undefined) {
-      // libuv keeps a failed bind's error (EADDRINUSE) for listen() to report.
-      lastError = handle.listen(1);
-      handle.close();
-      break;
-    }
-    return tcpListener({ kind: 'tcp', ...spec }, handle, bound.address!, bound.port);
+    return tcpListener({ kind: 'tcp', ...spec }, bound.handle, bound.address, bound.port, reusePort);
   }
   throw bindFailed(`${spec.host === undefined ? '' : urlHost(spec.host)}:${spec.port}`, lastError);
+}
+
+/** A TCP handle bound (not listening) to `address` and `port` (0: any), and where it is bound; or an errno. */
+function bindTcpHandle(address: string, port: number, family: number, reusePort: boolean): { handle: ListenHandle; address: string; port: number } | number {
+  const handle = createServerHandle(address, port, family, undefined, reusePort ? UV_TCP_REUSEPORT : 0);
+  if (typeof handle === 'number') return handle;
+  const bound: { address?: string; port?: number } = {};
+  (handle as unknown as { getsockname(out: object): number }).getsockname(bound);
+  if (bound.port === undefined) {
+    // libuv keeps a failed bind's error (EADDRINUSE) for listen() to report.
+    const error = handle.listen(1);
+    handle.close();
+    return error;
+  }
+  return { handle, address: bound.address!, port: bound.port };
+}
+
+/**
+ * A worker's own socket for a --reuse-port listener: another SO_REUSEPORT socket bound to the
+ * same address and port, which the kernel deals connections to once it listens.
+ */
+export function reusePortCopy(listener: BoundListener): ListenHandle {
+  const bound = bindTcpHandle(listener.address, listener.port, net.isIPv6(listener.address) ? 6 : 4, true);
+  if (typeof bound === 'number') throw bindFailed(`${urlHost(listener.address)}:${listener.port} (a worker's own --reuse-port socket)`, bound);
+  return bound.handle;
 }
 
 /** A failed bind, saying why in words where the errno is a common one. */
@@ -99,9 +123,9 @@ function bindFailed(where: string, errno: number): BindError {
   return new BindError(`cannot listen on ${where}: ${why} (${name})`);
 }
 
-function tcpListener(spec: ListenSpec, handle: ListenHandle, address: string, port: number): BoundListener {
+function tcpListener(spec: ListenSpec, handle: ListenHandle, address: string, port: number, reusePort: boolean): BoundListener {
   const url = `http://${urlHost(address)}:${port}/`;
-  return { spec, handle, address, port, url, shown: url };
+  return { spec, handle, address, port, url, shown: url, reusePort };
 }
 
 /** A UNIX socket's path as written: `@NAME` for an abstract one (its name begins with a NUL). */
@@ -161,21 +185,33 @@ async function bindUnix(path: string, mode: number | undefined): Promise<BoundLi
     }
   }
   const url = `http://unix:${pathShown(path)}:/`;
-  return { spec: { kind: 'unix', path }, handle, address: pathShown(path), port: 0, url, shown: url };
+  return { spec: { kind: 'unix', path }, handle, address: pathShown(path), port: 0, url, shown: url, reusePort: false };
 }
 
-/** A socket this process inherited (fd://N): TCP or UNIX, as the descriptor says. */
-function wrapDescriptor(fd: number): BoundListener {
+/**
+ * A socket this process inherited (fd://N): TCP or UNIX, as the descriptor says; `name`: the one
+ * its process manager gave it, shown beside the descriptor. `reusePort`: it is a TCP socket bound
+ * with SO_REUSEPORT and not listening (handed over by a --reuse-port master).
+ */
+function wrapDescriptor(fd: number, name: string | undefined, reusePort: boolean): BoundListener {
   const handle = createServerHandle(null, 0, 0, fd);
   if (typeof handle === 'number') throw new BindError(`cannot listen on fd://${fd}: it is not an open socket (${getSystemErrorName(handle)})`);
   const spec: ListenSpec = { kind: 'fd', fd };
+  const descriptor = name === undefined ? `fd://${fd}` : `fd://${fd} named ${name}`;
   const sockname = (handle as unknown as { getsockname?(out: object): number }).getsockname;
   // (Node's pipe handles do not say their path.)
-  if (sockname === undefined) return { spec, handle, address: `fd://${fd}`, port: 0, url: `fd://${fd}`, shown: `fd://${fd} (a UNIX socket)` };
+  if (sockname === undefined) return { spec, handle, address: `fd://${fd}`, port: 0, url: `fd://${fd}`, shown: `${descriptor} (a UNIX socket)`, reusePort: false };
   const bound: { address?: string; port?: number } = {};
   sockname.call(handle, bound);
-  const listener = tcpListener(spec, handle, bound.address!, bound.port!);
-  return { ...listener, shown: `${listener.url} (fd://${fd})` };
+  const listener = tcpListener(spec, handle, bound.address!, bound.port!, reusePort);
+  return { ...listener, shown: `${listener.url} (${descriptor})` };
+}
+
+/** A listening socket handed down as descriptor `fd`, for a worker to accept on (a USR2 predecessor's worker's, for --reuse-port). */
+export function adoptListening(fd: number): ListenHandle {
+  const handle = createServerHandle(null, 0, 0, fd);
+  if (typeof handle === 'number') throw new BindError(`cannot take over fd://${fd}: it is not an open socket (${getSystemErrorName(handle)})`);
+  return handle;
 }
 
 /**
@@ -210,16 +246,25 @@ export function closeHandedOver(listener: BoundListener): void {
   renameSync(kept, spec.path);
 }
 
-/** Binds every spec (or none: the ones bound are closed again if one fails). `socketMode`: the UNIX socket files' permissions. */
-export async function bindListeners(specs: readonly ListenSpec[], options: { ipv6: boolean; socketMode?: number | undefined }): Promise<BoundListener[]> {
+/**
+ * Binds every spec (or none: the ones bound are closed again if one fails). `socketMode`: the UNIX
+ * socket files' permissions. `reusePort`: the TCP specs are bound with SO_REUSEPORT, and so were
+ * the inherited descriptors in `reusePortFds` (a --reuse-port master's, handed over by USR2).
+ * `fdNames`: the names of inherited descriptors (systemd's LISTEN_FDNAMES), for the banner.
+ */
+export async function bindListeners(
+  specs: readonly ListenSpec[],
+  options: { ipv6: boolean; socketMode?: number | undefined; reusePort?: boolean; reusePortFds?: ReadonlySet<number>; fdNames?: ReadonlyMap<number, string> | undefined },
+): Promise<BoundListener[]> {
   const bound: BoundListener[] = [];
+  const reusePort = options.reusePort === true;
   try {
     for (const spec of specs) {
       const refusal = listenerRefusal(spec, process.platform);
       if (refusal !== null) throw new BindError(`cannot listen on ${specShown(spec)}: ${refusal}`);
-      if (spec.kind === 'tcp') bound.push(await bindTcp(spec, options.ipv6));
+      if (spec.kind === 'tcp') bound.push(await bindTcp(spec, options.ipv6, reusePort));
       else if (spec.kind === 'unix') bound.push(await bindUnix(spec.path, options.socketMode));
-      else bound.push(wrapDescriptor(spec.fd));
+      else bound.push(wrapDescriptor(spec.fd, options.fdNames?.get(spec.fd), reusePort && options.reusePortFds?.has(spec.fd) === true));
     }
   } catch (error) {
     for (const listener of bound) listener.handle.close();

@@ -35,7 +35,7 @@ import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { masterSignals } from '../config/platform.js';
 import type { Signal } from '../config/signals.js';
 import { appMayDecideListeners, listenSpecs } from '../listen/address.js';
-import { bindListeners, closeHandedOver, type BoundListener } from '../listen/bind.js';
+import { adoptListening, bindListeners, closeHandedOver, type BoundListener } from '../listen/bind.js';
 import { listenerShown, readTlsMaterial, type TlsMaterial } from '../listen/tls.js';
 import { banner } from '../log/banner.js';
 import { ErrorLog } from '../log/error-log.js';
@@ -46,7 +46,8 @@ import { StopState, isStopSignal, stopMessage, type Stop } from '../worker/stop-
 import { Balancer } from './balancer.js';
 import { PidFile } from './pidfile.js';
 import { Pool, STATE_NAMES, WorkerState, forkWorker, type SpawnWorker, type WorkerEntry, type WorkerProcess } from './pool.js';
-import { Successor, takePredecessor, tellPredecessor } from './upgrade.js';
+import { Successor, ownCommand, takePredecessor, takeReusePortFds, takeWorkerSocketFds, tellPredecessor, type MasterCommand } from './upgrade.js';
+import { WorkerSockets } from './worker-sockets.js';
 
 /** A worker that dies sooner than this after it was ready, having received no request, died young (a crash loop). */
 const STABLE_AFTER_MS = 5000;
@@ -99,6 +100,8 @@ export class Master {
   };
   private listeners: BoundListener[] | null = null;
   private balancer: Balancer | null = null;
+  /** --reuse-port: the sockets of each worker's own (to begin with, a USR2 predecessor's workers'). */
+  private readonly workerSockets: WorkerSockets;
   /** The number of workers wanted (--workers, changed by TTIN/TTOU). */
   private target: number;
   private generation = 1;
@@ -121,10 +124,12 @@ export class Master {
   private gracefulStop: { graceMs: number; dealBy: number; closeIdle: boolean } | null = null;
   /** The master this one replaces (USR2): told when this one serves or fails; null if none. */
   private readonly predecessor: number | null;
+  /** The descriptors it handed over that it had bound for --reuse-port. */
+  private readonly handedOverReusePort: ReadonlySet<number>;
   /** The master starting to replace this one (USR2), until it serves or fails. */
   private successor: Successor | null = null;
-  /** Why USR2 cannot start a successor here (null: it can). */
-  private upgradeRefusal: string | null = null;
+  /** What USR2 runs to start a successor: this process's command line, or a daemon's (upgradeCommand()). */
+  private successorCommand: MasterCommand = ownCommand();
   /** Why the start failed, once run() has resolved with its exit code (null: it did not fail). */
   failure: string | null = null;
   /** When this master started, and last sent the workers the status page's figures. */
@@ -143,6 +148,8 @@ export class Master {
     this.options = commandLine.options;
     this.target = this.options.workers;
     this.predecessor = takePredecessor(process.env);
+    this.handedOverReusePort = takeReusePortFds(process.env);
+    this.workerSockets = new WorkerSockets(takeWorkerSocketFds(process.env).map((set) => set.map(adoptListening)));
     const cwd = process.cwd();
     this.identity = resolveIdentity(this.options);
     if (this.options.errorLog !== undefined) this.openErrorLog(() => this.errorLog.open(resolve(cwd, this.options.errorLog!)));
@@ -292,6 +299,7 @@ export class Master {
     // Stop accepting: new connections are refused (a client can go elsewhere) rather than held unanswered.
     for (const listener of this.listeners ?? []) (handedOver ? closeHandedOver(listener) : listener.handle.close());
     this.listeners = [];
+    this.workerSockets.closeAll();
     if (graceful) {
       // Handed over: idle keep-alive connections are not cut under a client about to send (as a roll's retiring workers).
       this.gracefulStop = { graceMs, dealBy: Date.now() + DEAL_BEFORE_STOP_MS, closeIdle: !handedOver };
@@ -344,6 +352,8 @@ export class Master {
     for (const worker of this.pool.list()) {
       if (worker.exit === null) continue;
       this.pool.remove(worker);
+      // (Killed, or crashed, with its --reuse-port sockets: kept for its replacement.)
+      this.workerSockets.release(worker);
       if (worker.state === WorkerState.STOPPING) continue;
       const { code, signal } = worker.exit;
       const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
@@ -387,7 +397,7 @@ export class Master {
     if (booted === undefined && appMayDecideListeners(this.options, this.commandLine.explicit)) return;
     try {
       if (booted !== undefined) this.options = withAppDefaults(this.commandLine, { port: booted.appPort, hostname: booted.appHostname }, this.appFile ?? '-e');
-      this.listeners = await bindListeners(listenSpecs(this.options, this.commandLine.explicit), this.options);
+      this.listeners = await bindListeners(listenSpecs(this.options, this.commandLine.explicit), { ...this.options, reusePortFds: this.handedOverReusePort, fdNames: this.commandLine.fdNames });
     } catch (error) {
       const exitCode = (error as { exitCode?: number }).exitCode ?? 1;
       throw new Fatal((error as Error).message, exitCode);
@@ -398,12 +408,21 @@ export class Master {
     if (this.predecessor === null) this.acceptForWorkers();
   }
 
-  /** With several workers, the master accepts the connections and deals them (balancer.ts). */
+  /**
+   * With several workers, the master accepts the connections and deals them (balancer.ts), but for
+   * --reuse-port's listeners: on those the kernel deals, to each worker's own socket
+   * (serveBooted()). The master's own socket for such a listener is bound and never listens. Bound,
+   * it makes a bad address or a busy port a start error before any worker starts, fixes the port
+   * (--port=0) for the workers' sockets, and keeps it while workers come and go. Not listening,
+   * it takes no share of the connections: listening, it would have the kernel deal it one socket's
+   * share, only for the master to pass each over IPC, the cost --reuse-port is there to spare.
+   */
   private acceptForWorkers(): void {
-    if (this.options.workers <= 1 || this.listeners === null) return;
+    const dealt = this.listeners?.filter((listener) => !listener.reusePort) ?? [];
+    if (this.options.workers <= 1 || dealt.length === 0) return;
     this.balancer = new Balancer(() => this.dealable(), this.log);
     try {
-      this.balancer.listen(this.listeners, this.options.backlog);
+      this.balancer.listen(dealt, this.options.backlog);
     } catch (error) {
       throw new Fatal((error as Error).message, 1);
     }
@@ -457,16 +476,35 @@ export class Master {
 
   // 4. Booted workers ---------------------------------------------------------
 
-  /** Hands the listeners to workers that loaded the app (unless the master deals connections) and lets them serve. */
+  /**
+   * Hands the listeners to workers that loaded the app and lets them serve: those whose
+   * connections the master does not deal, and for --reuse-port, sockets of the worker's own
+   * (worker-sockets.ts), bound here as who started starlight (a port below 1024 binds whatever user
+   * the worker runs as). A rolling restart's new worker gets those of the old one it replaces
+   * instead, when that one retires (stepRoll()).
+   */
   private serveBooted(): void {
     if (this.listeners === null) return;
     for (const worker of this.pool.inState(WorkerState.BOOTED)) {
       if (worker.toldToServe) continue;
       worker.toldToServe = true;
-      if (this.balancer === null) for (const listener of this.listeners) worker.send({ type: 'listener' }, listener.handle);
+      if (this.balancer === null) for (const listener of this.listeners) if (!listener.reusePort) worker.send({ type: 'listener' }, listener.handle);
+      if (this.roll?.fresh !== worker && !this.giveSockets(worker)) continue;
       worker.send({ type: 'serve' });
     }
     this.balancer?.flush();
+  }
+
+  /** --reuse-port: binds and sends the worker its own sockets; if that fails (out of descriptors, say), it dies as one that could not serve. */
+  private giveSockets(worker: WorkerProcess): boolean {
+    try {
+      this.workerSockets.give(worker, this.listeners ?? []);
+      return true;
+    } catch (error) {
+      worker.failure = (error as Error).message;
+      worker.kill('SIGKILL');
+      return false;
+    }
   }
 
   // 5. Heartbeats -------------------------------------------------------------
@@ -502,6 +540,7 @@ export class Master {
     // Retired workers accept nothing more: they are told to stop (their replacements were spawned above).
     for (const worker of this.pool.inState(WorkerState.RETIRING)) {
       this.log.info(`${worker.describe()} is recycled: ${worker.retireReason}`);
+      this.workerSockets.release(worker);
       this.retire(worker, false);
     }
     // Fewer workers wanted (TTOU): the oldest go, as retiring workers do (their idle keep-alive
@@ -509,8 +548,12 @@ export class Master {
     const surplus = counted().length - this.target;
     if (surplus > 0 && this.roll === null) {
       const oldest = counted().sort((a, b) => a.startedAt - b.startedAt).slice(0, surplus);
-      for (const worker of oldest) this.retire(worker, false);
+      for (const worker of oldest) {
+        this.workerSockets.close(worker);
+        this.retire(worker, false);
+      }
     }
+    this.workerSockets.trimSpare(this.target);
   }
 
   /** Stops one worker gracefully; it answers what it has in flight with `Connection: close`. */
@@ -541,7 +584,12 @@ export class Master {
     if (roll.fresh !== null) {
       if (roll.fresh.state !== WorkerState.READY) return;
       const old = roll.old.shift();
-      if (old !== undefined) this.retire(old, false);
+      // Its --reuse-port sockets go on in the new worker: none closes, no queued connection is lost.
+      if (old === undefined) this.giveSockets(roll.fresh);
+      else {
+        this.workerSockets.handOver(old, roll.fresh);
+        this.retire(old, false);
+      }
       roll.fresh = null;
       roll.lastStep = Date.now();
     }
@@ -558,18 +606,14 @@ export class Master {
 
   // 8. USR2 upgrade -----------------------------------------------------------
 
-  /** USR2 will be ignored, for `why` (a daemon's command line is not its own to run again). */
-  refuseUpgrade(why: string): void {
-    this.upgradeRefusal = why;
+  /** USR2 runs `command` (a daemon's: the starlight command that started it) instead of this process's own. */
+  upgradeCommand(command: MasterCommand): void {
+    this.successorCommand = command;
   }
 
   /** Starts a successor with this master's listeners (not while one starts, nor while stopping). */
   private startUpgrade(): void {
     if (this.stopState.stopping !== null) return;
-    if (this.upgradeRefusal !== null) {
-      this.log.warn(`SIGUSR2 ignored: ${this.upgradeRefusal}`);
-      return;
-    }
     if (this.successor !== null) {
       this.log.warn(`SIGUSR2: a new master (pid ${this.successor.pid}) is starting already; ignored`);
       return;
@@ -578,7 +622,7 @@ export class Master {
       this.log.warn('SIGUSR2: this master does not serve yet; ignored');
       return;
     }
-    this.successor = new Successor(this.listeners, () => this.wake());
+    this.successor = new Successor(this.successorCommand, this.listeners, this.workerSockets.sets, () => this.wake());
     this.log.info(`SIGUSR2: starting a new master (pid ${this.successor.pid}) with the listening sockets; this one serves until it does`);
   }
 

@@ -88,8 +88,12 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
   }
 }
 
+/** Told to serve: listening on the listeners received. */
+let serving = false;
+
 function serve(): void {
   if (worker === null) return;
+  serving = true;
   try {
     worker.listen(listeners);
   } catch (error) {
@@ -139,9 +143,20 @@ export function runWorkerProcess(load: AppLoader): void {
       case 'start':
         void start(message, load);
         break;
-      case 'listener':
-        listeners.push(handle as ListenHandle);
+      case 'listener': {
+        const listener = handle as ListenHandle;
+        // Once serving, one more (--reuse-port: the sockets of the worker this one replaces) is accepted on at once.
+        if (stopState.stopping !== null) listener.close();
+        else if (!serving) listeners.push(listener);
+        else {
+          try {
+            worker?.listen([listener]);
+          } catch (error) {
+            fail((error as Error).message);
+          }
+        }
         break;
+      }
       case 'serve':
         serve();
         break;

@@ -35,7 +35,7 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
   const log = createLogger(errorLog, () => `starlight[${process.pid}]`);
   // Read before privileges drop: a missing or mismatched file stops the start.
   const tls = readTlsMaterial(options);
-  const listeners = await bindListeners(listenSpecs(options, commandLine.explicit), options);
+  const listeners = await bindListeners(listenSpecs(options, commandLine.explicit), { ...options, fdNames: commandLine.fdNames });
   // The app module already ran here, as the user that started starlight (there is no other process to load it).
   if (identity !== null) dropPrivileges(identity);
   const worker = new Worker({ id: 0, options, app, tls, log, retire: null });

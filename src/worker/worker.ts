@@ -196,7 +196,7 @@ export class Worker {
     replaced(reason);
   }
 
-  /** Stops taking connections; the listening sockets stay open in other processes. */
+  /** Stops taking connections; the listening sockets stay open in other processes (the master keeps a copy of --reuse-port's). */
   stopAccepting(): void {
     this.accepting = false;
     this.closeListeners();

@@ -67,12 +67,19 @@ describe('listen specs', () => {
     assert.deepEqual(specs('@app'), [{ kind: 'unix', path: '\0app' }]);
   });
 
-  test('--reuse-port is refused (exit 2) naming the Node it needs, on a Node without it', () => {
-    assert.doesNotThrow(() => refuseUnsupportedListening({ reusePort: false }, 'v20.20.2'));
+  test('--reuse-port is refused (exit 2) naming the Node it needs, on a Node without it, and off Linux', () => {
+    assert.doesNotThrow(() => refuseUnsupportedListening({ reusePort: false }, 'v20.20.2', 'darwin'));
+    for (const version of ['v22.12.0', 'v23.1.0', 'v24.0.0']) assert.doesNotThrow(() => refuseUnsupportedListening({ reusePort: true }, version, 'linux'));
     for (const version of ['v20.20.2', 'v22.11.0', 'v23.0.0']) {
-      assert.throws(() => refuseUnsupportedListening({ reusePort: true }, version), {
+      assert.throws(() => refuseUnsupportedListening({ reusePort: true }, version, 'linux'), {
         exitCode: 2,
         message: `--reuse-port needs Node 22.12 or later (23.1 or later on Node 23); this is Node ${version}`,
+      });
+    }
+    for (const platform of ['darwin', 'freebsd', 'win32']) {
+      assert.throws(() => refuseUnsupportedListening({ reusePort: true }, 'v24.0.0', platform), {
+        exitCode: 2,
+        message: `--reuse-port works only on Linux (only its SO_REUSEPORT deals connections over the sockets); this is ${platform}`,
       });
     }
   });
@@ -145,15 +152,24 @@ describe('listeners: --listen, and an explicit --host/--port adds its own', () =
 describe('sockets handed down by a process manager', () => {
   const PID = 4242;
 
-  test('systemd (LISTEN_FDS with LISTEN_PID naming this process): fd://3 on, and the variables are removed', () => {
+  test('systemd (LISTEN_FDS with LISTEN_PID naming this process): fd://3 on, named by LISTEN_FDNAMES, and the variables are removed', () => {
     const env = { LISTEN_PID: String(PID), LISTEN_FDS: '3', LISTEN_FDNAMES: 'http:https:admin', OTHER: 'kept' };
-    assert.deepEqual(takeInheritedSockets(env, PID), ['fd://3', 'fd://4', 'fd://5']);
+    const http = new Map([[3, 'http'], [4, 'https'], [5, 'admin']]);
+    assert.deepEqual(takeInheritedSockets(env, PID), { specs: ['fd://3', 'fd://4', 'fd://5'], names: http });
     assert.deepEqual(env, { OTHER: 'kept' });
+    // No names, or an empty one: those descriptors go unnamed.
+    assert.deepEqual(takeInheritedSockets({ LISTEN_PID: String(PID), LISTEN_FDS: '2' }, PID), { specs: ['fd://3', 'fd://4'], names: new Map() });
+    assert.deepEqual(takeInheritedSockets({ LISTEN_PID: String(PID), LISTEN_FDS: '2', LISTEN_FDNAMES: ':web' }, PID).names, new Map([[4, 'web']]));
+    // As many names as descriptors, or a usage error saying so.
+    assert.throws(() => takeInheritedSockets({ LISTEN_PID: String(PID), LISTEN_FDS: '2', LISTEN_FDNAMES: 'web' }, PID), {
+      exitCode: 2,
+      message: 'LISTEN_FDNAMES=web: names 1 descriptors, LISTEN_FDS=2 (one name each, separated by :)',
+    });
   });
 
   test('Server::Starter (SERVER_STARTER_PORT): each PORT=FD or HOST:PORT=FD, and the variable is removed', () => {
     const env = { SERVER_STARTER_PORT: '127.0.0.1:5000=3;8080=4;[::1]:81=6' };
-    assert.deepEqual(takeInheritedSockets(env, PID), ['fd://3', 'fd://4', 'fd://6']);
+    assert.deepEqual(takeInheritedSockets(env, PID), { specs: ['fd://3', 'fd://4', 'fd://6'], names: new Map() });
     assert.deepEqual(env, {});
     assert.throws(() => takeInheritedSockets({ SERVER_STARTER_PORT: '127.0.0.1:5000' }, PID), { exitCode: 2, message: /expected PORT=FD or HOST:PORT=FD/ });
     assert.throws(() => takeInheritedSockets({ LISTEN_PID: String(PID), LISTEN_FDS: 'x' }, PID), { exitCode: 2, message: /LISTEN_FDS=x/ });
@@ -170,7 +186,7 @@ describe('sockets handed down by a process manager', () => {
     ]) {
       const before = JSON.stringify(env);
       const ours = env.LISTEN_PID === String(PID);
-      assert.deepEqual(takeInheritedSockets(env, PID), [], before);
+      assert.deepEqual(takeInheritedSockets(env, PID).specs, [], before);
       if (!ours) assert.equal(JSON.stringify(env), before, 'left for whom they are meant');
     }
   });

@@ -1,14 +1,15 @@
 // SPEC §1.3 -D: the command returns 0 only once the daemon serves (non-zero with
 // the error when it cannot), relative paths work (resolved before detaching:
 // Starlight's B5), the pid file names the daemon master, which is in a session
-// of its own and no child of the command; TERM by that pid stops it.
+// of its own and no child of the command; TERM by that pid stops it. USR2 works for
+// a daemon too: the command that started it runs again, serving in its place.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { exitWithin, get, isAlive, procStat, tempDir, waitFor } from '../helpers/process.mjs';
+import { exitWithin, get, isAlive, livePids, newMasterIn, procStat, readPid, seenWorkers, sleep, startLoad, stopMasterByPid, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
 import { BIN, cleanEnv } from '../helpers/server.mjs';
-import { freePort, read, writeLoggingApp } from './helpers.mjs';
+import { freePort, read, waitForLog, writeLoggingApp } from './helpers.mjs';
 
 /** Runs the starlight command to its end: { code, stdout, stderr }. */
 function starlight(args, cwd) {
@@ -82,22 +83,53 @@ test('-D with an app that cannot load: the command exits non-zero with the error
   }
 });
 
-test('-D: USR2 is refused with a log line (the daemon cannot run its command line again); it keeps serving', { timeout: 30000 }, async () => {
+test('-D: USR2 under a load of requests: a new master serves in the daemon\'s place, the pid file names it, the old one exits, zero failed requests; TERM by the pid file stops it', { timeout: 60000 }, async () => {
   const dir = tempDir();
   writeLoggingApp(dir.file('app.mjs'));
   const port = await freePort();
-  let pid = 0;
+  const pidFile = dir.file('run.pid');
+  const log = dir.file('error.log');
+  let old = 0;
+  let fresh = null;
   try {
     const result = await starlight(['-D', '--workers=2', '--host=127.0.0.1', `--port=${port}`, '--pid=run.pid', '--error-log=error.log', 'app.mjs'], dir.path);
     assert.equal(result.code, 0, result.stderr);
-    pid = Number(readFileSync(dir.file('run.pid'), 'utf8').trim());
-    process.kill(pid, 'SIGUSR2');
-    await waitFor(() => /SIGUSR2 ignored: a daemon \(-D\) cannot start itself again/.test(read(dir.file('error.log'))), { message: 'the refusal in the error log' });
-    assert.equal((await get(port)).status, 200);
-    assert.equal(Number(readFileSync(dir.file('run.pid'), 'utf8').trim()), pid);
-    await stopByPid(pid);
+    old = readPid(pidFile);
+    const oldWorkers = await waitForWorkers(old, 2);
+    const load = startLoad(port, { keepAlive: 2, oneShot: 2 });
+    let stats;
+    try {
+      await sleep(300);
+      process.kill(old, 'SIGUSR2');
+      fresh = await waitFor(() => newMasterIn(read(log)), { timeoutMs: 10000, message: () => `the new master in the error log:\n${read(log)}` });
+      await waitFor(() => !isAlive(old), { timeoutMs: 20000, message: () => `the old master ${old} exiting:\n${read(log)}` });
+      await sleep(300);
+    } finally {
+      stats = await load.stop();
+    }
+    assert.deepEqual(stats.failures, [], `${stats.failures.length} failed of ${stats.ok + stats.failures.length}`);
+    assert.ok(stats.ok > 100, `only ${stats.ok} requests`);
+    for (const pid of oldWorkers) await waitFor(() => !isAlive(pid), { timeoutMs: 5000, message: `old worker ${pid} exiting` });
+
+    assert.equal(readPid(pidFile), fresh, 'the pid file names the new master');
+    assert.ok(isAlive(fresh), `the new master does not run:\n${read(log)}`);
+    const stat = procStat(fresh);
+    assert.equal(stat.session, fresh, 'the new master leads a session of its own (detached, not daemonized again)');
+    assert.equal(livePids(fresh).length, 2);
+    const workers = await waitForWorkers(fresh, 2);
+    assert.deepEqual(new Set(await seenWorkers(port, 2)), new Set(workers), "the new master's workers serve");
+    // The new master and its workers write to the same --error-log: its banner (on the handed-over socket), the app's output.
+    const response = await get(port, '/?n=42');
+    assert.ok(workers.includes(response.json.pid));
+    await waitForLog(log, /app-out 42\n/);
+    assert.match(read(log), new RegExp(`Accepting connections at http://127\\.0\\.0\\.1:${port}/ \\(fd://4\\) \\(2 workers\\)`), 'the new master\'s banner');
+
+    process.kill(readPid(pidFile), 'SIGTERM');
+    await waitFor(() => !isAlive(fresh), { timeoutMs: 10000, message: () => `the new master ${fresh} exiting on TERM:\n${read(log)}` });
+    assert.equal(readPid(pidFile), null, 'the new master removed its pid file');
   } finally {
-    if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
+    await stopMasterByPid(fresh);
+    await stopMasterByPid(old > 0 ? old : null);
     dir.remove();
   }
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { test } from 'node:test';
-import { get, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
+import { get, privilegedPort, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
 import { BIN, cleanEnv, startServer } from '../helpers/server.mjs';
 import { read, waitForLog, writeLoggingApp } from './helpers.mjs';
 
@@ -27,13 +27,6 @@ function ids(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const line = (name) => status.match(new RegExp(`^${name}:\\s+(.*)$`, 'm'))[1].trim().split(/\s+/).map(Number);
   return { uid: line('Uid'), gid: line('Gid'), groups: line('Groups') };
-}
-
-/** A privileged port free on 127.0.0.1 (80 and 81 may be taken by a real server here). */
-function privilegedPort() {
-  const probe = `const s=require('net').createServer();const ports=[81,...Array.from({length:200},(_, i)=>800+i)];` +
-    `(function next(){const p=ports.shift();s.once('error',next);s.listen(p,'127.0.0.1',()=>{console.log(p);s.close()})})()`;
-  return Number(spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' }).stdout.trim());
 }
 
 test('--user=nobody --group=nogroup --umask=027 on a privileged port: workers run as nobody:nogroup and serve; the master stays root', { skip, timeout: 40000 }, async () => {

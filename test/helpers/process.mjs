@@ -3,7 +3,8 @@
 // into a temporary folder, a server wrapper that always cleans up (startServer's
 // stop(): master by pid, then any worker left), and, re-exported, the /proc readers (proc.mjs) and
 // the poller (wait.mjs). Importing this module has no side effect.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -274,4 +275,39 @@ export async function seenWorkers(port, n, timeoutMs = 5000) {
     { timeoutMs, intervalMs: 0, message: () => `${n} workers answering (saw ${[...pids].join(', ')})` },
   );
   return [...pids];
+}
+
+/** A privileged port free on 127.0.0.1 (80 and 81 may be taken by a real server here). */
+export function privilegedPort() {
+  const probe = `const s=require('net').createServer();const ports=[81,...Array.from({length:200},(_, i)=>800+i)];` +
+    `(function next(){const p=ports.shift();s.once('error',next);s.listen(p,'127.0.0.1',()=>{console.log(p);s.close()})})()`;
+  return Number(spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' }).stdout.trim());
+}
+
+// ---- USR2: masters that are not the test's children ----------------------------------
+
+/** The pid a pid file names (null: no file, or not a number yet). */
+export function readPid(file) {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+    return Number.isInteger(pid) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The pid of the new master a USR2'd master's log names (null if none yet). */
+export function newMasterIn(log) {
+  const found = /SIGUSR2: starting a new master \(pid (\d+)\)/.exec(log);
+  return found === null ? null : Number(found[1]);
+}
+
+/** Stops a master this test did not start by its pid: TERM, KILL after 5 s, then KILL its workers left. */
+export async function stopMasterByPid(pid) {
+  if (pid === null || !isAlive(pid)) return;
+  const workers = livePids(pid);
+  process.kill(pid, 'SIGTERM');
+  const exited = await waitFor(() => !isAlive(pid), { timeoutMs: 5000, message: `master ${pid} exiting` }).catch(() => false);
+  if (!exited && isAlive(pid)) process.kill(pid, 'SIGKILL');
+  for (const worker of workers) if (isAlive(worker)) process.kill(worker, 'SIGKILL');
 }

@@ -74,11 +74,11 @@ async function launch(kind, systemd, args) {
 }
 
 describe('inherited sockets', { skip: hasPython ? false : 'python3 is not installed (the launcher that hands fd 3 down is a python3 script)' }, () => {
-  test('systemd socket activation: LISTEN_FDS=1 with LISTEN_PID = the pid, the only listener; the workers see no variable', async () => {
+  test('systemd socket activation: LISTEN_FDS=1 with LISTEN_PID = the pid, the only listener, its LISTEN_FDNAMES name in the banner; the workers see no variable', async () => {
     const server = await launch('tcp', true, ['--workers=2', '-e', ENV_APP]);
     try {
       const banners = server.output().split('\n').filter((line) => line.includes('Accepting connections at'));
-      assert.deepEqual(banners.map((line) => line.replace(/^.*Accepting connections at /, '')), [`http://127.0.0.1:${server.port}/ (fd://3) (2 workers)`]);
+      assert.deepEqual(banners.map((line) => line.replace(/^.*Accepting connections at /, '')), [`http://127.0.0.1:${server.port}/ (fd://3 named web) (2 workers)`]);
       const pids = new Set();
       for (let i = 0; i < 6; i++) {
         const { status, json } = await get(server.port);
@@ -124,6 +124,7 @@ describe('inherited sockets', { skip: hasPython ? false : 'python3 is not instal
   test('--workers=0 on fd://3 from systemd', async () => {
     const server = await launch('tcp', true, ['--workers=0', '-e', ENV_APP]);
     try {
+      assert.match(server.output(), new RegExp(`Accepting connections at http://127\\.0\\.0\\.1:${server.port}/ \\(fd://3 named web\\) \\(no workers`));
       const { json } = await get(server.port);
       assert.equal(json.pid, server.child.pid);
       assert.deepEqual(json.seen, []);

@@ -5,35 +5,11 @@
 // old one serving, which says why. The new master is not this test's child: it
 // is found by its pid (the pid file, the old master's log) and stopped by it.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { exitWithin, get, isAlive, livePids, seenWorkers, sleep, startLoad, tempDir, waitFor, waitForWorkers, writeApp } from '../helpers/process.mjs';
+import { exitWithin, get, isAlive, livePids, newMasterIn, readPid, seenWorkers, sleep, startLoad, stopMasterByPid, tempDir, waitFor, waitForWorkers, writeApp } from '../helpers/process.mjs';
 import { startServer } from '../helpers/server.mjs';
 import { unixGet } from '../helpers/unix.mjs';
-
-const readPid = (file) => {
-  try {
-    return Number.parseInt(readFileSync(file, 'utf8'), 10);
-  } catch {
-    return null;
-  }
-};
-
-/** Stops a master this test did not start by its pid: TERM, KILL after 5 s, then KILL its workers left. */
-async function stopByPid(pid) {
-  if (pid === null || !isAlive(pid)) return;
-  const workers = livePids(pid);
-  process.kill(pid, 'SIGTERM');
-  const exited = await waitFor(() => !isAlive(pid), { timeoutMs: 5000, message: `master ${pid} exiting` }).catch(() => false);
-  if (!exited && isAlive(pid)) process.kill(pid, 'SIGKILL');
-  for (const worker of workers) if (isAlive(worker)) process.kill(worker, 'SIGKILL');
-}
-
-/** The pid of the new master the old one's log names (null if none yet). */
-const newMasterIn = (stderr) => {
-  const found = /SIGUSR2: starting a new master \(pid (\d+)\)/.exec(stderr);
-  return found === null ? null : Number(found[1]);
-};
 
 /** Serves version v1 of the test app with two workers and a pid file under a load of requests; `body` sends USR2. */
 async function underLoad(body) {
@@ -58,7 +34,7 @@ async function underLoad(body) {
     assert.ok(stats.ok > 100, `only ${stats.ok} requests`);
     return stats;
   } finally {
-    await stopByPid(newMasterIn(server.stderr));
+    await stopMasterByPid(newMasterIn(server.stderr));
     await server.stop();
     dir.remove();
   }
@@ -145,7 +121,7 @@ test('USR2 with a UNIX socket: the socket file the old master bound stays for th
   } finally {
     running = false;
     await loop;
-    await stopByPid(newMasterIn(server.stderr));
+    await stopMasterByPid(newMasterIn(server.stderr));
     await server.stop();
     dir.remove();
   }
