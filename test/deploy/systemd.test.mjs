@@ -88,7 +88,7 @@ describe('systemd socket activation with the units of docs/deploy.md', { skip: s
     const { socket } = localUnits(dir);
     const server = await activate(socket);
     try {
-      assert.match(server.stderr, /Accepting connections at fd:\/\/3 .*UNIX socket/);
+      assert.match(server.stderr, /Accepting connections at fd:\/\/3 named starlight\.socket \(a UNIX socket\)/, 'the banner names the socket as LISTEN_FDNAMES does');
       const workers = Number(/--workers=(\d+)/.exec(DOC_ARGS.join(' '))[1]);
       const old = await waitForWorkers(server.pid, workers, 15000);
 
