@@ -1,0 +1,106 @@
+// The access log of one serving process (--access-log): each request's line,
+// made by the compiled format (access-format.ts), appended to the file this
+// process opened itself (or to stderr for `-`). The lines of one event-loop
+// turn go out together in one write, of whole lines only and at most
+// BATCH_CHARS (under PIPE_BUF, so that even on a pipe the writes of several
+// processes never interleave); a process that exits writes what it holds
+// first. reopen() is log rotation (USR1): the file is opened again by its
+// name, after what was held went to the old one.
+
+import { closeSync, fchownSync, openSync, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+import type { Options } from '../config/options.js';
+import { compileAccessFormat, type AccessFormatter, type AccessRecord } from './access-format.js';
+
+/** The most a write carries (several lines; a longer line goes alone). */
+const BATCH_CHARS = 4000;
+
+/** Opens `path` for append, creating it; a failure names the option and the path. */
+function openForAppend(path: string): number {
+  try {
+    return openSync(path, 'a');
+  } catch (error) {
+    throw new Error(`--access-log ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * In the master: creates the access log file (at start, and again after a rotation), owned by the
+ * workers' user where they run as another one (`owner`), so that each worker can open it.
+ */
+export function prepareAccessLogFile(path: string, owner: { uid: number | null; gid: number | null } | null): void {
+  const fd = openForAppend(path);
+  try {
+    if (owner !== null && (owner.uid !== null || owner.gid !== null) && process.geteuid?.() === 0) fchownSync(fd, owner.uid ?? -1, owner.gid ?? -1);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The access log of serving process `worker` (0 for --workers=0), as the options say; null without --access-log. Throws for a bad format (UsageError) or a file that cannot be opened. */
+export function openAccessLog(options: Options, cwd: string, worker: number): AccessLog | null {
+  if (options.accessLog === undefined) return null;
+  const format = compileAccessFormat(options.accessLogFormat, { worker, pid: process.pid });
+  return new AccessLog(options.accessLog === '-' ? '-' : resolve(cwd, options.accessLog), format);
+}
+
+export class AccessLog {
+  /** The file's descriptor; null: stderr. */
+  private fd: number | null = null;
+  private pending = '';
+  private flushQueued = false;
+  private readonly flushNow = () => {
+    this.flushQueued = false;
+    this.flush();
+  };
+
+  /** `path`: the file (resolved), or `-` for stderr. Opens the file now; throws as open() does. */
+  constructor(
+    private readonly path: string,
+    private readonly format: AccessFormatter,
+  ) {
+    this.open();
+  }
+
+  private open(): void {
+    if (this.path === '-') return;
+    const fd = openForAppend(this.path);
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = fd;
+  }
+
+  /** Log rotation: what is held goes to the old file, then the file is opened again by its name. Throws if it cannot be (the old one is kept). */
+  reopen(): void {
+    this.flush();
+    this.open();
+  }
+
+  /** The line of a request that began at `startedAt` (performance.now()) and has just ended. */
+  log(record: AccessRecord, startedAt: number): void {
+    const durationMs = performance.now() - startedAt;
+    const line = this.format(record, Date.now() - durationMs, durationMs);
+    if (this.pending.length + line.length >= BATCH_CHARS) this.flush();
+    this.pending += `${line}\n`;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(this.flushNow);
+    }
+  }
+
+  /** Writes the lines held. */
+  flush(): void {
+    const text = this.pending;
+    if (text === '') return;
+    this.pending = '';
+    if (this.fd === null) {
+      process.stderr.write(text);
+      return;
+    }
+    try {
+      writeSync(this.fd, text);
+    } catch {
+      // A full disk or a failing device: the lines are lost, the server goes on.
+    }
+  }
+}
