@@ -1,11 +1,12 @@
 // The access log of one serving process (--access-log): each request's line,
 // made by the compiled format (access-format.ts), appended to the file this
 // process opened itself (or to stderr for `-`). The lines of one event-loop
-// turn go out together in one write, of whole lines only and at most
-// BATCH_CHARS (under PIPE_BUF, so that even on a pipe the writes of several
-// processes never interleave); a process that exits writes what it holds
-// first. reopen() is log rotation (USR1): the file is opened again by its
-// name, after what was held went to the old one.
+// turn are gathered, as UTF-8, in one buffer, and go out together in one
+// write of whole lines (appends to a file land whole, whoever else writes; on
+// stderr, which may be a pipe, a write is kept under PIPE_BUF for the same
+// reason); a process that exits writes what it holds first. reopen() is log
+// rotation (USR1): the file is opened again by its name, after what was held
+// went to the old one.
 
 import { closeSync, fchownSync, openSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -13,8 +14,10 @@ import { resolve } from 'node:path';
 import type { Options } from '../config/options.js';
 import { compileAccessFormat, type AccessFormatter, type AccessRecord } from './access-format.js';
 
-/** The most a write carries (several lines; a longer line goes alone). */
-const BATCH_CHARS = 4000;
+/** The most a write to a file carries (several lines; a longer line goes alone). */
+const FILE_BATCH = 64 * 1024;
+/** The same on stderr: PIPE_BUF, what a pipe takes in one piece. */
+const STDERR_BATCH = 4096;
 
 /** Opens `path` for append, creating it; a failure names the option and the path. */
 function openForAppend(path: string): number {
@@ -48,7 +51,9 @@ export function openAccessLog(options: Options, cwd: string, worker: number): Ac
 export class AccessLog {
   /** The file's descriptor; null: stderr. */
   private fd: number | null = null;
-  private pending = '';
+  /** The lines held, from its start to `used`. */
+  private readonly batch: Buffer;
+  private used = 0;
   private flushQueued = false;
   private readonly flushNow = () => {
     this.flushQueued = false;
@@ -60,6 +65,7 @@ export class AccessLog {
     private readonly path: string,
     private readonly format: AccessFormatter,
   ) {
+    this.batch = Buffer.allocUnsafe(path === '-' ? STDERR_BATCH : FILE_BATCH);
     this.open();
   }
 
@@ -80,8 +86,17 @@ export class AccessLog {
   log(record: AccessRecord, startedAt: number): void {
     const durationMs = performance.now() - startedAt;
     const line = this.format(record, Date.now() - durationMs, durationMs);
-    if (this.pending.length + line.length >= BATCH_CHARS) this.flush();
-    this.pending += `${line}\n`;
+    // Room for the line at its longest in UTF-8 (3 bytes a UTF-16 unit) and its newline.
+    const room = 3 * line.length + 1;
+    if (this.used + room > this.batch.length) {
+      this.flush();
+      if (room > this.batch.length) {
+        this.write(Buffer.from(`${line}\n`));
+        return;
+      }
+    }
+    this.used += this.batch.utf8Write(line, this.used);
+    this.batch[this.used++] = 0x0a;
     if (!this.flushQueued) {
       this.flushQueued = true;
       setImmediate(this.flushNow);
@@ -90,15 +105,20 @@ export class AccessLog {
 
   /** Writes the lines held. */
   flush(): void {
-    const text = this.pending;
-    if (text === '') return;
-    this.pending = '';
+    if (this.used === 0) return;
+    const lines = this.batch.subarray(0, this.used);
+    this.used = 0;
+    // (stderr may keep what it cannot write now: it gets a copy, as the batch is reused.)
+    this.write(this.fd === null ? Buffer.from(lines) : lines);
+  }
+
+  private write(bytes: Buffer): void {
     if (this.fd === null) {
-      process.stderr.write(text);
+      process.stderr.write(bytes);
       return;
     }
     try {
-      writeSync(this.fd, text);
+      writeSync(this.fd, bytes);
     } catch {
       // A full disk or a failing device: the lines are lost, the server goes on.
     }
