@@ -41,11 +41,19 @@ export function prepareAccessLogFile(path: string, owner: { uid: number | null; 
   }
 }
 
-/** The access log of serving process `worker` (0 for --workers=0), as the options say; null without --access-log. Throws for a bad format (UsageError) or a file that cannot be opened. */
+/** `-E development` without --access-log: a short line on stderr, `METHOD url status duration`. */
+const DEVELOPMENT_FORMAT = '%m %U%q %>s %{ms}T ms';
+
+/**
+ * The access log of serving process `worker` (0 for --workers=0), as the options say: --access-log,
+ * else the short one of `-E development`, else none. Throws for a bad --access-log-format
+ * (UsageError, whether or not there is a log) or a file that cannot be opened.
+ */
 export function openAccessLog(options: Options, cwd: string, worker: number): AccessLog | null {
-  if (options.accessLog === undefined) return null;
-  const format = compileAccessFormat(options.accessLogFormat, { worker, pid: process.pid });
-  return new AccessLog(options.accessLog === '-' ? '-' : resolve(cwd, options.accessLog), format);
+  const writer = { worker, pid: process.pid };
+  const format = compileAccessFormat(options.accessLogFormat, writer);
+  if (options.accessLog !== undefined) return new AccessLog(options.accessLog === '-' ? '-' : resolve(cwd, options.accessLog), format);
+  return options.env === 'development' ? new AccessLog('-', compileAccessFormat(DEVELOPMENT_FORMAT, writer)) : null;
 }
 
 export class AccessLog {

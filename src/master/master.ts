@@ -143,7 +143,7 @@ export class Master {
     if (this.options.errorLog !== undefined) this.openErrorLog(() => this.errorLog.open(resolve(cwd, this.options.errorLog!)));
     this.log = createLogger(this.errorLog, () => `starlight master[${process.pid}]`);
     // A bad format or an access log that cannot be written stops the start here, not in every worker.
-    if (this.options.accessLog !== undefined) compileAccessFormat(this.options.accessLogFormat, { worker: 0, pid: process.pid });
+    compileAccessFormat(this.options.accessLogFormat, { worker: 0, pid: process.pid });
     this.accessLogFile = this.options.accessLog === undefined || this.options.accessLog === '-' ? null : resolve(cwd, this.options.accessLog);
     if (this.accessLogFile !== null) prepareAccessLogFile(this.accessLogFile, this.identity);
     this.pidFile = this.options.pid === undefined ? null : new PidFile(this.options.pid, cwd);

@@ -317,3 +317,24 @@ test('USR1 after a rename: the old file and the new one are both complete, nothi
     rotate.remove();
   }
 });
+
+test('-E development without --access-log: METHOD url status duration on stderr', async () => {
+  const server = await startServer(['-E', 'development', '--workers=1', dir.file('app.mjs')]);
+  try {
+    await send(server.port, 'GET', '/dev?x=1');
+    await waitFor(() => /^GET \/dev\?x=1 200 \d+ ms$/m.test(server.stderr), { message: () => `the short line on stderr: ${server.stderr}` });
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a bad --access-log-format is refused even without --access-log', async () => {
+  const server = await startServer(['--access-log-format=%Z', '--workers=1', dir.file('app.mjs')], { wait: 'banner-or-exit' });
+  try {
+    assert.equal(server.serving, false, server.stderr);
+    assert.equal(server.exit.code, 2, server.stderr);
+    assert.match(server.stderr, /--access-log-format: %Z is not a supported directive/);
+  } finally {
+    await server.stop();
+  }
+});
