@@ -4,7 +4,6 @@
 // requests the server refused itself before their head was whole, with what
 // was read of their request line.
 
-import { performance } from 'node:perf_hooks';
 import { RefusedRequest, type AccessRecord } from '../log/access-format.js';
 import type { AccessLog } from '../log/access-log.js';
 import type { ConnectionAddresses, Exchange } from './exchange.js';
@@ -65,6 +64,11 @@ export class ExchangeLog {
 
   constructor(private readonly log: AccessLog) {}
 
+  /** A request begins: what it is to remember as its start (see AccessLog.start()). */
+  start(): number {
+    return this.log.start();
+  }
+
   /** Logs a request once its response is complete, or its connection gone. */
   exchange(exchange: Exchange): void {
     this.record.exchange = exchange;
@@ -74,6 +78,6 @@ export class ExchangeLog {
   /** Logs a request the server answered `status` before its head was whole; `line`: what was read of its request line. */
   refused(status: number, line: string, addresses: ConnectionAddresses): void {
     const record = new RefusedRequest(line, status, Buffer.byteLength(errorBody(status)), addresses.remoteAddress, addresses.localAddress, addresses.localPort);
-    this.log.log(record, performance.now());
+    this.log.log(record, this.log.start());
   }
 }

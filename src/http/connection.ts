@@ -11,7 +11,6 @@ import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
 import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import { peerCertificateOf } from '../listen/tls.js';
-import { performance } from 'node:perf_hooks';
 import type { ExchangeLog } from './access.js';
 import { loopNow } from './clock.js';
 import type { ParseError } from './errors.js';
@@ -368,7 +367,7 @@ export class Connection implements ParserEvents, ExchangeLink {
     const exchange = new Exchange(this, head, keepAlive, head.forwarded ? this.forwardedAddresses(head) : this.addresses);
     this.exchange = exchange;
     this.undispatched = exchange;
-    if (this.host.accessLog !== null) exchange.startedAt = performance.now();
+    if (this.host.accessLog !== null) exchange.startedAt = this.host.accessLog.start();
   }
 
   /** The server's own answer to a request whose head is not whole (malformed, too large, too slow), logged with what was read of it. */

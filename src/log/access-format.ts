@@ -33,7 +33,13 @@ export interface AccessRecord {
 }
 
 /** Makes a line (without its newline): `time` in ms since the epoch, the request's duration in ms. */
-export type AccessFormatter = (record: AccessRecord, time: number, durationMs: number) => string;
+type LineMaker = (record: AccessRecord, time: number, durationMs: number) => string;
+
+/** A compiled format. */
+export interface AccessFormatter extends LineMaker {
+  /** Its lines show the request's duration: without, nobody need time the requests. */
+  readonly timed: boolean;
+}
 
 /** Who writes the lines: named in the `json` format. */
 export interface LogWriter {
@@ -113,45 +119,77 @@ function isoTimestamp(time: number): string {
 // ---------------------------------------------------------------------------------------------
 // Templates
 
-type Part = AccessFormatter;
+type Part = LineMaker;
 
 const path = (target: string): string => {
   const query = target.indexOf('?');
   return query === -1 ? target : target.slice(0, query);
 };
 
-/** The directives without an argument, by their letter(s). */
-const PLAIN: Readonly<Record<string, Part>> = {
-  h: (r) => item(r.remoteAddress),
-  a: (r) => item(r.remoteAddress),
-  A: (r) => item(r.localAddress),
-  p: (r) => (r.localPort === undefined ? '-' : String(r.localPort)),
-  l: () => '-',
-  u: () => '-',
-  t: (_r, time) => apacheTimestamp(time),
-  r: (r) => item(r.requestLine === '' ? null : r.requestLine),
-  m: (r) => item(r.method === '' ? null : r.method),
-  U: (r) => item(r.target === '' ? null : path(r.target)),
-  q: (r) => {
+/**
+ * An item maker that remembers the last text it escaped: a connection's address, the method, a
+ * client's repeated target or agent (the parser hands out the same string again) cost one
+ * comparison.
+ */
+function rememberingItem(): (text: string | null | undefined) => string {
+  let lastText = '';
+  let lastItem = '';
+  return (text) => {
+    if (text == null) return '-';
+    if (text !== lastText) {
+      lastItem = escapeLogText(text);
+      lastText = text;
+    }
+    return lastItem;
+  };
+}
+
+/** %r: from its pieces where it has them (each remembered), else the line as read. */
+function requestLinePart(): Part {
+  const [method, target, protocol, line] = [rememberingItem(), rememberingItem(), rememberingItem(), rememberingItem()];
+  return (r) => (r.protocol === '' ? line(r.requestLine === '' ? null : r.requestLine) : `${method(r.method)} ${target(r.target)} ${protocol(r.protocol)}`);
+}
+
+const remoteAddressPart = (): Part => {
+  const address = rememberingItem();
+  return (r) => address(r.remoteAddress);
+};
+
+const durationMs = (_r: AccessRecord, _time: number, ms: number): string => String(Math.round(ms));
+const durationUs = (_r: AccessRecord, _time: number, ms: number): string => String(Math.round(ms * 1000));
+const durationS = (_r: AccessRecord, _time: number, ms: number): string => String(Math.floor(ms / 1000));
+
+/** The directives without an argument, by their letter(s): each makes its part (a template's own). */
+const PLAIN: Readonly<Record<string, () => Part>> = {
+  h: remoteAddressPart,
+  a: remoteAddressPart,
+  A: () => (r) => item(r.localAddress),
+  p: () => (r) => (r.localPort === undefined ? '-' : String(r.localPort)),
+  l: () => () => '-',
+  u: () => () => '-',
+  t: () => (_r, time) => apacheTimestamp(time),
+  r: requestLinePart,
+  m: () => (r) => item(r.method === '' ? null : r.method),
+  U: () => (r) => item(r.target === '' ? null : path(r.target)),
+  q: () => (r) => {
     const query = r.target.indexOf('?');
     return query === -1 ? '' : escapeLogText(r.target.slice(query));
   },
-  H: (r) => item(r.protocol === '' ? null : r.protocol),
-  s: (r) => String(r.status),
-  '>s': (r) => String(r.status),
-  b: (r) => (r.bytesSent === 0 ? '-' : String(r.bytesSent)),
-  B: (r) => String(r.bytesSent),
-  D: (_r, _time, ms) => String(Math.round(ms * 1000)),
-  T: (_r, _time, ms) => String(Math.floor(ms / 1000)),
-  P: () => String(process.pid),
+  H: () => (r) => item(r.protocol === '' ? null : r.protocol),
+  s: () => (r) => String(r.status),
+  '>s': () => (r) => String(r.status),
+  b: () => (r) => (r.bytesSent === 0 ? '-' : String(r.bytesSent)),
+  B: () => (r) => String(r.bytesSent),
+  D: () => durationUs,
+  T: () => durationS,
+  P: () => () => String(process.pid),
 };
 
 /** The units of %{UNIT}T. */
-const DURATION: Readonly<Record<string, Part>> = {
-  s: PLAIN['T']!,
-  ms: (_r, _time, ms) => String(Math.round(ms)),
-  us: PLAIN['D']!,
-};
+const DURATION: Readonly<Record<string, Part>> = { s: durationS, ms: durationMs, us: durationUs };
+
+/** The directives that show the duration. */
+const TIMED: ReadonlySet<Part> = new Set([durationS, durationMs, durationUs]);
 
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -169,7 +207,8 @@ function directive(template: string, at: number): [Part, number] {
     if (letter === 'i' || letter === 'o') {
       if (!FIELD_NAME.test(argument)) refuse(template, `%{${argument}}${letter}: not a field name`);
       const name = argument.toLowerCase();
-      const part: Part = letter === 'i' ? (r) => item(r.requestField(name)) : (r) => item(r.responseField(name));
+      const field = rememberingItem();
+      const part: Part = letter === 'i' ? (r) => field(r.requestField(name)) : (r) => field(r.responseField(name));
       return [part, close + 2];
     }
     if (letter === 'T' && DURATION[argument] !== undefined) return [DURATION[argument], close + 2];
@@ -177,7 +216,7 @@ function directive(template: string, at: number): [Part, number] {
   }
   for (const name of [template.slice(at, at + 2), template[at] ?? '']) {
     const part = PLAIN[name];
-    if (name !== '' && part !== undefined) return [part, at + name.length];
+    if (name !== '' && part !== undefined) return [part(), at + name.length];
   }
   refuse(template, at >= template.length ? 'a lone % at the end' : `%${template[at]} is not a supported directive`);
 }
@@ -186,6 +225,7 @@ function directive(template: string, at: number): [Part, number] {
 function compileTemplate(template: string): AccessFormatter {
   if (/[\x00-\x1f\x7f]/.test(template)) refuse(template, 'a control character');
   const parts: Array<Part | string> = [];
+  let timed = false;
   let literal = '';
   for (let i = 0; i < template.length; ) {
     const percent = template.indexOf('%', i);
@@ -200,17 +240,19 @@ function compileTemplate(template: string): AccessFormatter {
       continue;
     }
     const [part, next] = directive(template, percent + 1);
+    timed ||= TIMED.has(part);
     if (literal !== '') parts.push(literal);
     literal = '';
     parts.push(part);
     i = next;
   }
   if (literal !== '') parts.push(literal);
-  return (record, time, ms) => {
+  const format: LineMaker = (record, time, ms) => {
     let line = '';
     for (const part of parts) line += typeof part === 'string' ? part : part(record, time, ms);
     return line;
   };
+  return Object.assign(format, { timed });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,11 +263,12 @@ const json = (text: string | null | undefined): string => (text == null ? 'null'
 /** The `json` format: one object per line. */
 function jsonFormatter(writer: LogWriter): AccessFormatter {
   const tail = `,"worker":${writer.worker},"pid":${writer.pid}}`;
-  return (r, time, ms) =>
+  const format: LineMaker = (r, time, ms) =>
     `{"time":"${isoTimestamp(time)}","remote_addr":${json(r.remoteAddress)},"method":${json(r.method)},` +
     `"url":${json(r.target)},"protocol":${json(r.protocol)},"status":${r.status},"bytes":${r.bytesSent},` +
     `"duration_ms":${Math.round(ms * 1000) / 1000},"referer":${json(r.requestField('referer'))},` +
     `"user_agent":${json(r.requestField('user-agent'))}${tail}`;
+  return Object.assign(format, { timed: true });
 }
 
 /** --access-log-format: a format's name or a template, compiled; a UsageError names what is wrong. */
@@ -262,10 +305,12 @@ export class RefusedRequest implements AccessRecord {
     readonly localAddress: string | undefined,
     readonly localPort: number | undefined,
   ) {
-    const [method = '', target = '', protocol = ''] = requestLine.split(' ', 3);
-    this.method = method;
-    this.target = target;
-    this.protocol = protocol;
+    // Split at its first two spaces, the rest (spaces and all) the protocol: %r puts the pieces back together.
+    const first = requestLine.indexOf(' ');
+    const second = first === -1 ? -1 : requestLine.indexOf(' ', first + 1);
+    this.method = first === -1 ? requestLine : requestLine.slice(0, first);
+    this.target = first === -1 ? '' : requestLine.slice(first + 1, second === -1 ? undefined : second);
+    this.protocol = second === -1 ? '' : requestLine.slice(second + 1);
   }
 
   requestField(): null {

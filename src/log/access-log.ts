@@ -90,9 +90,14 @@ export class AccessLog {
     this.open();
   }
 
-  /** The line of a request that began at `startedAt` (performance.now()) and has just ended. */
+  /** A request begins: what log() is to be given when it ends (its time, where the format shows durations). */
+  start(): number {
+    return this.format.timed ? performance.now() : 0;
+  }
+
+  /** The line of a request that began at `startedAt` (from start()) and has just ended. */
   log(record: AccessRecord, startedAt: number): void {
-    const durationMs = performance.now() - startedAt;
+    const durationMs = this.format.timed ? performance.now() - startedAt : 0;
     const line = this.format(record, Date.now() - durationMs, durationMs);
     // Room for the line at its longest in UTF-8 (3 bytes a UTF-16 unit) and its newline.
     const room = 3 * line.length + 1;

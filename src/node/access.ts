@@ -5,7 +5,6 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { CLOSED_BEFORE_RESPONSE } from '../http/access.js';
 import { errorBody } from '../http/writer.js';
 import { MAX_REQUEST_LINE } from '../http/limits.js';
@@ -53,14 +52,16 @@ function fieldInHead(head: string, lowerName: string): string | null {
 /** One request of a Node app, as the access log reads it. */
 export class LoggedResponse implements AccessRecord {
   bytes = 0;
-  readonly startedAt = performance.now();
+  readonly startedAt: number;
 
   private constructor(
     readonly log: AccessLog,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     readonly remoteAddress: string | undefined,
-  ) {}
+  ) {
+    this.startedAt = log.start();
+  }
 
   /** Logs `res` as it closes (finished or cut); `remoteAddress`: the client's, as the app is told it. */
   static follow(log: AccessLog, req: IncomingMessage, res: ServerResponse, remoteAddress: string | undefined): void {
@@ -74,7 +75,7 @@ export class LoggedResponse implements AccessRecord {
   /** Logs a request the server answered `status` itself before the app saw it. */
   static refused(log: AccessLog, status: number, line: string, remoteAddress: string | undefined, socket: Socket): void {
     const record = new RefusedRequest(line, status, Buffer.byteLength(errorBody(status)), remoteAddress, socket.localAddress, socket.localPort);
-    log.log(record, performance.now());
+    log.log(record, log.start());
   }
 
   get localAddress(): string | undefined {

@@ -62,6 +62,10 @@ test('a refused request: what was read of its line, split as a request line', ()
   const refused = new RefusedRequest('GET /x\x01', 400, 11, '192.0.2.1', undefined, undefined);
   const at = Date.now();
   assert.equal(compileAccessFormat('common', { worker: 1, pid: 2 })(refused, at, 0), `192.0.2.1 - - ${apacheTimestamp(at)} "GET /x\\x01" 400 11`);
+  // Split at its first two spaces, put back together as read.
+  const spaced = new RefusedRequest('GET  /a b\\c"', 400, 11, '192.0.2.1', undefined, undefined);
+  assert.deepEqual([spaced.method, spaced.target, spaced.protocol], ['GET', '', '/a b\\c"']);
+  assert.equal(compileAccessFormat('"%r"', { worker: 1, pid: 2 })(spaced, at, 0), '"GET  /a b\\\\c\\""');
   const json = JSON.parse(compileAccessFormat('json', { worker: 1, pid: 2 })(new RefusedRequest('', 408, 15, undefined, undefined, undefined), at, 0));
   assert.deepEqual([json.method, json.url, json.protocol, json.status, json.remote_addr], ['', '', '', 408, null]);
 });
