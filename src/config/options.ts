@@ -10,7 +10,7 @@ import { boolean, bytes, count, integer, list, octal, oneOf, repeated, seconds, 
 
 /** The directives an --access-log-format template may use (log/access-format.ts implements them). */
 export const ACCESS_LOG_DIRECTIVES =
-  '%h %a (client address), %A %p (local address and port), %l %u (always -), %t (local time, [10/Oct/2000:13:55:36 -0700]), ' +
+  '%h %a (client address), %A %p (local address and port), %l %u (always -), %t (local time as the line is written, [10/Oct/2000:13:55:36 -0700]), ' +
   '%r (request line), %m %U %q %H (method, path, ?query, protocol), %s %>s (status), %b %B (body bytes; none: - or 0), ' +
   '%D (duration in microseconds), %T %{s|ms|us}T (duration in seconds or the unit), %{NAME}i %{NAME}o (a request or response field), ' +
   '%P (pid), %% (a %)';

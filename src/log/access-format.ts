@@ -32,7 +32,7 @@ export interface AccessRecord {
   responseField(lowerName: string): string | null;
 }
 
-/** Makes a line (without its newline): `time` in ms since the epoch, the request's duration in ms. */
+/** Makes a line (without its newline): `time`, when it is written, in ms since the epoch; the request's duration in ms. */
 type LineMaker = (record: AccessRecord, time: number, durationMs: number) => string;
 
 /** A compiled format. */

@@ -98,7 +98,8 @@ export class AccessLog {
   /** The line of a request that began at `startedAt` (from start()) and has just ended. */
   log(record: AccessRecord, startedAt: number): void {
     const durationMs = this.format.timed ? performance.now() - startedAt : 0;
-    const line = this.format(record, Date.now() - durationMs, durationMs);
+    // The time is the line's, as nginx writes it: whatever the format, the request has just ended.
+    const line = this.format(record, Date.now(), durationMs);
     // Room for the line at its longest in UTF-8 (3 bytes a UTF-16 unit) and its newline.
     const room = 3 * line.length + 1;
     if (this.used + room > this.batch.length) {

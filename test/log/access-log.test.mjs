@@ -338,3 +338,17 @@ test('a bad --access-log-format is refused even without --access-log', async () 
     await server.stop();
   }
 });
+
+test('--workers=0: USR1 after a rename reopens the access log too', async () => {
+  await withLog(KINDS[1], ['--workers=0', '--access-log-format=%>s %U'], async (server, log) => {
+    for (let i = 0; i < 5; i++) await send(server.port, 'GET', `/before${i}`);
+    await linesOf(log, 5);
+    renameSync(log, `${log}.1`);
+    server.kill('SIGUSR1');
+    await waitFor(() => /SIGUSR1: log files reopened/.test(server.stderr), { message: () => `the reopen said on stderr: ${server.stderr}` });
+    for (let i = 0; i < 5; i++) await send(server.port, 'GET', `/after${i}`);
+    await server.stop();
+    assert.equal(readFileSync(`${log}.1`, 'latin1'), Array.from({ length: 5 }, (_, i) => `200 /before${i}\n`).join(''));
+    assert.equal(readFileSync(log, 'latin1'), Array.from({ length: 5 }, (_, i) => `200 /after${i}\n`).join(''));
+  });
+});
