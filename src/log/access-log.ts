@@ -62,7 +62,10 @@ export class AccessLog {
   /** The lines held, from its start to `used`. */
   private readonly batch: Buffer;
   private used = 0;
+  /** Lines are held, and a flush is queued for the end of this event-loop turn. */
   private flushQueued = false;
+  /** The time of this turn's lines (ms since the epoch), read with its first: one clock read a turn. */
+  private turnTime = 0;
   private readonly flushNow = () => {
     this.flushQueued = false;
     this.flush();
@@ -97,9 +100,14 @@ export class AccessLog {
 
   /** The line of a request that began at `startedAt` (from start()) and has just ended. */
   log(record: AccessRecord, startedAt: number): void {
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      this.turnTime = Date.now();
+      setImmediate(this.flushNow);
+    }
     const durationMs = this.format.timed ? performance.now() - startedAt : 0;
     // The time is the line's, as nginx writes it: whatever the format, the request has just ended.
-    const line = this.format(record, Date.now(), durationMs);
+    const line = this.format(record, this.turnTime, durationMs);
     // Room for the line at its longest in UTF-8 (3 bytes a UTF-16 unit) and its newline.
     const room = 3 * line.length + 1;
     if (this.used + room > this.batch.length) {
@@ -111,10 +119,6 @@ export class AccessLog {
     }
     this.used += this.batch.utf8Write(line, this.used);
     this.batch[this.used++] = 0x0a;
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      setImmediate(this.flushNow);
-    }
   }
 
   /** Writes the lines held. */
