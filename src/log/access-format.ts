@@ -144,10 +144,19 @@ function rememberingItem(): (text: string | null | undefined) => string {
   };
 }
 
-/** %r: from its pieces where it has them (each remembered), else the line as read. */
+/** %r: from its pieces where it has them (the last ones' item remembered), else the line as read. */
 function requestLinePart(): Part {
-  const [method, target, protocol, line] = [rememberingItem(), rememberingItem(), rememberingItem(), rememberingItem()];
-  return (r) => (r.protocol === '' ? line(r.requestLine === '' ? null : r.requestLine) : `${method(r.method)} ${target(r.target)} ${protocol(r.protocol)}`);
+  const line = rememberingItem();
+  let [lastMethod, lastTarget, lastProtocol, lastItem] = ['', '', '', '  '];
+  return (r) => {
+    const { method, target, protocol } = r;
+    if (protocol === '') return line(r.requestLine === '' ? null : r.requestLine);
+    if (method !== lastMethod || target !== lastTarget || protocol !== lastProtocol) {
+      lastItem = `${escapeLogText(method)} ${escapeLogText(target)} ${escapeLogText(protocol)}`;
+      [lastMethod, lastTarget, lastProtocol] = [method, target, protocol];
+    }
+    return lastItem;
+  };
 }
 
 const remoteAddressPart = (): Part => {
