@@ -26,7 +26,7 @@ const starlight = (...flags) => (port, app, tls) => [
   ...(tls ? ['--ssl', `--ssl-key-file=${tls.key}`, `--ssl-cert-file=${tls.cert}`] : []),
   join(BENCH, 'apps/fetch', `${app}.mjs`),
 ];
-const SERVERS = [
+const DEFAULT_SERVERS = [
   { id: 'starlight', label: 'starlight', argv: starlight() },
   { id: 'no-fast-fetch', label: 'starlight --no-fast-fetch', argv: starlight('--no-fast-fetch') },
   {
@@ -35,6 +35,16 @@ const SERVERS = [
     argv: (port, app, tls) => [process.execPath, join(BENCH, 'node-http.mjs'), String(port), join(BENCH, 'apps/node', `${app}.mjs`), ...(tls ? [tls.key, tls.cert] : [])],
   },
 ];
+
+/** --access-log: starlight writing the combined access log to a file (in a folder made for the run). */
+function accessLogServer() {
+  const dir = mkdtempSync(join(os.tmpdir(), 'starlight-bench-log-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return { id: 'access-log', label: 'starlight --access-log', argv: starlight(`--access-log=${join(dir, 'access.log')}`) };
+}
+
+/** The servers measured: the default three, with starlight --access-log after starlight when asked for. */
+let SERVERS = DEFAULT_SERVERS;
 
 /** A key and a self-signed certificate for 127.0.0.1, made by openssl for this run (TLS workloads). */
 let certificate = null;
@@ -80,9 +90,10 @@ const HELP = `Usage: npm run bench [-- options]   (or: node bench/run.mjs [optio
   --workloads A,B   which workloads (default: all)
   --rounds N        run the whole set N times and keep the median of each figure (default 1)
   --no-write        print the table only: leave bench/results.json, docs/bench.svg and README.md
+  --access-log      also measure starlight with --access-log (combined, to a file) (implies --no-write)
   -h, --help
 
-Servers: ${SERVERS.map((s) => s.label).join(', ')}
+Servers: ${DEFAULT_SERVERS.map((s) => s.label).join(', ')}
 Workloads:
 ${Object.entries(WORKLOADS).map(([k, w]) => `  ${k.padEnd(13)} ${w.about}`).join('\n')}`;
 
@@ -93,6 +104,7 @@ function options() {
       workloads: { type: 'string', default: Object.keys(WORKLOADS).join(',') },
       rounds: { type: 'string', default: '1' },
       'no-write': { type: 'boolean', default: false },
+      'access-log': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -108,7 +120,8 @@ function options() {
   const workloads = values.workloads.split(',').filter(Boolean);
   const unknown = workloads.filter((w) => !(w in WORKLOADS));
   if (unknown.length || !workloads.length) throw new Error(`unknown workload ${unknown.join(', ')} (known: ${Object.keys(WORKLOADS).join(', ')})`);
-  return { duration: count('duration'), rounds: count('rounds'), workloads, write: !values['no-write'] };
+  if (values['access-log']) SERVERS = [DEFAULT_SERVERS[0], accessLogServer(), ...DEFAULT_SERVERS.slice(1)];
+  return { duration: count('duration'), rounds: count('rounds'), workloads, write: !values['no-write'] && !values['access-log'] };
 }
 
 /** fetch() over HTTPS trusting `ca` (the global fetch takes no CA): the status, the headers as a Headers, and text(). */

@@ -16,7 +16,7 @@ const SRC = join(ROOT, 'src');
  */
 export const LAYERS = [
   { folder: 'config', job: 'the option table, value kinds, resolution of options' },
-  { folder: 'log', job: 'the error log and the banner' },
+  { folder: 'log', job: 'the error log, the access log and the banner' },
   { folder: 'listen', job: 'listen specs; binding and accepting on sockets' },
   { folder: 'http', job: 'the HTTP/1.1 engine: parser, connection, request body, response framing, writer' },
   { folder: 'fetch', job: 'the Fetch adapter: Request in, Response out; light/ holds the light standard classes' },

@@ -35,7 +35,7 @@ export type ToDaemon = { type: 'serve'; commandLine: WireCommandLine; command: M
 export type FromDaemon = { type: 'ready' } | { type: 'failed'; message: string; exitCode: number };
 
 /** Options that name files, made absolute before detaching (an abstract socket, @NAME, is no file). */
-const PATH_OPTIONS = ['pid', 'errorLog', 'socket', 'sslKeyFile', 'sslCertFile', 'sslCaFile', 'sslClientCaFile'] as const;
+const PATH_OPTIONS = ['pid', 'errorLog', 'accessLog', 'socket', 'sslKeyFile', 'sslCertFile', 'sslCaFile', 'sslClientCaFile'] as const;
 
 export function encodeCommandLine(commandLine: CommandLine): WireCommandLine {
   return { options: encodeOptions(commandLine.options), explicit: [...commandLine.explicit], app: commandLine.app };
@@ -50,7 +50,7 @@ function detachable(commandLine: CommandLine, cwd: string): CommandLine {
   const options: Options = { ...commandLine.options, daemonize: false };
   for (const key of PATH_OPTIONS) {
     const value = options[key];
-    if (typeof value === 'string' && !value.startsWith('@')) (options as unknown as Record<string, unknown>)[key] = resolve(cwd, value);
+    if (typeof value === 'string' && !value.startsWith('@') && value !== '-') (options as unknown as Record<string, unknown>)[key] = resolve(cwd, value);
   }
   const app = options.eval === undefined ? resolveAppFile(commandLine.app, cwd) : undefined;
   return { ...commandLine, options, app };

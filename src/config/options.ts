@@ -8,6 +8,13 @@ import { VERSION } from './version.js';
 import { listenFormsHelp, listenSpec } from './listen.js';
 import { addressRanges, boolean, bytes, count, integer, list, octal, oneOf, repeated, seconds, text, urlPath, type ValueType } from './values.js';
 
+/** The directives an --access-log-format template may use (log/access-format.ts implements them). */
+export const ACCESS_LOG_DIRECTIVES =
+  '%h %a (client address), %A %p (local address and port), %l %u (always -), %t (local time as the line is written, [10/Oct/2000:13:55:36 -0700]), ' +
+  '%r (request line), %m %U %q %H (method, path, ?query, protocol), %s %>s (status), %b %B (body bytes; none: - or 0), ' +
+  '%D (duration in microseconds), %T %{s|ms|us}T (duration in seconds or the unit), %{NAME}i %{NAME}o (a request or response field), ' +
+  '%P (pid), %% (a %)';
+
 /**
  * The validated options, camelCase; TABLE below gives each one's spellings, default and meaning.
  * Durations (SEC on the command line) are in milliseconds here.
@@ -313,13 +320,16 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
     available: false,
   },
   accessLog: {
-    type: text(), default: undefined, placeholder: 'FILE', help: 'append an access log to FILE; -: stderr',
-    section: 'Application and logs', available: false,
+    type: text(), default: undefined, placeholder: 'FILE',
+    help: 'append an access log to FILE (each process opens it; reopened on USR1); -: stderr',
+    section: 'Application and logs',
   },
   accessLogFormat: {
     type: text(), default: 'combined', placeholder: 'FORMAT',
-    help: 'combined, common, json or an Apache-style template', section: 'Application and logs',
-    available: false,
+    help:
+      'combined, common, json (one object per line) or an Apache-style template of these directives: ' +
+      `${ACCESS_LOG_DIRECTIVES}. Client and app text is escaped (\\", \\\\, \\xHH); a request closed before its response began is logged 499`,
+    section: 'Application and logs',
   },
   errorLog: {
     type: text(), default: undefined, defaultText: 'stderr', placeholder: 'FILE',

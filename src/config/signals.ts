@@ -18,7 +18,7 @@ export const SIGNAL_TABLE = [
       'most one per --spawn-interval; if the new code cannot load, the old workers keep serving',
   },
   { names: ['TTIN', 'TTOU'], effect: 'one worker more, one fewer' },
-  { names: ['USR1'], effect: 'reopen the error log (log rotation): the master, then every worker' },
+  { names: ['USR1'], effect: 'reopen the error log and the access log (log rotation): the master, then every worker' },
   {
     names: ['USR2'],
     effect:

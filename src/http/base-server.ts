@@ -14,6 +14,7 @@ import type { ClientHandle } from '../listen/bind.js';
 import { ForwardingTrust } from './forwarded.js';
 import { ProxyHeaderReader, type ProxiedClient, type ProxyHeader } from '../listen/proxy-protocol.js';
 import { TlsHandshaker, isTcpHandle, type TlsMaterial } from '../listen/tls.js';
+import type { AccessLog } from '../log/access-log.js';
 
 /** What both servers take: the limits, timeouts and Server header of the options, and a per-request hook. */
 export interface ServerOptions {
@@ -38,6 +39,8 @@ export interface ServerOptions {
   forwardedAllowIps?: readonly string[];
   /** --proxy-protocol: every connection begins with a PROXY header (read within headerTimeout). */
   proxyProtocol?: boolean;
+  /** --access-log: where each request's line goes; none when absent. */
+  accessLog?: AccessLog | null;
 }
 
 const ignore = () => {};

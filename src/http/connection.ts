@@ -11,6 +11,7 @@ import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
 import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import { peerCertificateOf } from '../listen/tls.js';
+import type { ExchangeLog } from './access.js';
 import { loopNow } from './clock.js';
 import type { ParseError } from './errors.js';
 import { AddressesOf, Exchange, type ConnectionAddresses, type ExchangeLink } from './exchange.js';
@@ -32,6 +33,8 @@ export interface ConnectionHost {
   readonly draining: boolean;
   /** --forwarded-allow-ips; null when no peer is trusted. */
   readonly forwarding: ForwardingTrust | null;
+  /** --access-log; null when requests are not logged. */
+  readonly accessLog: ExchangeLog | null;
   /** Hands a request to the app. Must not throw. */
   dispatch(exchange: Exchange): void;
   /** The connection has closed. */
@@ -323,7 +326,11 @@ export class Connection implements ParserEvents, ExchangeLink {
     this.parser.stop();
     const exchange = this.exchange;
     this.exchange = null;
-    if (exchange !== null) exchange.connectionClosed();
+    if (exchange !== null) {
+      // A complete response was logged as it completed; this one ends here, cut or never begun.
+      if (exchange.state !== ResponseState.DONE) this.host.accessLog?.exchange(exchange);
+      exchange.connectionClosed();
+    }
     this.releaseDrainWaiters();
     this.host.closed(this);
   }
@@ -332,7 +339,7 @@ export class Connection implements ParserEvents, ExchangeLink {
   timedOut(): void {
     if (this.phase === Phase.HEAD && this.parser.buffered > 0) {
       // Part of a head arrived, the rest did not in time.
-      this.write(errorResponse(408, this.serverSoftware));
+      this.refuse(408);
       this.closeGracefully();
     } else if (this.phase === Phase.HEAD || this.phase === Phase.IDLE) {
       this.closeGracefully();
@@ -360,6 +367,13 @@ export class Connection implements ParserEvents, ExchangeLink {
     const exchange = new Exchange(this, head, keepAlive, head.forwarded ? this.forwardedAddresses(head) : this.addresses);
     this.exchange = exchange;
     this.undispatched = exchange;
+    if (this.host.accessLog !== null) exchange.startedAt = this.host.accessLog.start();
+  }
+
+  /** The server's own answer to a request whose head is not whole (malformed, too large, too slow), logged with what was read of it. */
+  private refuse(status: number): void {
+    this.host.accessLog?.refused(status, this.parser.lineRead, this.addresses);
+    this.write(errorResponse(status, this.serverSoftware));
   }
 
   onBody(chunk: Buffer): void {
@@ -376,7 +390,7 @@ export class Connection implements ParserEvents, ExchangeLink {
   onError(error: ParseError): void {
     const exchange = this.exchange;
     if (exchange === null) {
-      this.write(errorResponse(error.status, this.serverSoftware));
+      this.refuse(error.status);
       this.closeGracefully();
       return;
     }
@@ -458,6 +472,7 @@ export class Connection implements ParserEvents, ExchangeLink {
   responseDone(response: ResponseWriter): void {
     const exchange = this.exchange;
     if (response !== exchange) return;
+    this.host.accessLog?.exchange(exchange);
     if (!exchange.keepAlive || this.closeAfterResponse) {
       this.closeGracefully();
     } else if (exchange.body.complete) {

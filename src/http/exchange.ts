@@ -68,6 +68,8 @@ export class Exchange extends ResponseWriter {
   private abortListeners: Array<() => void> | null = null;
   /** The client went away before the response was complete (see onAbort). */
   private clientGone = false;
+  /** When the head was whole, where requests are logged and timed (--access-log: see AccessLog.start()). */
+  startedAt = 0;
 
   constructor(
     link: ExchangeLink,

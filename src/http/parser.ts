@@ -273,6 +273,8 @@ export class RequestParser {
   private bodyRemaining = 0;
   private bodyBytes = 0;
   private extensionBytes = 0;
+  /** What was read of the request line when the parser failed (see lineRead). */
+  private failedLine = '';
 
   constructor(
     private readonly limits: ParserLimits,
@@ -282,6 +284,23 @@ export class RequestParser {
   /** Bytes received but not yet consumed (pipelined requests waiting, a partial head). */
   get buffered(): number {
     return this.buf.length - this.pos;
+  }
+
+  /**
+   * What was read of the current request line, up to its end or the request-line limit: for the
+   * log of a request refused before its head was whole (after an error, as it was then).
+   */
+  get lineRead(): string {
+    return this.state === State.DEAD ? this.failedLine : this.readLine();
+  }
+
+  private readLine(): string {
+    const buf = this.buf;
+    let end = Math.min(buf.length, this.pos + this.limits.maxRequestLine);
+    for (let i = this.pos; i < end; i++) {
+      if (buf[i] === CR || buf[i] === LF) end = i;
+    }
+    return buf.toString('latin1', this.pos, end);
   }
 
   /** Parses `chunk`, which is lent: it may be overwritten once this returns. */
@@ -367,6 +386,7 @@ export class RequestParser {
       }
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
+      this.failedLine = this.readLine();
       this.stop();
       this.events.onError(error);
     } finally {

@@ -66,6 +66,12 @@ export class ResponseWriter {
   private remaining = -1;
   private framing: Framing = Framing.NONE;
   private continueSent = false;
+  /** The status of the response head once written (0 before), for the access log. */
+  status = 0;
+  /** Body bytes written (for the access log). */
+  bytesSent = 0;
+  /** The app's header fields, once the head is written (for the access log). */
+  fields: HeaderFields | null = null;
 
   constructor(
     private readonly link: ResponseLink,
@@ -112,6 +118,7 @@ export class ResponseWriter {
     if (body === null && bodiless && declaredLength >= 0) length = declaredLength;
     const head = this.buildHead(status, fields, fieldsValid, bodiless ? Framing.NONE : Framing.LENGTH, length);
     this.current = ResponseState.DONE;
+    this.bytesSent = bodiless ? 0 : length;
     if (bodiless || body === null || typeof body === 'string' || length < SEPARATE_BODY) {
       this.link.write(headAndBody(head, bodiless ? null : body, length));
     } else {
@@ -154,10 +161,13 @@ export class ResponseWriter {
           return false;
         }
         this.remaining -= data.byteLength;
+        this.bytesSent += data.byteLength;
         return this.link.write(data);
       case Framing.CHUNKED:
+        this.bytesSent += data.byteLength;
         return this.link.write(chunkFrame(data));
       default:
+        this.bytesSent += data.byteLength;
         return this.link.write(data);
     }
   }
@@ -216,6 +226,8 @@ export class ResponseWriter {
     const block = fieldBlock(fields, fieldsValid);
     if (block.closes) keepAlive = false;
     this.persists = keepAlive;
+    this.status = status;
+    this.fields = fields;
     return responseHead({
       status,
       block,

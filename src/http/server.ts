@@ -9,6 +9,7 @@ import { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
 import type { ProxiedClient } from '../listen/proxy-protocol.js';
+import { ExchangeLog } from './access.js';
 import { BaseServer, forwardingTrust, type ServerOptions } from './base-server.js';
 import { loopNow } from './clock.js';
 import { Connection, plainSocket, type ConnectionHost } from './connection.js';
@@ -29,6 +30,7 @@ export class HttpServer extends BaseServer implements ConnectionHost {
   readonly maxKeepaliveRequests: number;
   readonly serverSoftware: string;
   readonly forwarding: ForwardingTrust | null;
+  readonly accessLog: ExchangeLog | null;
   private readonly handler: (exchange: Exchange) => void;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -49,6 +51,7 @@ export class HttpServer extends BaseServer implements ConnectionHost {
     this.maxKeepaliveRequests = options.maxKeepaliveRequests;
     this.serverSoftware = options.serverSoftware;
     this.forwarding = forwardingTrust(options);
+    this.accessLog = options.accessLog == null ? null : new ExchangeLog(options.accessLog);
     this.handler = options.handler;
     // Deadlines are checked a few times per shortest timeout, at most once a second.
     const shortest = Math.min(this.timeouts.header, this.timeouts.keepalive, this.timeouts.inactivity);

@@ -37,6 +37,8 @@ import type { Signal } from '../config/signals.js';
 import { appMayDecideListeners, listenSpecs } from '../listen/address.js';
 import { adoptListening, bindListeners, closeHandedOver, type BoundListener } from '../listen/bind.js';
 import { listenerShown, readTlsMaterial, type TlsMaterial } from '../listen/tls.js';
+import { compileAccessFormat } from '../log/access-format.js';
+import { prepareAccessLogFile } from '../log/access-log.js';
 import { banner } from '../log/banner.js';
 import { ErrorLog } from '../log/error-log.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -85,6 +87,8 @@ export class Master {
   private options: Options;
   private readonly log: Logger;
   private readonly errorLog = new ErrorLog();
+  /** The --access-log file the workers write (absolute); null: none, or stderr. */
+  private readonly accessLogFile: string | null;
   /** Whom the workers run as (--user, --group, --umask); null: as the master. */
   private readonly identity: Identity | null;
   private readonly pool: Pool;
@@ -154,6 +158,10 @@ export class Master {
     this.identity = resolveIdentity(this.options);
     if (this.options.errorLog !== undefined) this.openErrorLog(() => this.errorLog.open(resolve(cwd, this.options.errorLog!)));
     this.log = createLogger(this.errorLog, () => `starlight master[${process.pid}]`);
+    // A bad format or an access log that cannot be written stops the start here, not in every worker.
+    compileAccessFormat(this.options.accessLogFormat, { worker: 0, pid: process.pid });
+    this.accessLogFile = this.options.accessLog === undefined || this.options.accessLog === '-' ? null : resolve(cwd, this.options.accessLog);
+    if (this.accessLogFile !== null) prepareAccessLogFile(this.accessLogFile, this.identity);
     this.pidFile = this.options.pid === undefined ? null : new PidFile(this.options.pid, cwd);
     const events = {
       changed: () => this.wake(),
@@ -267,12 +275,16 @@ export class Master {
     }
   }
 
-  /** Log rotation: this process reopens the error log, then tells every worker to reopen its own. */
+  /**
+   * Log rotation: this process reopens the error log and makes the new access log file (the
+   * workers' user's), then tells every worker to reopen its own.
+   */
   private reopenLogs(): void {
     try {
       this.openErrorLog(() => this.errorLog.reopen());
+      if (this.accessLogFile !== null) prepareAccessLogFile(this.accessLogFile, this.identity);
     } catch (error) {
-      this.log.error('SIGUSR1: the error log stays where it was', error);
+      this.log.error('SIGUSR1: the logs stay where they were', error);
       return;
     }
     this.log.info('SIGUSR1: log files reopened; the workers reopen theirs');

@@ -28,6 +28,8 @@ import { ERROR_FIELDS, errorBody, errorResponse, exposedErrorBody } from '../htt
 import type { ClientHandle } from '../listen/bind.js';
 import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import type { Logger } from '../log/logger.js';
+import type { AccessLog } from '../log/access-log.js';
+import { LoggedResponse, refusedLine } from './access.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -248,10 +250,13 @@ export class NodeAppServer extends BaseServer {
   private readonly writeHead: WriteHead | null;
   /** --forwarded-allow-ips; null when no peer is trusted. */
   private readonly forwarding: ForwardingTrust | null;
+  /** --access-log; null when requests are not logged. */
+  private readonly accessLog: AccessLog | null;
 
   constructor(private readonly options: NodeServerOptions) {
     super(options);
     this.forwarding = forwardingTrust(options);
+    this.accessLog = options.accessLog ?? null;
     this.writeHead = options.serverSoftware === '' ? null : serverNamingWriteHead(options.serverSoftware);
     const headersTimeout = options.headerTimeout;
     this.server = new Server(
@@ -274,10 +279,10 @@ export class NodeAppServer extends BaseServer {
     this.server.on('clientError', (error: Error & { code?: string }, socket: ServedSocket) => this.clientError(error, socket));
     // The app cannot take a tunnel (it never sees the server), so CONNECT is
     // answered 501, as for a Fetch app, where node:http would drop the connection.
-    this.server.on('connect', (_req: IncomingMessage, socket: ServedSocket) => {
+    this.server.on('connect', (req: IncomingMessage, socket: ServedSocket) => {
       const state = this.connections.get(socket);
       if (state === undefined) return void socket.destroy();
-      this.answerError(socket, state, 501);
+      this.answerError(socket, state, 501, `${req.method} ${req.url} HTTP/${req.httpVersion}`);
     });
     // node:http starts its list of connections, which its header deadline and
     // closeIdleConnections() work on, when it begins listening; this server
@@ -327,7 +332,9 @@ export class NodeAppServer extends BaseServer {
     this.countRequest();
     const { options } = this;
     const forwarded = this.forwarding === null ? null : this.forwardedFacts(this.forwarding, req, state);
-    if (state.client !== null || forwarded !== null) (req as IncomingMessage & { starlight: StarlightRequestFacts }).starlight = requestFacts(req, state.client, forwarded);
+    const facts = state.client !== null || forwarded !== null ? requestFacts(req, state.client, forwarded) : null;
+    if (facts !== null) (req as IncomingMessage & { starlight: StarlightRequestFacts }).starlight = facts;
+    if (this.accessLog !== null) LoggedResponse.follow(this.accessLog, req, res, facts?.remoteAddress ?? socket.remoteAddress);
     state.requests++;
     state.latest = res;
     (res as TrackedResponse)[CONNECTION_STATE] = state;
@@ -394,7 +401,7 @@ export class NodeAppServer extends BaseServer {
       // The bytes after whole requests: those are answered first, then this
       // one. After a connection's last request nothing is read: its answer
       // goes out, then the close.
-      if (!state.closing) latest.once('finish', () => this.answerError(socket, state, status));
+      if (!state.closing) latest.once('finish', () => this.answerError(socket, state, status, refusedLine(error)));
       state.closing = true;
       socket.lingers = true;
       return;
@@ -402,11 +409,12 @@ export class NodeAppServer extends BaseServer {
     // The request being read is the malformed one (its body, say): it is
     // answered instead of the app, or cut if the app had begun its response.
     if (latest !== null && latest.headersSent && !latest.writableFinished) return void socket.destroy();
-    this.answerError(socket, state, status);
+    this.answerError(socket, state, status, refusedLine(error));
   }
 
-  /** The server's own answer on a connection with nothing else to send, then the (lingering) close. */
-  private answerError(socket: ServedSocket, state: ConnectionState, status: number): void {
+  /** The server's own answer on a connection with nothing else to send, then the (lingering) close; `line`: what was read of the request line. */
+  private answerError(socket: ServedSocket, state: ConnectionState, status: number, line: string): void {
+    if (this.accessLog !== null) LoggedResponse.refused(this.accessLog, status, line, state.client?.address ?? socket.remoteAddress, socket);
     state.answered = true;
     state.closing = true;
     socket.lingers = true;

@@ -5,14 +5,16 @@
 // connections) the master hands it, answering for each dealt connection,
 // heartbeats, retires at its request limit or on harakiri (it stops
 // accepting at once and says so), and stops when told, by the master or by a
-// signal (stop-policy.ts). On the master's word (or USR1) it reopens the
-// error log. Signals sent to the whole process group (a Ctrl-C, a closed
+// signal (stop-policy.ts). It writes its requests' lines to the access log
+// (flushed as it exits), and on the master's word (or USR1) it reopens its
+// logs. Signals sent to the whole process group (a Ctrl-C, a closed
 // terminal) are the master's to act on, so the worker ignores INT and HUP.
 
 import { resolve } from 'node:path';
 import type { LoadedApp } from '../app/load.js';
 import { optionFor, type Options } from '../config/options.js';
 import type { ClientHandle, ListenHandle } from '../listen/bind.js';
+import { openAccessLog, type AccessLog } from '../log/access-log.js';
 import { ErrorLog } from '../log/error-log.js';
 import { createLogger } from '../log/logger.js';
 import {
@@ -36,6 +38,7 @@ let worker: Worker | null = null;
 let options: Options | null = null;
 const listeners: ListenHandle[] = [];
 const errorLog = new ErrorLog();
+let accessLog: AccessLog | null = null;
 const log = createLogger(errorLog, () => `starlight worker ${id}[${process.pid}]`);
 
 export type StartMessage = Extract<ToWorker, { type: 'start' }>;
@@ -56,6 +59,12 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
     // The app's console output follows the log across rotations (its stdout and stderr, the
     // file as it was when this worker started, take what else it writes there).
     globalThis.console = errorLog.console();
+  }
+  try {
+    accessLog = openAccessLog(options, message.cwd, id);
+  } catch (error) {
+    fail((error as Error).message);
+    return;
   }
   // Before any app code runs: the app never runs as root when --user says otherwise.
   if (message.identity !== null) {
@@ -79,6 +88,7 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
       app,
       tls: message.tls,
       log,
+      accessLog,
       firstRequest: () => send({ type: 'served' }),
       retire: (reason) => send({ type: 'retire', reason }),
     });
@@ -115,6 +125,11 @@ function reopenLogs(): void {
     errorLog.reopen();
   } catch (error) {
     log.error('the error log stays where it was', error);
+  }
+  try {
+    accessLog?.reopen();
+  } catch (error) {
+    log.error('the access log stays where it was', error);
   }
 }
 
@@ -186,6 +201,8 @@ export function runWorkerProcess(load: AppLoader): void {
   process.on('SIGHUP', () => {});
   // USR1 sent to the whole group (a logrotate script's kill) means rotation here too, not Node's debugger.
   process.on('SIGUSR1', reopenLogs);
+  // However this process ends its way out (process.exit() after a stop), the lines it holds are written.
+  process.on('exit', () => accessLog?.flush());
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGQUIT', () => onSignal('SIGQUIT'));
   send({ type: 'hello' });

@@ -1,6 +1,6 @@
 // --workers=0: the master serves by itself, with no worker to start,
 // supervise or replace. It binds, drops privileges (--user, --group,
-// --umask), serves, shows the banner, reopens the error log on USR1, and
+// --umask), serves, shows the banner, reopens its logs on USR1, and
 // stops on a signal as stop-policy.ts says.
 
 import { resolve } from 'node:path';
@@ -10,6 +10,7 @@ import { listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
 import { listenerShown, readTlsMaterial } from '../listen/tls.js';
 import { banner } from '../log/banner.js';
+import { openAccessLog } from '../log/access-log.js';
 import { ErrorLog } from '../log/error-log.js';
 import { createLogger } from '../log/logger.js';
 import { dropPrivileges, resolveIdentity } from './privileges.js';
@@ -33,12 +34,14 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
     globalThis.console = errorLog.console();
   }
   const log = createLogger(errorLog, () => `starlight[${process.pid}]`);
+  const accessLog = openAccessLog(options, process.cwd(), 0);
+  process.on('exit', () => accessLog?.flush());
   // Read before privileges drop: a missing or mismatched file stops the start.
   const tls = readTlsMaterial(options);
   const listeners = await bindListeners(listenSpecs(options, commandLine.explicit), { ...options, fdNames: commandLine.fdNames });
   // The app module already ran here, as the user that started starlight (there is no other process to load it).
   if (identity !== null) dropPrivileges(identity);
-  const worker = new Worker({ id: 0, options, app, tls, log, retire: null });
+  const worker = new Worker({ id: 0, options, app, tls, log, accessLog, retire: null });
   worker.listen(listeners.map((listener) => listener.handle));
 
   const stopState = new StopState();
@@ -63,9 +66,10 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
   process.on('SIGUSR1', () => {
     try {
       errorLog.reopen();
+      accessLog?.reopen();
       log.info('SIGUSR1: log files reopened');
     } catch (error) {
-      log.error('SIGUSR1: the error log stays where it was', error);
+      log.error('SIGUSR1: a log stays where it was', error);
     }
   });
   // Shown once the signals are handled: one sent as soon as the banner is seen must not meet Node's default action.

@@ -15,6 +15,7 @@ import type { Exchange } from '../http/exchange.js';
 import { HttpServer } from '../http/server.js';
 import { acceptOn, type ClientHandle, type ListenHandle } from '../listen/bind.js';
 import type { TlsMaterial } from '../listen/tls.js';
+import type { AccessLog } from '../log/access-log.js';
 import type { Logger } from '../log/logger.js';
 import { NodeAppServer, type NodeListener, type StarlightRequestFacts } from '../node/server.js';
 import type { StatusTable, WorkerFigures, WorkerStatus } from './protocol.js';
@@ -27,6 +28,8 @@ export interface WorkerSetup {
   /** --ssl: the key, certificates and CAs, as read at start. */
   tls: TlsMaterial | null;
   log: Logger;
+  /** --access-log: where each request's line goes; none when absent. */
+  accessLog?: AccessLog | null;
   /** Called once, at the first request. */
   firstRequest?(): void;
   /**
@@ -152,6 +155,7 @@ export class Worker {
       tls: this.setup.tls,
       proxyProtocol: options.proxyProtocol,
       forwardedAllowIps: options.forwardedAllowIps,
+      accessLog: this.setup.accessLog ?? null,
     };
   }
 

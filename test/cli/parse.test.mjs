@@ -361,7 +361,7 @@ describe('precedence: command line > STARLIGHT_* > PORT > the app > the default'
 
 describe('options not available yet', () => {
   const UNAVAILABLE = [
-    'reload', 'reload-dirs', 'access-log', 'access-log-format',
+    'reload', 'reload-dirs',
   ];
 
   test('exactly these are marked in the table', () => {
@@ -382,7 +382,7 @@ describe('options not available yet', () => {
 
   test('refused from the environment', () => {
     fails([], `STARLIGHT_RELOAD: --reload is not available yet in starlight ${VERSION}`, { STARLIGHT_RELOAD: '1' });
-    fails([], `STARLIGHT_ACCESS_LOG: --access-log is not available yet in starlight ${VERSION}`, { STARLIGHT_ACCESS_LOG: '-' });
+    fails([], `STARLIGHT_RELOAD_DIRS: --reload-dirs is not available yet in starlight ${VERSION}`, { STARLIGHT_RELOAD_DIRS: 'src' });
   });
 });
 
