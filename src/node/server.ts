@@ -14,9 +14,17 @@
 // one with Transfer-Encoding among them) reaches the app; a malformed request
 // after good ones is answered after their responses, in order; and a close
 // the server decides lingers, so that the client reads its last response.
+//
+// An Upgrade or CONNECT request goes to the app's `upgrade(req, socket, head)`
+// when it has one (node:http's 'upgrade'/'connect' events, which node:http
+// raises only when listened to: without it, an Upgrade request reaches the
+// listener as any other, and CONNECT is answered 501). The upgraded socket is
+// the app's; it counts as open until it closes, and a stop gives it
+// --graceful-timeout before cutting it.
 
 import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { BaseServer, forwardingTrust, type ServerOptions } from '../http/base-server.js';
 import { forwardingFields, type ForwardedFacts, type ForwardingTrust } from '../http/forwarded.js';
@@ -28,9 +36,12 @@ import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import type { Logger } from '../log/logger.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown;
+/** A Node app's named export `upgrade`: node:http's 'upgrade' and 'connect' events. */
+export type NodeUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => unknown;
 
 export interface NodeServerOptions extends ServerOptions {
   listener: NodeListener;
+  upgrade?: NodeUpgradeHandler | undefined;
   log: Logger;
   /** Error pages carry the stack trace (development). */
   exposeErrors: boolean;
@@ -241,13 +252,20 @@ export class NodeAppServer extends BaseServer {
     this.server.maxHeadersCount = options.maxHeaders + 1;
     this.server.timeout = options.timeout;
     this.server.on('clientError', (error: Error & { code?: string }, socket: ServedSocket) => this.clientError(error, socket));
-    // The app cannot take a tunnel (it never sees the server), so CONNECT is
-    // answered 501, as for a Fetch app, where node:http would drop the connection.
-    this.server.on('connect', (_req: IncomingMessage, socket: ServedSocket) => {
-      const state = this.connections.get(socket);
-      if (state === undefined) return void socket.destroy();
-      this.answerError(socket, state, 501);
-    });
+    const upgrade = options.upgrade;
+    if (upgrade !== undefined) {
+      const upgraded = (req: IncomingMessage, socket: ServedSocket, head: Buffer) => this.upgraded(upgrade, req, socket, head);
+      this.server.on('upgrade', upgraded);
+      this.server.on('connect', upgraded);
+    } else {
+      // Without `upgrade` the app cannot take a tunnel (it never sees the server), so CONNECT
+      // is answered 501, as for a Fetch app, where node:http would drop the connection.
+      this.server.on('connect', (_req: IncomingMessage, socket: ServedSocket) => {
+        const state = this.connections.get(socket);
+        if (state === undefined) return void socket.destroy();
+        this.answerError(socket, state, 501);
+      });
+    }
     // node:http starts its list of connections, which its header deadline and
     // closeIdleConnections() work on, when it begins listening; this server
     // never listens (starlight accepts the connections), so it is told here.
@@ -333,6 +351,37 @@ export class NodeAppServer extends BaseServer {
       );
     } else {
       this.checkReturned(req, res, result);
+    }
+  }
+
+  /**
+   * An Upgrade or CONNECT request, to the app's `upgrade`: counted as a
+   * request, checked as any other head is, then the socket is the app's (no
+   * --timeout: an idle WebSocket is no stalled request). A throw or rejection
+   * is logged and the connection cut.
+   */
+  private upgraded(upgrade: NodeUpgradeHandler, req: IncomingMessage, socket: ServedSocket, head: Buffer): void {
+    const state = this.connections.get(socket);
+    if (state === undefined || state.closing) return void socket.destroy();
+    this.countRequest();
+    state.requests++;
+    const fault =
+      req.httpVersionMajor !== 1 || req.httpVersionMinor > 1 ? (req.httpVersionMajor === 0 ? 400 : 505)
+      : !fieldFacts(req.rawHeaders, req.httpVersionMinor === 1).hostValid ? 400
+      : req.rawHeaders.length > 2 * this.options.maxHeaders ? 431
+      : 0;
+    if (fault !== 0) return this.answerError(socket, state, fault);
+    state.closing = true;
+    socket.setTimeout(0);
+    const failed = (error: unknown) => {
+      this.options.log.error(`${req.method} ${req.url}: the app's upgrade() failed`, error);
+      socket.destroy();
+    };
+    try {
+      const result = upgrade(req, socket, head);
+      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') Promise.resolve(result).catch(failed);
+    } catch (error) {
+      failed(error);
     }
   }
 

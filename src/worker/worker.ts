@@ -13,7 +13,7 @@ import { HttpServer } from '../http/server.js';
 import { acceptOn, type ClientHandle, type ListenHandle } from '../listen/bind.js';
 import type { TlsMaterial } from '../listen/tls.js';
 import type { Logger } from '../log/logger.js';
-import { NodeAppServer, type NodeListener } from '../node/server.js';
+import { NodeAppServer, type NodeListener, type NodeUpgradeHandler } from '../node/server.js';
 
 export interface WorkerSetup {
   id: number;
@@ -54,7 +54,7 @@ export class Worker {
   constructor(private readonly setup: WorkerSetup) {
     const { app, options } = setup;
     this.requestLimit = requestLimit(options.minReqsPerChild, options.maxReqsPerChild);
-    this.http = app.kind === 'fetch' ? this.fetchServer(app.app) : this.nodeServer(app.listener);
+    this.http = app.kind === 'fetch' ? this.fetchServer(app.app) : this.nodeServer(app.listener, app.upgrade);
   }
 
   /**
@@ -86,14 +86,21 @@ export class Worker {
     };
     const http = new HttpServer({
       ...this.serverOptions(),
-      handler: createFetchHandler({ app, hooks, log, exposeErrors: options.env === 'development', fast: options.fastFetch }),
+      handler: createFetchHandler({
+        app,
+        hooks,
+        log,
+        exposeErrors: options.env === 'development',
+        fast: options.fastFetch,
+        websocket: { maxPayload: options.websocketMaxPayload, deflate: options.websocketDeflate },
+      }),
     });
     return http;
   }
 
-  private nodeServer(listener: NodeListener): NodeAppServer {
+  private nodeServer(listener: NodeListener, upgrade: NodeUpgradeHandler | undefined): NodeAppServer {
     const { options, log } = this.setup;
-    return new NodeAppServer({ ...this.serverOptions(), listener, log, exposeErrors: options.env === 'development' });
+    return new NodeAppServer({ ...this.serverOptions(), listener, upgrade, log, exposeErrors: options.env === 'development' });
   }
 
   /** What either server takes from the options, and the count of each request. */
