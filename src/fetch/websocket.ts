@@ -41,7 +41,7 @@ export interface ServerWebSocket extends EventTarget {
 
 /** What starlight uses of the ws package (whose types are no dependency of ours). */
 export interface WsPackage {
-  WebSocket: new (address: null, protocols: undefined, options: object) => ServerWebSocket;
+  WebSocket: new (address: null, protocols: undefined, options: object) => ServerWebSocket & NodeJS.EventEmitter;
   WebSocketServer: new (options: object) => WsServer;
 }
 
@@ -75,6 +75,8 @@ export function loadWsPackage(from: readonly string[] = [new URL('.', import.met
   }
   throw new Error('upgradeWebSocket() needs the ws package, which is not installed: npm install ws');
 }
+
+const ignore = () => {};
 
 /** Sec-WebSocket-Key: 16 bytes in base64 (RFC 6455 §4.1). */
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
@@ -150,6 +152,9 @@ export class WebSocketUpgrader {
     if (options.protocol !== undefined && typeof options.protocol !== 'string') throw new TypeError('upgradeWebSocket(): `protocol` must be a string');
     const { server, WebSocket } = this.wsServer();
     const socket = new WebSocket(null, undefined, server.options);
+    // ws also emits its errors (a client breaking the protocol) as node events: with none
+    // listening, one would throw and end the process. The app sees them as 'error' events.
+    socket.on('error', ignore);
     // A Response cannot say 101; this one does, and stands for the upgrade.
     const response = new Response(null, { status: 200 });
     Object.defineProperties(response, { status: { value: 101 }, statusText: { value: 'Switching Protocols' } });
