@@ -12,6 +12,7 @@ import { RawConnection } from '../helpers/raw.mjs';
 import { startServer } from '../helpers/server.mjs';
 import { sleep, waitFor } from '../helpers/wait.mjs';
 import { afterHead, clientFrame, closed, echo, handshake, openWebSocket, serverFrames } from '../helpers/websocket.mjs';
+import { makeCertificates, opensslMissing } from '../tls/certs.mjs';
 
 const APP = new URL('../fixtures/websocket-app.mjs', import.meta.url).pathname;
 const MIB = 1024 * 1024;
@@ -152,6 +153,26 @@ describe('upgradeWebSocket() in a Fetch app', { concurrency: true }, () => {
   });
 });
 
+describe('upgradeWebSocket() over TLS (wss)', { skip: opensslMissing() ?? false }, () => {
+  test('echoes on the decrypted stream, a message of several MiB included', async () => {
+    const certs = makeCertificates();
+    const server = await startServer(['--workers=0', '--ssl', `--ssl-key-file=${certs.file('server.key')}`, `--ssl-cert-file=${certs.file('server.crt')}`, APP]);
+    try {
+      const ws = await openWebSocket(`wss://127.0.0.1:${server.port}/echo`, { ca: certs.pem('ca.crt') });
+      try {
+        assert.equal((await echo(ws, 'over tls')).data.toString(), 'over tls');
+        const large = randomBytes(3 * MIB);
+        assert.equal(sha1((await echo(ws, large)).data), sha1(large));
+      } finally {
+        ws.terminate();
+      }
+    } finally {
+      await server.stop();
+      certs.remove();
+    }
+  });
+});
+
 describe('stopping with upgraded connections', () => {
   test('TERM: WebSockets get close 1001 at once; a raw upgraded socket is served until --graceful-timeout, then cut', async () => {
     const server = await startServer(['--workers=1', '--graceful-timeout=4', APP]);
@@ -172,6 +193,24 @@ describe('stopping with upgraded connections', () => {
     } finally {
       ws?.terminate();
       raw?.destroy();
+      await server.stop();
+    }
+  });
+
+  test('a recycle (--max-reqs-per-child reached) sends the WebSockets close 1001', async () => {
+    const server = await startServer(['--workers=1', '--max-reqs-per-child=2', APP]);
+    let ws;
+    try {
+      ws = await openWebSocket(`ws://127.0.0.1:${server.port}/echo`);
+      const wsClosed = closed(ws);
+      const c = await RawConnection.connect(server.port);
+      c.write('GET /plain HTTP/1.1\r\nHost: x\r\n\r\n');
+      const { responses } = await c.responses(1);
+      c.destroy();
+      assert.equal(responses[0].status, 200);
+      assert.equal((await wsClosed).code, 1001);
+    } finally {
+      ws?.terminate();
       await server.stop();
     }
   });
