@@ -2,8 +2,10 @@
 // messages of S bytes one after another (send, wait for the echo), against one serving
 // process each of: starlight with a Fetch app (upgradeWebSocket()), starlight with a Node
 // app (ws's handleUpgrade behind its `upgrade` export), and that same Node app on plain
-// node:http (the baseline). Prints messages echoed per second, the best of R rounds.
-// Client and server are pinned to different CPUs where taskset allows.
+// node:http (the baseline). Prints messages echoed per second, the best of R rounds; the
+// servers run side by side and take their rounds in turn, so that a busy moment of the machine
+// does not fall on one of them alone. The client and the servers are pinned to different CPUs
+// where taskset allows.
 // Usage: npm run build && node bench/websocket.mjs [--clients=N] [--messages=M] [--size=S] [--rounds=R]
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -70,14 +72,16 @@ const cpus = pinning();
 if (cpus !== null) pinSelf(cpus.client);
 console.log(`${clients} clients x ${messages} messages of ${size} bytes, best of ${rounds}${cpus === null ? ' (not pinned)' : ', client and server on separate CPUs'}`);
 try {
+  const servers = [];
   for (const [name, argv] of Object.entries(SERVERS)) {
     const port = await freePort();
     start(onCpu(cpus?.server, argv(port)));
-    let best = 0;
-    for (let r = 0; r < rounds; r++) best = Math.max(best, await round(port));
-    console.log(`${name.padEnd(42)} ${Math.round(best).toLocaleString('en-US').padStart(10)} messages/s`);
-    await stopAll();
+    servers.push({ name, port, best: 0 });
   }
+  for (let r = 0; r < rounds; r++) {
+    for (const server of servers) server.best = Math.max(server.best, await round(server.port));
+  }
+  for (const { name, best } of servers) console.log(`${name.padEnd(42)} ${Math.round(best).toLocaleString('en-US').padStart(10)} messages/s`);
 } finally {
   await stopAll();
 }

@@ -519,6 +519,8 @@ export class Connection implements ParserEvents, ExchangeLink {
     }
     // As node:http leaves an upgraded socket: read, but held until its new owner listens for data.
     (socket as { readableFlowing: boolean | null }).readableFlowing = null;
+    // Upgraded while the server stops (a request that came as it began): told once its new owner has it.
+    if (this.host.draining) queueMicrotask(() => this.shutdown(false));
     return { socket, head };
   }
 

@@ -214,4 +214,22 @@ describe('stopping with upgraded connections', () => {
       await server.stop();
     }
   });
+
+  test('a WebSocket opened while the server stops is sent close 1001 once open', async () => {
+    const server = await startServer(['--workers=0', '--graceful-timeout=30', APP]);
+    const c = await RawConnection.connect(server.port);
+    try {
+      c.write(handshake('/echo?delay=300'));
+      await c.waitForText('HTTP/1.1 103 ');
+      server.kill('SIGTERM');
+      await c.waitForText('HTTP/1.1 101 ');
+      c.drop(c.text.indexOf('HTTP/1.1 101 '));
+      assert.equal((await closeFrame(c)).code, 1001);
+      c.write(clientFrame(8, Buffer.from([0x03, 0xe9])));
+      assert.equal((await server.exited).code, 0);
+    } finally {
+      c.destroy();
+      await server.stop();
+    }
+  });
 });
