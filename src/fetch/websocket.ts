@@ -87,8 +87,7 @@ export function handshakeFault(exchange: Exchange): string | null {
   if (head.method !== 'GET') return `the method is ${head.method}, not GET`;
   if (!head.upgrade || head.get('upgrade')?.toLowerCase() !== 'websocket') return 'it does not ask for Upgrade: websocket (with Connection: upgrade)';
   if (!WEBSOCKET_KEY.test(head.get('sec-websocket-key') ?? '')) return 'it has no valid Sec-WebSocket-Key';
-  const version = head.get('sec-websocket-version');
-  if (version !== '13' && version !== '8') return 'its Sec-WebSocket-Version is not 13';
+  if (head.get('sec-websocket-version') !== '13') return 'its Sec-WebSocket-Version is not 13';
   return null;
 }
 
@@ -117,15 +116,12 @@ export class WebSocketUpgrader {
   /** The WebSocket ws is opening (see open()). */
   private adopting: ServerWebSocket | null = null;
 
-  constructor(
-    private readonly options: WebSocketOptions,
-    private readonly load: () => WsPackage = loadWsPackage,
-  ) {}
+  constructor(private readonly options: WebSocketOptions) {}
 
   /** Loads ws on first use, with a server that opens the WebSockets made here. */
   private wsServer(): { server: WsServer; WebSocket: WsPackage['WebSocket'] } {
     if (this.ws !== null) return this.ws;
-    const { WebSocket, WebSocketServer } = this.load();
+    const { WebSocket, WebSocketServer } = loadWsPackage();
     const upgrader = this;
     const server = new WebSocketServer({
       noServer: true,

@@ -327,9 +327,8 @@ export class NodeAppServer extends BaseServer {
     if (!res.shouldKeepAlive) this.lastOn(res, false);
     else if ((http10 && fields.transferEncoding) || this.draining || state.requests >= options.maxKeepaliveRequests) this.lastOn(res);
 
-    if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) return this.refuse(res, req.httpVersionMajor === 0 ? 400 : 505);
-    if (!fields.hostValid) return this.refuse(res, 400);
-    if (req.rawHeaders.length > 2 * options.maxHeaders) return this.refuse(res, 431);
+    const fault = this.headFault(req, fields);
+    if (fault !== 0) return this.refuse(res, fault);
     if (fields.contentLength !== undefined && Number(fields.contentLength) > options.maxBodySize) return this.refuse(res, 413);
     if ('overflow' in req) {
       (req as SizeLimitedRequest).overflow = () => {
@@ -354,6 +353,14 @@ export class NodeAppServer extends BaseServer {
     }
   }
 
+  /** The status refusing a head node:http accepted (its version, its Host, too many fields); 0 if it is fine. */
+  private headFault(req: IncomingMessage, fields: FieldFacts): number {
+    if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) return req.httpVersionMajor === 0 ? 400 : 505;
+    if (!fields.hostValid) return 400;
+    if (req.rawHeaders.length > 2 * this.options.maxHeaders) return 431;
+    return 0;
+  }
+
   /**
    * An Upgrade or CONNECT request, to the app's `upgrade`: counted as a
    * request, checked as any other head is, then the socket is the app's (no
@@ -365,11 +372,7 @@ export class NodeAppServer extends BaseServer {
     if (state === undefined || state.closing) return void socket.destroy();
     this.countRequest();
     state.requests++;
-    const fault =
-      req.httpVersionMajor !== 1 || req.httpVersionMinor > 1 ? (req.httpVersionMajor === 0 ? 400 : 505)
-      : !fieldFacts(req.rawHeaders, req.httpVersionMinor === 1).hostValid ? 400
-      : req.rawHeaders.length > 2 * this.options.maxHeaders ? 431
-      : 0;
+    const fault = this.headFault(req, fieldFacts(req.rawHeaders, req.httpVersionMinor !== 0));
     if (fault !== 0) return this.answerError(socket, state, fault);
     state.closing = true;
     socket.setTimeout(0);

@@ -110,6 +110,25 @@ describe('upgradeWebSocket() in a Fetch app', { concurrency: true }, () => {
     assert.equal((await end).code, 1009);
   });
 
+  test('permessage-deflate is agreed only with --websocket-deflate', async () => {
+    const plain = await openWebSocket(`${url}/echo`);
+    plain.terminate();
+    assert.equal(plain.extensions, '', 'no extension by default, though the client asked for it');
+    const deflating = await startServer(['--workers=0', '--websocket-deflate', APP]);
+    try {
+      const ws = await openWebSocket(`ws://127.0.0.1:${deflating.port}/echo`);
+      try {
+        assert.match(ws.extensions, /^permessage-deflate/);
+        const text = 'compressible '.repeat(100_000);
+        assert.equal((await echo(ws, text)).data.toString(), text);
+      } finally {
+        ws.terminate();
+      }
+    } finally {
+      await deflating.stop();
+    }
+  });
+
   test('an idle WebSocket outlives --keepalive-timeout, --timeout and --header-timeout', async () => {
     const ws = await openWebSocket(`${url}/echo`);
     try {
