@@ -140,13 +140,16 @@ describe('upgradeWebSocket() in a Fetch app', { concurrency: true }, () => {
     }
   });
 
-  test('upgradeWebSocket() on a request that is no WebSocket handshake fails the request: 500, logged', async () => {
+  test('upgradeWebSocket() on a request that is no WebSocket handshake, and upgrade() on one that is no Upgrade, fail the request: 500, logged', async () => {
     const c = await RawConnection.connect(server.port);
     try {
       c.write('GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n');
       const { responses } = await c.responses(1);
       assert.equal(responses[0].status, 500);
       await waitFor(() => server.stderr.includes('not a WebSocket handshake: it has no valid Sec-WebSocket-Key'));
+      c.write('GET /raw HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal((await c.responses(2)).responses[1].status, 500);
+      await waitFor(() => server.stderr.includes('upgrade(): this request does not ask for an upgrade'));
     } finally {
       c.destroy();
     }
