@@ -1,6 +1,7 @@
 // Finding and importing the app module, and telling what it is: a Fetch app
-// (`export default { fetch }`) or a Node `(req, res)` app, and where it asks to
-// be served (its `port`/`hostname`). Every way this can fail (no file, an
+// (`export default { fetch }`) or a Node `(req, res)` app (with its named
+// `upgrade` export, if any), and where it asks to be served (its
+// `port`/`hostname`). Every way this can fail (no file, an
 // import that throws, a wrong export) becomes an AppLoadError whose message
 // names the file and says what was found.
 
@@ -11,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FetchApp } from '../fetch/adapter.js';
 import { installFastClasses } from '../fetch/light/fast-response.js';
-import type { NodeListener } from '../node/server.js';
+import type { NodeListener, NodeUpgradeHandler } from '../node/server.js';
 import { AppLoadError, isTypeScript, resolveAppFile, typeScriptSupport } from './locate.js';
 
 /** A port or hostname an app asks for, as it wrote it (checked when the options are resolved). */
@@ -19,7 +20,7 @@ export type AppSetting = string | number | undefined;
 
 export type LoadedApp =
   | { kind: 'fetch'; app: FetchApp; port: AppSetting; hostname: AppSetting; file: string }
-  | { kind: 'node'; listener: NodeListener; port: AppSetting; hostname: AppSetting; file: string };
+  | { kind: 'node'; listener: NodeListener; upgrade: NodeUpgradeHandler | undefined; port: AppSetting; hostname: AppSetting; file: string };
 
 let shims = 0;
 
@@ -100,11 +101,13 @@ export function classifyExport(file: string, moduleNamespace: Record<string, unk
   const exported = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
   const port = appSetting(exported.port) ?? appSetting(moduleNamespace.port);
   const hostname = appSetting(exported.hostname) ?? appSetting(moduleNamespace.hostname);
-  if (typeof value === 'function') return { kind: 'node', listener: value as NodeListener, port, hostname, file };
+  // A Node app's `upgrade(req, socket, head)`: node:http's 'upgrade' (and 'connect') event.
+  const upgrade = typeof moduleNamespace.upgrade === 'function' ? (moduleNamespace.upgrade as NodeUpgradeHandler) : undefined;
+  if (typeof value === 'function') return { kind: 'node', listener: value as NodeListener, upgrade, port, hostname, file };
   if (typeof exported.fetch === 'function') return { kind: 'fetch', app: exported as unknown as FetchApp, port, hostname, file };
   if (typeof exported.callback === 'function') {
     const listener = (exported.callback as () => unknown).call(exported);
-    if (typeof listener === 'function') return { kind: 'node', listener: listener as NodeListener, port, hostname, file };
+    if (typeof listener === 'function') return { kind: 'node', listener: listener as NodeListener, upgrade, port, hostname, file };
     throw new AppLoadError(`${file}: its default export's callback() returned ${typeof listener}, not a (req, res) function`);
   }
   throw new AppLoadError(

@@ -59,6 +59,8 @@ export interface Options {
   serverSoftware: string;
   forwardedAllowIps: string[];
   proxyProtocol: boolean;
+  websocketMaxPayload: number;
+  websocketDeflate: boolean;
   // Application and logs
   env: string;
   import: string[];
@@ -288,6 +290,19 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
   proxyProtocol: {
     type: boolean(), default: false, help: 'expect a PROXY protocol v1/v2 header on each connection',
     section: 'HTTP',
+  },
+  // A message is held whole before the app gets it, and a worker holds many sockets: 16 MiB (as
+  // Bun's default) rather than ws's 100 MiB. Node apps use their own ws and its options.
+  websocketMaxPayload: {
+    type: bytes(1), default: 16 * 1024 * 1024, placeholder: 'BYTES',
+    help: "largest message on an upgradeWebSocket() WebSocket (ws's maxPayload); over it: close 1009",
+    section: 'HTTP',
+  },
+  // Off, as in ws: compression costs each socket a zlib context (memory, CPU), and compressing
+  // secrets beside what an attacker sends leaks them (CRIME/BREACH).
+  websocketDeflate: {
+    type: boolean(), default: false,
+    help: "offer permessage-deflate on upgradeWebSocket() WebSockets (ws's perMessageDeflate)", section: 'HTTP',
   },
   // Application and logs
   env: {

@@ -10,6 +10,10 @@
 // lazily from the parsed head, and a FastResponse in its light form is written
 // without ever building the platform's Response; an app that returns its
 // Response at once is answered before fetch()'s caller returns.
+//
+// On an Upgrade request the app may take the connection instead: the
+// response of upgradeWebSocket() opens its WebSocket (websocket.ts), and after
+// upgrade() whatever fetch() returns is ignored.
 
 import { RequestBodyError } from '../http/errors.js';
 import type { Exchange } from '../http/exchange.js';
@@ -21,6 +25,7 @@ import { responseParts } from './light/fast-response.js';
 import { UNREPRESENTABLE_METHODS, createRequest, requestUrlIsValid } from './request.js';
 import { sendLightResponse, sendResponse } from './response.js';
 import { ServerRequest } from './light/server-request.js';
+import { WebSocketUpgrader, type WebSocketOptions } from './websocket.js';
 
 export interface FetchApp {
   fetch(request: Request, context: RequestContext): Response | PromiseLike<Response>;
@@ -34,6 +39,7 @@ export interface FetchAdapterOptions {
   exposeErrors: boolean;
   /** Lazy Request and direct writing of FastResponses (--fast-fetch). */
   fast: boolean;
+  websocket: WebSocketOptions;
 }
 
 function describeValue(value: unknown): string {
@@ -44,10 +50,15 @@ function describeValue(value: unknown): string {
 
 export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exchange) => void {
   const { app, hooks, log, exposeErrors, fast } = options;
+  const websockets = new WebSocketUpgrader(options.websocket);
 
   const fail = (exchange: Exchange, error: unknown) => {
     // Answered by the server (a bad request body) or abandoned by the client: nothing to report.
     if (exchange.state === ResponseState.DONE || exchange.state === ResponseState.ABORTED) return;
+    if (exchange.state === ResponseState.UPGRADED) {
+      log.error(`${exchange.requestLine}: the app failed after taking the connection`, error);
+      return;
+    }
     // The request body could not be read (the client sent a bad or short body): not the app's failure.
     const cause = (error as { cause?: unknown } | null | undefined)?.cause;
     if (error instanceof RequestBodyError || cause instanceof RequestBodyError) {
@@ -66,6 +77,7 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
   };
 
   const send = (exchange: Exchange, response: unknown) => {
+    if (exchange.head.upgrade && upgraded(exchange, response)) return;
     const light = typeof response === 'object' && response !== null ? responseParts(response) : null;
     if (light !== null) {
       try {
@@ -85,6 +97,17 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
       return;
     }
     sendResponse(exchange, response).catch((error: unknown) => fail(exchange, error));
+  };
+
+  /** Whether the app took the connection: upgrade(), or the response of upgradeWebSocket() (opened now). */
+  const upgraded = (exchange: Exchange, response: unknown): boolean => {
+    if (exchange.state === ResponseState.UPGRADED) return true;
+    try {
+      return websockets.open(exchange, response);
+    } catch (error) {
+      fail(exchange, error);
+      return true;
+    }
   };
 
   /** The Request for an exchange, or null if its URL cannot be represented (e.g. a Host with a bad port). */
@@ -125,7 +148,7 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
     }
     let result: Response | PromiseLike<Response>;
     try {
-      result = app.fetch(request, new RequestContext(exchange, hooks));
+      result = app.fetch(request, new RequestContext(exchange, hooks, websockets));
     } catch (error) {
       fail(exchange, error);
       return;

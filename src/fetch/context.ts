@@ -1,10 +1,12 @@
 // The second argument of fetch(request, context): what PSGI kept in `env`
 // beyond the request itself: the connection's addresses, whether it is TLS
 // and the client's certificate, the worker, and the
-// server's hooks (harakiri, waitUntil, informational responses).
+// server's hooks (harakiri, waitUntil, informational responses, and the
+// upgrades: upgradeWebSocket() and the raw upgrade()).
 
 import type { PeerCertificate } from 'node:tls';
-import type { Exchange } from '../http/exchange.js';
+import type { Exchange, HandedOver } from '../http/exchange.js';
+import type { ServerWebSocket, UpgradeWebSocketOptions, WebSocketUpgrader } from './websocket.js';
 
 export interface WorkerInfo {
   /** 1-based worker number (0 when the server runs without workers). */
@@ -27,6 +29,7 @@ export class RequestContext {
   constructor(
     private readonly exchange: Exchange,
     private readonly hooks: ServerHooks,
+    private readonly websockets: WebSocketUpgrader,
   ) {}
 
   get remoteAddress(): string | undefined {
@@ -77,5 +80,23 @@ export class RequestContext {
       throw new RangeError(`informational() takes a 1xx status other than 101, not ${status}`);
     }
     this.exchange.informational(status, [...new Headers(headers)]);
+  }
+
+  /**
+   * For a WebSocket handshake: the WebSocket (made by the ws package, open once
+   * `response`, the 101, is returned from fetch()) and that response.
+   */
+  upgradeWebSocket(options?: UpgradeWebSocketOptions): { socket: ServerWebSocket; response: Response } {
+    return this.websockets.prepare(this.exchange, options);
+  }
+
+  /**
+   * For an Upgrade request (psgix.io): the connection's socket and the bytes
+   * read after the request; starlight takes no further part in it, and what
+   * fetch() returns is ignored. The app answers (101) on the socket itself.
+   */
+  upgrade(): HandedOver {
+    if (!this.exchange.head.upgrade) throw new TypeError('upgrade(): this request does not ask for an upgrade (Connection: upgrade with an Upgrade field)');
+    return this.exchange.takeOver(null);
   }
 }

@@ -5,6 +5,8 @@
 // read and dropped for a moment (a lingering close) so that the last response
 // is not lost to a reset. It knows its server only as a ConnectionHost, and is
 // the link through which its exchange's body and response reach the socket.
+// An upgrade hands the socket over (handOver()): from then on the connection
+// only waits for it to close, and tells its new owner when the server stops.
 
 import { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
@@ -14,7 +16,7 @@ import { peerCertificateOf } from '../listen/tls.js';
 import type { ExchangeLog } from './access.js';
 import { loopNow } from './clock.js';
 import type { ParseError } from './errors.js';
-import { AddressesOf, Exchange, type ConnectionAddresses, type ExchangeLink } from './exchange.js';
+import { AddressesOf, Exchange, type ConnectionAddresses, type ExchangeLink, type HandedOver } from './exchange.js';
 import { ForwardedAddresses, type ForwardingTrust } from './forwarded.js';
 import { LINGER_MS } from './limits.js';
 import { RequestParser, type ParserEvents, type ParserLimits, type RequestHead } from './parser.js';
@@ -52,6 +54,8 @@ const Phase = {
   /** Our side is closed; reading and dropping until the client closes too. */
   CLOSING: 3,
   CLOSED: 4,
+  /** Handed over to another protocol (an upgrade): the socket is its new owner's. */
+  UPGRADED: 5,
 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
 
@@ -69,8 +73,13 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 const CONNECTION = Symbol('connection');
 type SocketWithConnection = Socket & { [CONNECTION]: Connection };
-function onSocketRead(this: SocketWithConnection, length: number, buffer: Buffer): void {
-  this[CONNECTION].onData(buffer.subarray(0, length));
+/** False: stop reading (a handed-over socket's reader is full; node:net reads again when it is read). */
+function onSocketRead(this: SocketWithConnection, length: number, buffer: Buffer): boolean {
+  const connection = this[CONNECTION];
+  // A handed-over socket is read as any other: its new owner gets 'data' events, of bytes of their own.
+  if (connection.handedOver) return this.push(Buffer.from(buffer.subarray(0, length)));
+  connection.onData(buffer.subarray(0, length));
+  return true;
 }
 /** A TLS socket's reads (decrypted) and a proxied one's: in buffers of their own. */
 function onSocketData(this: SocketWithConnection, chunk: Buffer): void {
@@ -189,6 +198,8 @@ export class Connection implements ParserEvents, ExchangeLink {
   private batch: Array<Uint8Array | string> | null = null;
   /** A request parsed but not yet handed to the app (see dispatchParsed()). */
   private undispatched: Exchange | null = null;
+  /** What a stopping server does to a handed-over socket (null: waits for it, then cuts it). */
+  private onStop: (() => void) | null = null;
 
   /**
    * `socket`: from plainSocket() (`lentReads`), or one that emits its reads
@@ -218,6 +229,11 @@ export class Connection implements ParserEvents, ExchangeLink {
     socket.on('close', onSocketClose);
   }
 
+  /** The socket was handed over to another protocol. */
+  get handedOver(): boolean {
+    return this.phase === Phase.UPGRADED;
+  }
+
   private get idle(): boolean {
     return this.phase === Phase.IDLE || (this.phase === Phase.HEAD && this.parser.buffered === 0);
   }
@@ -229,6 +245,7 @@ export class Connection implements ParserEvents, ExchangeLink {
     switch (this.phase) {
       case Phase.CLOSING:
       case Phase.CLOSED:
+      case Phase.UPGRADED:
         return;
       case Phase.IDLE:
         this.phase = Phase.HEAD;
@@ -498,6 +515,30 @@ export class Connection implements ParserEvents, ExchangeLink {
     }
   }
 
+  handOver(onStop: (() => void) | null): HandedOver {
+    // Answers to pipelined requests before this one go out first.
+    this.flushBatch();
+    this.phase = Phase.UPGRADED;
+    this.deadline = 0;
+    this.exchange = null;
+    this.onStop = onStop;
+    const head = this.parser.detach();
+    const socket = this.socket;
+    socket.off('data', onSocketData);
+    socket.off('end', onSocketEnd);
+    socket.off('drain', onSocketDrain);
+    this.releaseDrainWaiters();
+    if (this.paused) {
+      this.paused = false;
+      socket.resume();
+    }
+    // As node:http leaves an upgraded socket: read, but held until its new owner listens for data.
+    (socket as { readableFlowing: boolean | null }).readableFlowing = null;
+    // Upgraded while the server stops (a request that came as it began): told once its new owner has it.
+    if (this.host.draining) queueMicrotask(() => this.shutdown(false));
+    return { socket, head };
+  }
+
   // ---- between requests -----------------------------------------------------
 
   private nextRequest(): void {
@@ -538,6 +579,12 @@ export class Connection implements ParserEvents, ExchangeLink {
    * socket that another server goes on serving), and it is answered, with `Connection: close`.
    */
   shutdown(closeIdle: boolean): void {
+    if (this.phase === Phase.UPGRADED) {
+      const onStop = this.onStop;
+      this.onStop = null;
+      onStop?.();
+      return;
+    }
     this.closeAfterResponse = true;
     if (closeIdle && this.idle && this.requests > 0) this.closeGracefully();
   }

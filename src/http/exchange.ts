@@ -1,15 +1,33 @@
 // One request on a connection, as the adapters get it: its head, its body
 // (request-body.ts), the response being written (response.ts: the exchange is
 // that response, so a request costs one object), the connection's addresses,
-// and whether the client went away before the response was complete.
+// whether the client went away before the response was complete, and the
+// hand-over of the connection to another protocol (an upgrade).
 
+import type { Socket } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import type { RequestHead } from './parser.js';
 import { EMPTY_BODY, RequestBody, bodyIsForApp, type BodyLink } from './request-body.js';
 import { ResponseState, ResponseWriter, type ResponseLink } from './response.js';
 
+/** A connection handed over to another protocol: its socket, and the bytes that came after the request. */
+export interface HandedOver {
+  readonly socket: Socket;
+  readonly head: Buffer;
+}
+
+/** What an upgrade needs of the connection. */
+export interface UpgradeLink {
+  /**
+   * Leaves the socket to its new owner: no more parsing, no HTTP timeouts. The
+   * connection still counts as open until the socket closes; `onStop` is what a
+   * stopping server does to it (null: wait for it, then cut it).
+   */
+  handOver(onStop: (() => void) | null): HandedOver;
+}
+
 /** What an exchange, its body and its response need of the connection. */
-export type ExchangeLink = BodyLink & ResponseLink;
+export type ExchangeLink = BodyLink & ResponseLink & UpgradeLink;
 
 /** The connection's two ends, read when asked, and whether it is TLS (with the client's certificate, if it gave one). */
 export interface ConnectionAddresses {
@@ -71,6 +89,9 @@ export class Exchange extends ResponseWriter {
   /** When the head was whole, where requests are logged and timed (--access-log: see AccessLog.start()). */
   startedAt = 0;
 
+  /** (The connection, seen whole.) */
+  protected declare readonly link: ExchangeLink;
+
   constructor(
     link: ExchangeLink,
     head: RequestHead,
@@ -104,6 +125,18 @@ export class Exchange extends ResponseWriter {
    */
   clientEnded(): void {
     if (this.state !== ResponseState.DONE) this.goneBeforeDone();
+  }
+
+  /**
+   * Hands the connection over to another protocol instead of answering (see
+   * UpgradeLink.handOver()). Only before any response, and once the request's
+   * body has all been read: the bytes after it are the new protocol's.
+   */
+  takeOver(onStop: (() => void) | null): HandedOver {
+    if (this.state !== ResponseState.PENDING) throw new Error('the connection cannot be upgraded: the response has begun or the client is gone');
+    if (!this.body.complete) throw new Error('the connection cannot be upgraded before the request body has been read to its end');
+    this.handedOver();
+    return this.link.handOver(onStop);
   }
 
   /** From the connection: the socket closed. */

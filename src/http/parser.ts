@@ -318,6 +318,17 @@ export class RequestParser {
     if (!this.running) this.run();
   }
 
+  /**
+   * After a message whose connection then changes protocol (an upgrade):
+   * parses nothing more and gives up the bytes received after the message,
+   * unparsed, as the new protocol's first (the parser's own: never lent).
+   */
+  detach(): Buffer {
+    const rest = this.state === State.MESSAGE_DONE ? this.buf.subarray(this.pos) : EMPTY;
+    this.stop();
+    return rest;
+  }
+
   /** Ignore all further input (the connection is closing). */
   stop(): void {
     this.state = State.DEAD;

@@ -32,6 +32,8 @@ export const ResponseState = {
   DONE: 2,
   /** The connection is gone or was cut before the response completed. */
   ABORTED: 3,
+  /** The connection was handed over to another protocol (an upgrade): no response goes out. */
+  UPGRADED: 4,
 } as const;
 export type ResponseState = (typeof ResponseState)[keyof typeof ResponseState];
 
@@ -74,7 +76,7 @@ export class ResponseWriter {
   fields: HeaderFields | null = null;
 
   constructor(
-    private readonly link: ResponseLink,
+    protected readonly link: ResponseLink,
     readonly head: RequestHead,
     readonly body: RequestBody,
     keepAlive: boolean,
@@ -198,7 +200,7 @@ export class ResponseWriter {
 
   /** Cuts the connection: the client sees an incomplete response. */
   abort(): void {
-    if (this.current === ResponseState.DONE || this.current === ResponseState.ABORTED) return;
+    if (this.current === ResponseState.DONE || this.current === ResponseState.ABORTED || this.current === ResponseState.UPGRADED) return;
     this.current = ResponseState.ABORTED;
     this.link.closeNow();
   }
@@ -208,9 +210,14 @@ export class ResponseWriter {
     this.link.lastRequest();
   }
 
-  /** The connection is gone: false if the response was complete, else it is aborted. */
+  /** No response will go out: the connection is handed over (an upgrade). */
+  protected handedOver(): void {
+    this.current = ResponseState.UPGRADED;
+  }
+
+  /** The connection is gone: false if the response was complete (or never due), else it is aborted. */
   protected connectionLost(): boolean {
-    if (this.current === ResponseState.DONE) return false;
+    if (this.current === ResponseState.DONE || this.current === ResponseState.UPGRADED) return false;
     this.current = ResponseState.ABORTED;
     return true;
   }

@@ -16,9 +16,17 @@
 // server decides lingers, so that the client reads its last response; and
 // res.writeEarlyHints() sends its 103 only before the head, never to an
 // HTTP/1.0 client, and never with a field that could split the response.
+//
+// An Upgrade or CONNECT request goes to the app's `upgrade(req, socket, head)`
+// when it has one (node:http's 'upgrade'/'connect' events, which node:http
+// raises only when listened to: without it, an Upgrade request reaches the
+// listener as any other, and CONNECT is answered 501). The upgraded socket is
+// the app's; it counts as open until it closes, and a stop gives it
+// --graceful-timeout before cutting it.
 
 import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { BaseServer, forwardingTrust, type ServerOptions } from '../http/base-server.js';
 import { forwardingFields, type ForwardedFacts, type ForwardingTrust } from '../http/forwarded.js';
@@ -32,9 +40,15 @@ import type { AccessLog } from '../log/access-log.js';
 import { LoggedResponse, refusedLine } from './access.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown;
+/** A request's line as the access log shows it, for those the server answers before any response exists. */
+const requestLine = (req: IncomingMessage): string => `${req.method} ${req.url} HTTP/${req.httpVersion}`;
+
+/** A Node app's named export `upgrade`: node:http's 'upgrade' and 'connect' events. */
+export type NodeUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => unknown;
 
 export interface NodeServerOptions extends ServerOptions {
   listener: NodeListener;
+  upgrade?: NodeUpgradeHandler | undefined;
   log: Logger;
   /** Error pages carry the stack trace (development). */
   exposeErrors: boolean;
@@ -277,13 +291,20 @@ export class NodeAppServer extends BaseServer {
     this.server.maxHeadersCount = options.maxHeaders + 1;
     this.server.timeout = options.timeout;
     this.server.on('clientError', (error: Error & { code?: string }, socket: ServedSocket) => this.clientError(error, socket));
-    // The app cannot take a tunnel (it never sees the server), so CONNECT is
-    // answered 501, as for a Fetch app, where node:http would drop the connection.
-    this.server.on('connect', (req: IncomingMessage, socket: ServedSocket) => {
-      const state = this.connections.get(socket);
-      if (state === undefined) return void socket.destroy();
-      this.answerError(socket, state, 501, `${req.method} ${req.url} HTTP/${req.httpVersion}`);
-    });
+    const upgrade = options.upgrade;
+    if (upgrade !== undefined) {
+      const upgraded = (req: IncomingMessage, socket: ServedSocket, head: Buffer) => this.upgraded(upgrade, req, socket, head);
+      this.server.on('upgrade', upgraded);
+      this.server.on('connect', upgraded);
+    } else {
+      // Without `upgrade` the app cannot take a tunnel (it never sees the server), so CONNECT
+      // is answered 501, as for a Fetch app, where node:http would drop the connection.
+      this.server.on('connect', (req: IncomingMessage, socket: ServedSocket) => {
+        const state = this.connections.get(socket);
+        if (state === undefined) return void socket.destroy();
+        this.answerError(socket, state, 501, requestLine(req));
+      });
+    }
     // node:http starts its list of connections, which its header deadline and
     // closeIdleConnections() work on, when it begins listening; this server
     // never listens (starlight accepts the connections), so it is told here.
@@ -348,9 +369,8 @@ export class NodeAppServer extends BaseServer {
     if (!res.shouldKeepAlive) this.lastOn(res, false);
     else if ((http10 && fields.transferEncoding) || this.draining || state.requests >= options.maxKeepaliveRequests) this.lastOn(res);
 
-    if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) return this.refuse(res, req.httpVersionMajor === 0 ? 400 : 505);
-    if (!fields.hostValid) return this.refuse(res, 400);
-    if (req.rawHeaders.length > 2 * options.maxHeaders) return this.refuse(res, 431);
+    const fault = this.headFault(req, fields);
+    if (fault !== 0) return this.refuse(res, fault);
     if (fields.contentLength !== undefined && Number(fields.contentLength) > options.maxBodySize) return this.refuse(res, 413);
     if ('overflow' in req) {
       (req as SizeLimitedRequest).overflow = () => {
@@ -372,6 +392,41 @@ export class NodeAppServer extends BaseServer {
       );
     } else {
       this.checkReturned(req, res, result);
+    }
+  }
+
+  /** The status refusing a head node:http accepted (its version, its Host, too many fields); 0 if it is fine. */
+  private headFault(req: IncomingMessage, fields: FieldFacts): number {
+    if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) return req.httpVersionMajor === 0 ? 400 : 505;
+    if (!fields.hostValid) return 400;
+    if (req.rawHeaders.length > 2 * this.options.maxHeaders) return 431;
+    return 0;
+  }
+
+  /**
+   * An Upgrade or CONNECT request, to the app's `upgrade`: counted as a
+   * request, checked as any other head is, then the socket is the app's (no
+   * --timeout: an idle WebSocket is no stalled request). A throw or rejection
+   * is logged and the connection cut.
+   */
+  private upgraded(upgrade: NodeUpgradeHandler, req: IncomingMessage, socket: ServedSocket, head: Buffer): void {
+    const state = this.connections.get(socket);
+    if (state === undefined || state.closing) return void socket.destroy();
+    this.countRequest();
+    state.requests++;
+    const fault = this.headFault(req, fieldFacts(req.rawHeaders, req.httpVersionMinor !== 0));
+    if (fault !== 0) return this.answerError(socket, state, fault, requestLine(req));
+    state.closing = true;
+    socket.setTimeout(0);
+    const failed = (error: unknown) => {
+      this.options.log.error(`${req.method} ${req.url}: the app's upgrade() failed`, error);
+      socket.destroy();
+    };
+    try {
+      const result = upgrade(req, socket, head);
+      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') Promise.resolve(result).catch(failed);
+    } catch (error) {
+      failed(error);
     }
   }
 

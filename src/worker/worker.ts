@@ -17,7 +17,7 @@ import { acceptOn, type ClientHandle, type ListenHandle } from '../listen/bind.j
 import type { TlsMaterial } from '../listen/tls.js';
 import type { AccessLog } from '../log/access-log.js';
 import type { Logger } from '../log/logger.js';
-import { NodeAppServer, type NodeListener, type StarlightRequestFacts } from '../node/server.js';
+import { NodeAppServer, type NodeListener, type NodeUpgradeHandler, type StarlightRequestFacts } from '../node/server.js';
 import type { StatusTable, WorkerFigures, WorkerStatus } from './protocol.js';
 import { StatusPage } from './status.js';
 
@@ -68,7 +68,7 @@ export class Worker {
     const { app, options } = setup;
     this.requestLimit = requestLimit(options.minReqsPerChild, options.maxReqsPerChild);
     this.status = options.statusPath === undefined ? null : new StatusPage(options.statusPath, options.statusAllow, () => this.statusTable());
-    this.http = app.kind === 'fetch' ? this.fetchServer(app.app) : this.nodeServer(app.listener);
+    this.http = app.kind === 'fetch' ? this.fetchServer(app.app) : this.nodeServer(app.listener, app.upgrade);
   }
 
   /** What this worker counts of itself, for the status page. */
@@ -123,7 +123,14 @@ export class Worker {
         void tracked.finally(() => this.cleanups.delete(tracked));
       },
     };
-    const handler = createFetchHandler({ app, hooks, log, exposeErrors: options.env === 'development', fast: options.fastFetch });
+    const handler = createFetchHandler({
+      app,
+      hooks,
+      log,
+      exposeErrors: options.env === 'development',
+      fast: options.fastFetch,
+      websocket: { maxPayload: options.websocketMaxPayload, deflate: options.websocketDeflate },
+    });
     const status = this.status;
     const http = new HttpServer({
       ...this.serverOptions(),
@@ -132,11 +139,11 @@ export class Worker {
     return http;
   }
 
-  private nodeServer(app: NodeListener): NodeAppServer {
+  private nodeServer(app: NodeListener, upgrade: NodeUpgradeHandler | undefined): NodeAppServer {
     const { options, log } = this.setup;
     const status = this.status;
     const listener: NodeListener = status === null ? app : (req, res) => (status.names(req.url!) ? answerNodeStatus(status, req, res) : app(req, res));
-    return new NodeAppServer({ ...this.serverOptions(), listener, log, exposeErrors: options.env === 'development' });
+    return new NodeAppServer({ ...this.serverOptions(), listener, upgrade, log, exposeErrors: options.env === 'development' });
   }
 
   /** What either server takes from the options, and the count of each request. */

@@ -44,6 +44,7 @@ describe('defaults', () => {
       timeout: 300_000, keepaliveTimeout: 5_000, maxKeepaliveReqs: 1000, headerTimeout: 60_000, maxHeaderSize: 16384,
       maxHeaders: 100, maxBodySize: Infinity, serverSoftware: `starlight/${VERSION}`,
       forwardedAllowIps: ['127.0.0.1', '::1'], proxyProtocol: false,
+      websocketMaxPayload: 16 * 1024 * 1024, websocketDeflate: false,
       env: 'production', import: [], eval: undefined, fastFetch: true, reload: false, reloadDirs: [], accessLog: undefined,
       accessLogFormat: 'combined', errorLog: undefined, quiet: false, statusPath: undefined,
       statusAllow: ['127.0.0.1', '::1'],

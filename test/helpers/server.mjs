@@ -26,9 +26,10 @@ export function cleanEnv() {
 /**
  * Starts starlight.
  * @param {string[]} args  starlight arguments (the app file among them)
- * @param {{ env?: Record<string,string>, cwd?: string, node?: string, launcher?: string[], timeoutMs?: number,
+ * @param {{ env?: Record<string,string>, cwd?: string, node?: string, bin?: string, launcher?: string[], timeoutMs?: number,
  *   listen?: boolean, wait?: 'banner'|'banner-or-exit'|'none' }} [opts]
- *   env: added to cleanEnv(). node: the Node binary (default this one).
+ *   env: added to cleanEnv(). node: the Node binary (default this one). bin: the starlight
+ *   command's file (default BIN, this checkout's), e.g. a copy installed elsewhere.
  *   launcher: a command that runs starlight's (its argv first, e.g. systemd-socket-activate's
  *   or `ip netns exec NAME`), which becomes starlight's master by exec, so that the pid is the master's.
  *   listen (default true): `--host=127.0.0.1 --port=0` go before `args`; false: `args` exactly.
@@ -46,7 +47,7 @@ export function cleanEnv() {
  */
 export async function startServer(args, opts = {}) {
   const { timeoutMs = 10000, listen = true, wait = 'banner' } = opts;
-  const [command, ...argv] = [...(opts.launcher ?? []), opts.node ?? process.execPath, BIN, ...(listen ? ['--host=127.0.0.1', '--port=0'] : []), ...args];
+  const [command, ...argv] = [...(opts.launcher ?? []), opts.node ?? process.execPath, opts.bin ?? BIN, ...(listen ? ['--host=127.0.0.1', '--port=0'] : []), ...args];
   const child = spawn(command, argv, {
     cwd: opts.cwd,
     env: { ...cleanEnv(), ...opts.env },

@@ -234,3 +234,26 @@ test('between requests the parser holds nothing of the last one', async () => {
   gc();
   assert.deepEqual(kept.map((ref) => ref.deref()), [undefined, undefined, undefined]);
 });
+
+test('detach() after an upgrade request gives up exactly the bytes after it, unparsed, and parses nothing more', () => {
+  const raw = Buffer.from('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET / HTTP/1.1\r\n\r\n\x81\x05', 'latin1');
+  // Split everywhere, as reads may come: the rest is the same, and never the lent read buffer.
+  for (let split = 1; split <= raw.length; split++) {
+    const heads = [];
+    const parser = new RequestParser(LIMITS, { onHead: (h) => heads.push(h), onBody() {}, onMessageEnd() {}, onError: (e) => assert.fail(`error ${e.code}`) });
+    const readBuffer = Buffer.alloc(raw.length);
+    for (const [from, to] of [[0, split], [split, raw.length]]) {
+      if (from === to) continue;
+      raw.copy(readBuffer, 0, from, to);
+      parser.execute(readBuffer.subarray(0, to - from));
+      readBuffer.fill(0x7e);
+    }
+    assert.equal(heads.length, 1);
+    assert.equal(heads[0].upgrade, true);
+    const rest = parser.detach();
+    assert.equal(rest.latin1Slice(0, rest.length), 'GET / HTTP/1.1\r\n\r\n\x81\x05', `split at ${split}`);
+    parser.execute(Buffer.from('GET /x HTTP/1.1\r\nHost: a\r\n\r\n'));
+    parser.resume();
+    assert.equal(heads.length, 1, 'nothing is parsed after detach()');
+  }
+});
