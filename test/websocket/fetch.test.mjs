@@ -239,7 +239,8 @@ describe('stopping with upgraded connections', () => {
 
   test('a WebSocket opened while the server stops is sent close 1001 once open', async () => {
     const server = await startServer(['--workers=0', '--graceful-timeout=30', APP]);
-    const c = await RawConnection.connect(server.port);
+    // (Ending its side when the server ends its own, as a WebSocket client does after the close frames.)
+    const c = await RawConnection.connect(server.port, { allowHalfOpen: false });
     try {
       c.write(handshake('/echo?delay=300'));
       await c.waitForText('HTTP/1.1 103 ');
