@@ -8,32 +8,24 @@
 // rotation (USR1): the file is opened again by its name, after what was held
 // went to the old one.
 
-import { closeSync, fchownSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchownSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import type { Options } from '../config/options.js';
 import { compileAccessFormat, type AccessFormatter, type AccessRecord } from './access-format.js';
+import { LogFile, openForAppend } from './log-file.js';
 
 /** The most a write to a file carries (several lines; a longer line goes alone). */
 const FILE_BATCH = 64 * 1024;
 /** The same on stderr: PIPE_BUF, what a pipe takes in one piece. */
 const STDERR_BATCH = 4096;
 
-/** Opens `path` for append, creating it; a failure names the option and the path. */
-function openForAppend(path: string): number {
-  try {
-    return openSync(path, 'a');
-  } catch (error) {
-    throw new Error(`--access-log ${path}: ${(error as Error).message}`);
-  }
-}
-
 /**
  * In the master: creates the access log file (at start, and again after a rotation), owned by the
  * workers' user where they run as another one (`owner`), so that each worker can open it.
  */
 export function prepareAccessLogFile(path: string, owner: { uid: number | null; gid: number | null } | null): void {
-  const fd = openForAppend(path);
+  const fd = openForAppend('--access-log', path);
   try {
     if (owner !== null && (owner.uid !== null || owner.gid !== null) && process.geteuid?.() === 0) fchownSync(fd, owner.uid ?? -1, owner.gid ?? -1);
   } finally {
@@ -57,8 +49,7 @@ export function openAccessLog(options: Options, cwd: string, worker: number): Ac
 }
 
 export class AccessLog {
-  /** The file's descriptor; null: stderr. */
-  private fd: number | null = null;
+  private readonly file = new LogFile('--access-log');
   /** The lines held, from its start to `used`. */
   private readonly batch: Buffer;
   private used = 0;
@@ -73,24 +64,17 @@ export class AccessLog {
 
   /** `path`: the file (resolved), or `-` for stderr. Opens the file now; throws as open() does. */
   constructor(
-    private readonly path: string,
+    path: string,
     private readonly format: AccessFormatter,
   ) {
     this.batch = Buffer.allocUnsafe(path === '-' ? STDERR_BATCH : FILE_BATCH);
-    this.open();
-  }
-
-  private open(): void {
-    if (this.path === '-') return;
-    const fd = openForAppend(this.path);
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = fd;
+    if (path !== '-') this.file.open(path);
   }
 
   /** Log rotation: what is held goes to the old file, then the file is opened again by its name. Throws if it cannot be (the old one is kept). */
   reopen(): void {
     this.flush();
-    this.open();
+    this.file.reopen();
   }
 
   /** A request begins: what log() is to be given when it ends (its time, where the format shows durations). */
@@ -113,7 +97,7 @@ export class AccessLog {
     if (this.used + room > this.batch.length) {
       this.flush();
       if (room > this.batch.length) {
-        this.write(Buffer.from(`${line}\n`));
+        this.file.write(Buffer.from(`${line}\n`));
         return;
       }
     }
@@ -127,18 +111,6 @@ export class AccessLog {
     const lines = this.batch.subarray(0, this.used);
     this.used = 0;
     // (stderr may keep what it cannot write now: it gets a copy, as the batch is reused.)
-    this.write(this.fd === null ? Buffer.from(lines) : lines);
-  }
-
-  private write(bytes: Buffer): void {
-    if (this.fd === null) {
-      process.stderr.write(bytes);
-      return;
-    }
-    try {
-      writeSync(this.fd, bytes);
-    } catch {
-      // A full disk or a failing device: the lines are lost, the server goes on.
-    }
+    this.file.write(this.file.descriptor === null ? Buffer.from(lines) : lines);
   }
 }

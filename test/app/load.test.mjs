@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -15,6 +14,7 @@ import { AutoRouter } from 'itty-router';
 
 import { classifyExport } from '../../dist/app/load.js';
 import { startServer } from '../helpers/server.mjs';
+import { freePort } from '../helpers/ports.mjs';
 
 // ---------------------------------------------------------------------------
 // Which Node runs what
@@ -99,14 +99,6 @@ async function refused(args, patterns, { code = 1, ...opts } = {}) {
     else assert.ok(result.stderr.includes(pattern), `stderr lacks ${JSON.stringify(pattern)}:\n${result.stderr}`);
   }
   return result.stderr;
-}
-
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const fetchApp = (text) => `export default { fetch: () => new Response(${JSON.stringify(text)}) };\n`;

@@ -2,20 +2,8 @@
 // banner on stderr cannot tell it), an app that prints one line to stdout and one to
 // stderr per request (?n=N) and answers who served it, and a poll of a log file.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+export { freePort } from '../helpers/ports.mjs';
 import { waitFor } from '../helpers/wait.mjs';
-
-/** A port that was free on 127.0.0.1 a moment ago. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Writes the app: each request prints `app-out N` and `app-err N`; the answer is JSON { pid, uid, gid, n }. */
 export function writeLoggingApp(file) {

@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { haproxyConfig, haproxySkip, startHaproxy } from '../helpers/haproxy.mjs';
-import { APP, Client, get, livePids, newSockets, openSockets, settle, sleep, startLoad, startPosts, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
+import { APP, Client, get, tempDir, waitFor } from '../helpers/process.mjs';
 import { RawConnection } from '../helpers/raw.mjs';
 import { startServer } from '../helpers/server.mjs';
+import { hupThroughProxy, termThroughProxy } from '../helpers/behind-proxy.mjs';
 
 /** Starts starlight (`--workers=N --proxy-protocol` and the test app) and HAProxy in front of it, once its check finds it up; runs `body`; stops both. */
 async function behindHaproxy(workers, body) {
@@ -58,45 +59,14 @@ describe('HAProxy in front of starlight', { skip: haproxySkip }, () => {
 
   test('a HUP rolling restart under load through HAProxy loses no request', { timeout: 40000 }, async () => {
     await behindHaproxy(2, async (server, haproxy) => {
-      const old = await waitForWorkers(server.pid, 2);
-      // Each request takes a while, so that some are in flight at the moment an old worker stops.
-      const load = startLoad(haproxy.port, { keepAlive: 2, oneShot: 1, path: '/slow?ms=50' });
-      const posts = startPosts(haproxy.port, 2, '/slow?ms=50');
-      await sleep(1000);
-      process.kill(server.pid, 'SIGHUP');
-      await waitFor(
-        () => {
-          const pids = livePids(server.pid);
-          return pids.length === 2 && pids.every((pid) => !old.includes(pid));
-        },
-        { timeoutMs: 15000, message: () => `two new workers (live: ${livePids(server.pid)}, old: ${old})` },
-      );
-      await sleep(1000);
-      const [stats, postStats] = await Promise.all([load.stop(), posts.stop()]);
-      assert.deepEqual(stats.failures, [], `failed GETs through HAProxy (ok: ${stats.ok}); HAProxy's log:\n${haproxy.stderr.slice(-3000)}`);
-      assert.deepEqual(postStats.failures, [], `failed POSTs through HAProxy (ok: ${postStats.ok}); HAProxy's log:\n${haproxy.stderr.slice(-3000)}`);
-      assert.ok(postStats.ok > 0, 'POSTs answered');
-      assert.ok([...stats.pids.keys()].some((pid) => old.includes(pid)), 'old workers answered');
-      assert.ok([...stats.pids.keys()].some((pid) => !old.includes(pid)), 'new workers answered');
+      await hupThroughProxy(server, haproxy.port, 'HAProxy', () => `; HAProxy's log:\n${haproxy.stderr.slice(-3000)}`);
       assert.deepEqual(await haproxy.states(), { app1: 'UP' }, 'starlight never looked down to the checks');
     });
   });
 
   test('TERM finishes the requests starlight accepted, then HAProxy answers 503', { timeout: 30000 }, async () => {
     await behindHaproxy(1, async (server, haproxy) => {
-      const [worker] = await waitForWorkers(server.pid, 1);
-      const before = openSockets(worker);
-      const inFlight = Array.from({ length: 4 }, (_, i) => settle(get(haproxy.port, `/slow?ms=1500&n=${i}`)));
-      // Each request in flight is a connection from HAProxy that the worker accepted.
-      await waitFor(() => newSockets(worker, before).length >= 4, { message: () => `4 connections from HAProxy (have ${newSockets(worker, before).length})` });
-      server.kill('SIGTERM');
-      for (const { response, error } of await Promise.all(inFlight)) {
-        assert.equal(error, undefined, `an accepted request failed: ${error?.message}`);
-        assert.equal(response.status, 200, response.body);
-        assert.equal(response.json.path, '/slow');
-      }
-      const exit = await server.exited;
-      assert.equal(exit.code, 0, server.stderr);
+      await termThroughProxy(server, haproxy.port, 'HAProxy');
       await waitFor(async () => (await haproxy.states()).app1 === 'DOWN', { message: 'the check finding starlight down' });
       assert.equal((await get(haproxy.port, '/after')).status, 503);
     });

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { nginxSkip, siteConfig, startNginx } from '../helpers/nginx.mjs';
-import { APP, Client, get, livePids, newSockets, openSockets, settle, sleep, startLoad, startPosts, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
+import { APP, Client, get, newSockets, openSockets, tempDir, waitFor, waitForWorkers } from '../helpers/process.mjs';
 import { startServer } from '../helpers/server.mjs';
+import { hupThroughProxy, termThroughProxy } from '../helpers/behind-proxy.mjs';
 
 /**
  * Starts starlight (`--workers=N` and the test app) reachable over `kind` ('tcp': its TCP
@@ -70,44 +71,13 @@ describe('nginx in front of starlight', { skip: nginxSkip }, () => {
 
     test(`over ${kind}: a HUP rolling restart under load through nginx loses no request`, { timeout: 40000 }, async () => {
       await behindNginx(kind, 2, async (server, nginx) => {
-        const old = await waitForWorkers(server.pid, 2);
-        // Each request takes a while, so that some are in flight at the moment an old worker stops.
-        const load = startLoad(nginx.port, { keepAlive: 2, oneShot: 1, path: '/slow?ms=50' });
-        const posts = startPosts(nginx.port, 2, '/slow?ms=50');
-        await sleep(1000);
-        process.kill(server.pid, 'SIGHUP');
-        await waitFor(
-          () => {
-            const pids = livePids(server.pid);
-            return pids.length === 2 && pids.every((pid) => !old.includes(pid));
-          },
-          { timeoutMs: 15000, message: () => `two new workers (live: ${livePids(server.pid)}, old: ${old})` },
-        );
-        await sleep(1000);
-        const [stats, postStats] = await Promise.all([load.stop(), posts.stop()]);
-        assert.deepEqual(stats.failures, [], `failed GETs through nginx (ok: ${stats.ok})`);
-        assert.deepEqual(postStats.failures, [], `failed POSTs through nginx (ok: ${postStats.ok})`);
-        assert.ok(postStats.ok > 0, 'POSTs answered');
-        assert.ok([...stats.pids.keys()].some((pid) => old.includes(pid)), 'old workers answered');
-        assert.ok([...stats.pids.keys()].some((pid) => !old.includes(pid)), 'new workers answered');
+        await hupThroughProxy(server, nginx.port, 'nginx');
       });
     });
 
     test(`over ${kind}: TERM finishes the requests starlight accepted, then nginx answers 502`, { timeout: 30000 }, async () => {
       await behindNginx(kind, 1, async (server, nginx) => {
-        const [worker] = await waitForWorkers(server.pid, 1);
-        const before = openSockets(worker);
-        const inFlight = Array.from({ length: 4 }, (_, i) => settle(get(nginx.port, `/slow?ms=1500&n=${i}`)));
-        // Each request in flight is a connection from nginx that the worker accepted.
-        await waitFor(() => newSockets(worker, before).length >= 4, { message: () => `4 connections from nginx (have ${newSockets(worker, before).length})` });
-        server.kill('SIGTERM');
-        for (const { response, error } of await Promise.all(inFlight)) {
-          assert.equal(error, undefined, `an accepted request failed: ${error?.message}`);
-          assert.equal(response.status, 200, response.body);
-          assert.equal(response.json.path, '/slow');
-        }
-        const exit = await server.exited;
-        assert.equal(exit.code, 0, server.stderr);
+        await termThroughProxy(server, nginx.port, 'nginx');
         assert.equal((await get(nginx.port, '/after')).status, 502);
       });
     });

@@ -1,5 +1,6 @@
-// Loopback ports for the programs the deploy tests start that cannot say which port 0 chose
-// (nginx, HAProxy): a port that was free a moment ago, and a wait until one accepts connections.
+// Loopback ports chosen before a program that cannot say which port 0 chose starts (nginx,
+// HAProxy, start_server, a server logging to a file): a port that was free a moment ago, and a
+// wait until one accepts connections.
 // Importing this module has no side effect.
 import * as net from 'node:net';
 import { waitFor } from './wait.mjs';

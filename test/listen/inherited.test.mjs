@@ -6,10 +6,10 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import * as net from 'node:net';
 import { APP, get, isAlive, startLoad, tempDir, waitFor, exitWithin, childPids } from '../helpers/process.mjs';
 import { BIN, cleanEnv } from '../helpers/server.mjs';
 import { unixGet } from '../helpers/unix.mjs';
+import { freePort } from '../helpers/ports.mjs';
 
 /** An app that says which process served, and what it sees of the handing-down variables. */
 const ENV_APP =
@@ -133,16 +133,6 @@ describe('inherited sockets', { skip: hasPython ? false : 'python3 is not instal
     }
   });
 });
-
-/** A TCP port free now on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('Server::Starter', { skip: hasStartServer ? false : 'start_server is not installed (Debian package libserver-starter-perl; .ci/run installs it)' }, () => {
   test('start_server runs starlight on its socket; a HUP starts a new starlight and retires the old under load: zero failed requests', { timeout: 60000 }, async () => {

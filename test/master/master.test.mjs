@@ -13,6 +13,7 @@ import { parseCommandLine } from '../../dist/cli/parse.js';
 import { Master } from '../../dist/master/master.js';
 import { StopState } from '../../dist/worker/stop-policy.js';
 import { waitFor } from '../helpers/process.mjs';
+import { freePort } from '../helpers/ports.mjs';
 
 let nextPid = 900000;
 
@@ -55,15 +56,6 @@ class FakeChild extends EventEmitter {
     this.emit('exit', code, signal);
     this.emit('close', code, signal);
   }
-}
-
-/** A port free now on 127.0.0.1. */
-async function freePort() {
-  const probe = net.createServer();
-  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 /** A master over fake workers; `children` lists every one spawned, with when. */

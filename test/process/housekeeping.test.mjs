@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { test } from 'node:test';
 import { startServer } from '../helpers/server.mjs';
 import {
@@ -25,18 +24,7 @@ import {
   waitForWorkers,
   withServer,
 } from '../helpers/process.mjs';
-
-/** A TCP port that was free a moment ago. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/ports.mjs';
 
 /** The pid of a process that has exited. */
 function deadPid() {
