@@ -118,23 +118,14 @@ export async function get(port, path = '/', timeoutMs = 10000) {
 }
 
 /**
-<<<<<<< HEAD
  * Request loops against the server (a port, or a UNIX socket's path: see
  * Client) until stop(): `keepAlive` loops that send request after request on
  * one connection (opening a new one after a `Connection: close` response), and
  * `oneShot` loops that open a connection per request. Any error or non-200
  * answer is a failure. stop() resolves with
- * { ok, failures: [messages], pids: Map(pid → count), versions: Set, closes }
- * (closes: keep-alive connections the server ended with `Connection: close`).
-=======
- * Request loops against the server until stop(): `keepAlive` loops that send
- * request after request on one connection (opening a new one after a
- * `Connection: close` response), and `oneShot` loops that open a connection
- * per request. Any error or non-200 answer is a failure. stop() resolves with
  * { ok, failures: [messages], pids: Map(pid → count), versions: Set, addresses: Set, closes }
- * (addresses: the client addresses the app saw; closes: keep-alive connections the server
- * ended with `Connection: close`).
->>>>>>> haproxy
+ * (addresses: the client addresses the app saw; closes: keep-alive connections
+ * the server ended with `Connection: close`).
  */
 export function startLoad(port, { keepAlive = 2, oneShot = 2, path = '/', pauseMs = 0 } = {}) {
   const stats = { ok: 0, failures: [], pids: new Map(), versions: new Set(), addresses: new Set(), closes: 0, sequence: [] };
