@@ -49,6 +49,7 @@ describe('-E development: what a Fetch app returns is checked', { timeout: 30_00
   for (const [route, hint] of [
     ['/no-return', /returned undefined, not a Response \(no return in fetch\(\)\?/],
     ['/async-no-return', /returned undefined, not a Response \(no return in fetch\(\)\?/],
+    ['/handler', /returned function, not a Response \(a function: fetch\(\) returned a handler instead of calling it\?\)/],
     ['/shaped', /returned an object \(Object\), not a Response \(an object shaped like a response: build one with new Response/],
   ]) {
     test(`${route}: a 500, one error naming the request with a hint; none in production`, async () => {
@@ -60,7 +61,7 @@ describe('-E development: what a Fetch app returns is checked', { timeout: 30_00
         assert.equal(records.length, 1, `${mode}:\n${servers[mode].stderr}`);
         assert.match(records[0], /error: GET \S+ HTTP\/1\.1: the app failed: TypeError: fetch\(\) returned/);
         if (mode === 'production') {
-          assert.doesNotMatch(records[0], /\(no return|\(an object shaped/);
+          assert.doesNotMatch(records[0], /\(no return|\(an object shaped|\(a function/);
           assert.equal(text, 'Internal Server Error');
         } else {
           assert.match(records[0], hint);
@@ -72,6 +73,7 @@ describe('-E development: what a Fetch app returns is checked', { timeout: 30_00
 
   for (const [route, body, meaning] of [
     ['/promise-body', '[object Promise]', /a Promise was given as the body \(a missing await\?\)/],
+    ['/template-body', '[object Promise]', /a Promise was given as the body \(a missing await\?\)/],
     ['/object-body', '[object Object]', /an object was given as the body \(Response\.json\(value\)\?\)/],
   ]) {
     test(`${route}: sent as the app made it, one warning naming the request; none in production`, async () => {
