@@ -268,6 +268,8 @@ export class Master {
           this.startRoll('SIGHUP');
           break;
         case FILE_CHANGED:
+          // New code is a new try: the pause after earlier broken saves does not delay it.
+          this.spawnNotBefore = 0;
           this.startRoll(`--reload: ${this.changedFile} changed`);
           break;
         case 'SIGTTIN':
@@ -598,11 +600,14 @@ export class Master {
     if (!this.options.reload && this.options.reloadDirs.length === 0) return;
     const cwd = process.cwd();
     const dirs = this.options.reloadDirs.length > 0 ? this.options.reloadDirs.map((dir) => resolve(cwd, dir)) : [this.appFile !== undefined && isAbsolute(this.appFile) ? dirname(this.appFile) : cwd];
-    this.reloader = new Reloader((file) => {
-      this.changedFile = file;
-      this.signals.push(FILE_CHANGED);
-      this.wake();
-    });
+    this.reloader = new Reloader(
+      (file) => {
+        this.changedFile = file;
+        this.signals.push(FILE_CHANGED);
+        this.wake();
+      },
+      (message) => this.log.warn(`${message}: changes there restart nothing`),
+    );
     try {
       this.reloader.watch(dirs);
     } catch (error) {

@@ -33,7 +33,11 @@ export class Reloader {
   private timer: NodeJS.Timeout | null = null;
   private changed = '';
 
-  constructor(private readonly onChange: (file: string) => void) {}
+  constructor(
+    private readonly onChange: (file: string) => void,
+    /** A folder under the watched ones that cannot be watched (no permission, the inotify limit). */
+    private readonly onUnwatchable: (message: string) => void,
+  ) {}
 
   /** Watches `dirs` and the folders under them; throws if one of `dirs` cannot be watched. */
   watch(dirs: readonly string[]): void {
@@ -46,7 +50,7 @@ export class Reloader {
     this.watchers.clear();
   }
 
-  /** Watches `dir` and its folders; a folder that vanished meanwhile is skipped, unless `required`. */
+  /** Watches `dir` and its folders; one that cannot be watched is skipped and reported, unless `required` (then it throws). */
   private watchTree(dir: string, required = false): void {
     if (this.watchers.has(dir)) return;
     let entries;
@@ -57,7 +61,10 @@ export class Reloader {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (error) {
       this.unwatch(dir);
-      if (required) throw new Error(`--reload cannot watch ${dir}: ${(error as Error).message}`);
+      const message = `--reload cannot watch ${dir}: ${(error as Error).message}`;
+      if (required) throw new Error(message);
+      // Gone again before it could be watched: nothing to say.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.onUnwatchable(message);
       return;
     }
     for (const entry of entries) if (entry.isDirectory() && !ignoredName(entry.name)) this.watchTree(join(dir, entry.name));
