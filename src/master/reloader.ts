@@ -13,10 +13,10 @@ import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join, sep } from 'node:path';
 
 /** Quiet time after the last change before the callback: an editor's save is several events. */
-export const SETTLE_MS = 200;
+const SETTLE_MS = 200;
 
 /** Whether a file or folder name is one a change to which is no reason to restart. */
-export function ignoredName(name: string): boolean {
+function ignoredName(name: string): boolean {
   return name === 'node_modules' || name.startsWith('.') || name.endsWith('~') || (name.startsWith('#') && name.endsWith('#')) || name === '4913';
 }
 
