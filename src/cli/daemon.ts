@@ -52,6 +52,7 @@ function detachable(commandLine: CommandLine, cwd: string): CommandLine {
     const value = options[key];
     if (typeof value === 'string' && !value.startsWith('@') && value !== '-') (options as unknown as Record<string, unknown>)[key] = resolve(cwd, value);
   }
+  options.reloadDirs = options.reloadDirs.map((dir) => resolve(cwd, dir));
   const app = options.eval === undefined ? resolveAppFile(commandLine.app, cwd) : undefined;
   return { ...commandLine, options, app };
 }

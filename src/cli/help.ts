@@ -21,7 +21,6 @@ const NOTES: readonly string[] = [
     'repeatable options comma-separated; empty variables are ignored), and the port as `PORT`. ' +
     "Precedence: command line, `STARLIGHT_*`, `PORT`, the app's own `port` and `hostname` " +
     'exports, the default.',
-  'Options marked (not available yet) are refused by this version.',
 ];
 
 /** Command lines shown in the help and the docs, each with what it does. */
@@ -49,7 +48,6 @@ export function helpText(): string {
       const defaultText = defaultOf(spec);
       const units = [
         ...spec.help.split(' '),
-        ...(isUnavailable(spec) ? ['(not available yet)'] : []),
         ...(aliases.length > 0 ? [`[alias: ${aliases.join(', ')}]`] : []),
         ...(defaultText !== undefined ? [`[default: ${defaultText}]`] : []),
         ...(spec.kind === 'value' ? [`[env: ${spec.env.join(', ')}]`] : []),
@@ -91,7 +89,7 @@ export function optionsMarkdown(): string {
         [...shortNames(spec), ...longNames(spec)].map(code).join(', '),
         defaultOf(spec) ?? '—',
         spec.kind === 'value' ? spec.env.map(code).join(', ') : '—',
-        spec.help + (isUnavailable(spec) ? ' *(not available yet)*' : ''),
+        spec.help,
       ];
       lines.push(`| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`);
     }
@@ -124,10 +122,6 @@ function defaultOf(spec: OptionSpec): string | undefined {
   if (typeof value === 'function' || value === undefined || value === false) return undefined;
   if (Array.isArray(value) && value.length === 0) return undefined;
   return spec.type.format(value);
-}
-
-function isUnavailable(spec: OptionSpec): boolean {
-  return spec.kind === 'value' && !spec.available;
 }
 
 /** Wrapped paragraphs, each followed by an empty line; a `code span` is never split. */

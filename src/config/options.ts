@@ -94,8 +94,6 @@ type Entry<K extends keyof Options> = {
   readonly moreEnv?: readonly string[];
   readonly help: string;
   readonly section: Section;
-  /** false: refused with "not available yet" (the feature is not built). */
-  readonly available?: boolean;
 } & (Options[K] extends boolean ? { readonly placeholder?: never } : { readonly placeholder: string }) &
   (
     | { readonly default: Options[K]; readonly defaultText?: string }
@@ -119,7 +117,6 @@ export interface ValueOption<K extends keyof Options = keyof Options> {
   readonly placeholder: string | undefined;
   readonly help: string;
   readonly section: Section;
-  readonly available: boolean;
 }
 
 /** `--help` and `--version`: they choose what the command does instead of setting a value. */
@@ -326,13 +323,14 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
     section: 'Application and logs',
   },
   reload: {
-    aliases: ['-r'], type: boolean(), default: false, help: 'on file changes, restart the workers',
-    section: 'Application and logs', available: false,
+    aliases: ['-r'], type: boolean(), default: false,
+    help: "on a change to a file in the app's folder, a rolling restart (as HUP); not node_modules, dot-folders, dot-files, editors' backups; needs workers",
+    section: 'Application and logs',
   },
   reloadDirs: {
     aliases: ['-R'], type: list(), default: [], placeholder: 'DIRS',
-    help: 'directories watched for --reload (comma-separated)', section: 'Application and logs',
-    available: false,
+    help: "folders watched for --reload instead of the app's (comma-separated), with the folders under them; implies --reload",
+    section: 'Application and logs',
   },
   accessLog: {
     type: text(), default: undefined, placeholder: 'FILE',
@@ -395,7 +393,6 @@ function resolve<K extends keyof Options>(key: K): ValueOption<K> {
     placeholder: entry.placeholder,
     help: entry.help,
     section: entry.section,
-    available: entry.available ?? true,
   };
 }
 

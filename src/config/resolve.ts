@@ -2,7 +2,6 @@
 // environment (PORT, STARLIGHT_*), a layer above them (the command line, or serve()'s options),
 // and the app module's own `port`/`hostname` exports. Pure: no I/O and no process.exit; every
 // problem is a UsageError whose message names the option (or variable) and the accepted form.
-import { VERSION } from './version.js';
 import { VALUE_OPTIONS, camelCase, kebabCase, optionFor, suggestion, type Env, type Options, type ValueOption } from './options.js';
 
 /** A bad command line or environment: the command prints the message and exits with 2. */
@@ -59,10 +58,6 @@ export class Settings {
 
   /** Sets `spec` from `raw` (text, or the on/off of `--name`/`--no-name`); `name` as written. */
   set(spec: ValueOption, layer: string, name: string, raw: string | boolean): void {
-    if (!spec.available) {
-      const from = layer === 'argv' ? '' : `${name}: `;
-      throw new UsageError(`${from}--${spec.name} is not available yet in starlight ${VERSION}`);
-    }
     const value = typeof raw === 'boolean' ? raw : convert(spec, name, raw, layer !== 'argv');
     const previous = this.options[spec.key];
     const accumulate = spec.type.repeatable && this.layer.get(spec.key) === layer && Array.isArray(previous);

@@ -21,6 +21,7 @@ import { ResponseState } from '../http/response.js';
 import { ERROR_FIELDS, exposedErrorBody } from '../http/writer.js';
 import type { Logger } from '../log/logger.js';
 import { RequestContext, type ServerHooks } from './context.js';
+import { checkLightBody, checkResponseBody, notResponseHint } from './dev-checks.js';
 import { responseParts } from './light/fast-response.js';
 import { UNREPRESENTABLE_METHODS, createRequest, requestUrlIsValid } from './request.js';
 import { sendLightResponse, sendResponse } from './response.js';
@@ -35,8 +36,8 @@ export interface FetchAdapterOptions {
   app: FetchApp;
   hooks: ServerHooks;
   log: Logger;
-  /** Error pages carry the stack trace (development). */
-  exposeErrors: boolean;
+  /** -E development: error pages carry the stack trace, and what the app returns is checked (dev-checks.ts). */
+  development: boolean;
   /** Lazy Request and direct writing of FastResponses (--fast-fetch). */
   fast: boolean;
   websocket: WebSocketOptions;
@@ -49,7 +50,7 @@ function describeValue(value: unknown): string {
 }
 
 export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exchange) => void {
-  const { app, hooks, log, exposeErrors, fast } = options;
+  const { app, hooks, log, development, fast } = options;
   const websockets = new WebSocketUpgrader(options.websocket);
 
   const fail = (exchange: Exchange, error: unknown) => {
@@ -69,7 +70,7 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
     log.error(`${exchange.requestLine}: the app failed`, error);
     if (exchange.state === ResponseState.STREAMING) {
       exchange.abort();
-    } else if (exposeErrors) {
+    } else if (development) {
       exchange.respond(500, ERROR_FIELDS, exposedErrorBody(error));
     } else {
       exchange.respondError(500, false);
@@ -80,6 +81,7 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
     if (exchange.head.upgrade && upgraded(exchange, response)) return;
     const light = typeof response === 'object' && response !== null ? responseParts(response) : null;
     if (light !== null) {
+      if (development) checkLightBody(log, exchange.requestLine, light);
       try {
         sendLightResponse(exchange, light);
       } catch (error) {
@@ -88,7 +90,8 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
       return;
     }
     if (!(response instanceof Response)) {
-      fail(exchange, new TypeError(`fetch() returned ${describeValue(response)}, not a Response`));
+      const hint = development ? notResponseHint(response) : '';
+      fail(exchange, new TypeError(`fetch() returned ${describeValue(response)}, not a Response${hint}`));
       return;
     }
     // Response.error() (status 0) is a network error, not something to send.
@@ -96,6 +99,7 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
       fail(exchange, new TypeError('fetch() returned Response.error(), which has no status to send'));
       return;
     }
+    if (development) checkResponseBody(log, exchange.requestLine, response);
     sendResponse(exchange, response).catch((error: unknown) => fail(exchange, error));
   };
 

@@ -1,6 +1,7 @@
 // The master: one loop that owns every decision about the worker processes.
 // Signal handlers and worker events only record and wake it; each pass then
-//   1. acts on queued signals (stop, roll, grow, shrink),
+//   1. acts on queued signals (stop, roll, grow, shrink) and --reload's file
+//      changes (reloader.ts: a roll, as HUP),
 //   2. reaps exited workers (logs, crash-loop backoff, a failed roll),
 //   3. opens the listeners (before any worker starts, or once a first worker
 //      has loaded the app where its exported port may decide where),
@@ -29,7 +30,7 @@
 // at once. The pauses end once a worker started after the last young death
 // proves itself (a request, or STABLE_AFTER_MS up).
 
-import { resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Options } from '../config/options.js';
 import { withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { masterSignals } from '../config/platform.js';
@@ -47,6 +48,7 @@ import { heartbeatInterval, type StatusTable } from '../worker/protocol.js';
 import { StopState, isStopSignal, stopMessage, type Stop } from '../worker/stop-policy.js';
 import { Balancer } from './balancer.js';
 import { PidFile } from './pidfile.js';
+import { Reloader } from './reloader.js';
 import { Pool, STATE_NAMES, WorkerState, forkWorker, type SpawnWorker, type WorkerEntry, type WorkerProcess } from './pool.js';
 import { Successor, ownCommand, takePredecessor, takeReusePortFds, takeWorkerSocketFds, tellPredecessor, type MasterCommand } from './upgrade.js';
 import { WorkerSockets } from './worker-sockets.js';
@@ -65,6 +67,9 @@ const DEAL_BEFORE_STOP_MS = 2000;
 const EXIT_MARGIN_MS = 1000;
 /** How often the workers are sent the status page's figures (--status-path). */
 const STATUS_SHARE_MS = 1000;
+
+/** What --reload's watcher queues: a rolling restart, as SIGHUP does. */
+const FILE_CHANGED = 'file-changed';
 
 /** A rolling restart: old workers to replace, and the new one now starting. */
 interface Roll {
@@ -95,8 +100,11 @@ export class Master {
   private readonly pidFile: PidFile | null;
   /** --ssl: the PEM files, read at start and sent to every worker. */
   private readonly tls: TlsMaterial | null;
-  /** Signals, and stops asked for by requestStop(), for the next pass. */
-  private readonly signals: Array<Signal | Stop> = [];
+  /** Signals, stops asked for by requestStop(), and --reload's file changes, for the next pass. */
+  private readonly signals: Array<Signal | Stop | typeof FILE_CHANGED> = [];
+  /** --reload: the watcher of the app's folders, and the last file it saw change. */
+  private reloader: Reloader | null = null;
+  private changedFile = '';
   /** An event came while the loop was not asleep (it was binding, say): the next sleep returns at once. */
   private woken = false;
   private wake: () => void = () => {
@@ -185,6 +193,7 @@ export class Master {
       });
     }
     try {
+      this.watchForReload();
       for (;;) {
         this.handleSignals();
         this.reap();
@@ -216,6 +225,7 @@ export class Master {
       if (this.predecessor !== null) await tellPredecessor({ type: 'failed', message: error.message });
       return error.exitCode;
     } finally {
+      this.reloader?.close();
       for (const listener of this.listeners ?? []) listener.handle.close();
       this.pidFile?.remove();
     }
@@ -255,7 +265,12 @@ export class Master {
       }
       switch (signal) {
         case 'SIGHUP':
-          this.startRoll();
+          this.startRoll('SIGHUP');
+          break;
+        case FILE_CHANGED:
+          // New code is a new try: the pause after earlier broken saves does not delay it.
+          this.spawnNotBefore = 0;
+          this.startRoll(`--reload: ${this.changedFile} changed`);
           break;
         case 'SIGTTIN':
           this.target++;
@@ -576,14 +591,39 @@ export class Master {
 
   // 7. Rolling restart --------------------------------------------------------
 
-  private startRoll(): void {
+  /**
+   * --reload (or --reload-dirs alone, as Plack's -R): watches --reload-dirs, or the app's folder
+   * (the current one for -e code), and queues a rolling restart (as HUP does) once a burst of
+   * changes settles. A folder that cannot be watched stops the start.
+   */
+  private watchForReload(): void {
+    if (!this.options.reload && this.options.reloadDirs.length === 0) return;
+    const cwd = process.cwd();
+    const dirs = this.options.reloadDirs.length > 0 ? this.options.reloadDirs.map((dir) => resolve(cwd, dir)) : [this.appFile !== undefined && isAbsolute(this.appFile) ? dirname(this.appFile) : cwd];
+    this.reloader = new Reloader(
+      (file) => {
+        this.changedFile = file;
+        this.signals.push(FILE_CHANGED);
+        this.wake();
+      },
+      (message) => this.log.warn(`${message}: changes there restart nothing`),
+    );
+    try {
+      this.reloader.watch(dirs);
+    } catch (error) {
+      throw new Fatal((error as Error).message, 1);
+    }
+    this.log.info(`--reload: watching ${dirs.join(', ')}`);
+  }
+
+  private startRoll(why: string): void {
     if (this.stopState.stopping !== null) return;
     // A roll already under way: its new worker that is not ready yet goes (this roll starts its own);
     // kept, it would be one old worker too many to replace, and a worker too many once done.
     if (this.roll?.fresh) this.retire(this.roll.fresh, false);
     this.generation++;
     const old = this.pool.list().filter((worker) => worker.counted && worker.generation < this.generation);
-    this.log.info(`SIGHUP: replacing ${old.length} workers with ones that load the app afresh`);
+    this.log.info(`${why}: replacing ${old.length} workers with ones that load the app afresh`);
     this.roll = { old, fresh: null, lastStep: 0 };
   }
 

@@ -5,7 +5,7 @@
 
 import { resolve } from 'node:path';
 import { bootApp, type LoadedApp } from '../app/load.js';
-import { withAppDefaults, type CommandLine } from '../config/resolve.js';
+import { UsageError, withAppDefaults, type CommandLine } from '../config/resolve.js';
 import { listenSpecs } from '../listen/address.js';
 import { bindListeners, type BoundListener } from '../listen/bind.js';
 import { listenerShown, readTlsMaterial } from '../listen/tls.js';
@@ -27,6 +27,8 @@ export interface SoloServer {
 export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source: string): Promise<SoloServer> {
   process.title = 'starlight master';
   const options = withAppDefaults(commandLine, app, source);
+  // The roll a change triggers replaces workers: one process alone has none to replace.
+  if (options.reload || options.reloadDirs.length > 0) throw new UsageError('--reload needs workers (a master restarts them); with --workers=0 there are none');
   const identity = resolveIdentity(options);
   const errorLog = new ErrorLog();
   if (options.errorLog !== undefined) {

@@ -127,7 +127,7 @@ export class Worker {
       app,
       hooks,
       log,
-      exposeErrors: options.env === 'development',
+      development: options.env === 'development',
       fast: options.fastFetch,
       websocket: { maxPayload: options.websocketMaxPayload, deflate: options.websocketDeflate },
     });

@@ -96,6 +96,10 @@ test('serve() takes the sockets handed down by a process manager, as the command
 test('serve() checks its options as the command line does', () => {
   assert.throws(() => serve({ fetch: () => new Response(''), workrs: 2 }), /unknown serve\(\) option workrs \(did you mean workers\?\)/);
   assert.throws(() => serve({ fetch: () => new Response(''), port: 'eighty' }), /port: expected an integer from 0 to 65535/);
-  assert.throws(() => serve({ fetch: () => new Response(''), reload: true }), /not available yet/);
   assert.throws(() => serve({}), /needs a fetch/);
+});
+
+test('serve() with reload and no workers is refused, as the command refuses it', async () => {
+  const server = serve({ fetch: () => new Response(''), workers: 0, reload: true, host: '127.0.0.1', port: 0, quiet: true });
+  await assert.rejects(server.ready, /--reload needs workers/);
 });

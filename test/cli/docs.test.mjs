@@ -26,7 +26,6 @@ describe('docs/options.md', () => {
       for (const alias of spec.aliases) assert.ok(row.includes(`\`${alias}`), `${spec.name}: ${alias}`);
       if (spec.kind === 'value') {
         for (const variable of spec.env) assert.ok(row.includes(`\`${variable}\``), `${spec.name}: ${variable}`);
-        assert.equal(row.includes('*(not available yet)*'), !spec.available, spec.name);
       }
     }
     assert.match(markdown, /^\| `-p`, `--port=N` \| 5000 \| `STARLIGHT_PORT`, `PORT` \| TCP port \|$/m);
@@ -73,12 +72,6 @@ describe('--help', () => {
     for (const spec of OPTIONS.filter((option) => option.kind === 'value')) {
       assert.ok(help.includes(`[env: ${spec.env.join(', ')}]`), spec.name);
     }
-  });
-
-  test('marks each option that is not available yet', () => {
-    const unavailable = OPTIONS.filter((spec) => spec.kind === 'value' && !spec.available).length;
-    assert.ok(unavailable > 0);
-    assert.equal(help.split('(not available yet)').length - 1, unavailable + 1); // + the note at the end
   });
 });
 

@@ -71,10 +71,10 @@ describe('starlight command', () => {
     assert.equal(stderr, `starlight: STARLIGHT_WORKERS: expected an integer >= 0, got "many"\n${HINT}`);
   });
 
-  test('an option not available yet exits 2', async () => {
-    const { code, stderr } = await starlight(['--reload', 'app.js']);
+  test('--reload with --workers=0 exits 2: there are no workers to restart', async () => {
+    const { code, stderr } = await starlight(['--workers=0', '--reload', APP]);
     assert.equal(code, 2);
-    assert.equal(stderr, `starlight: --reload is not available yet in starlight ${VERSION}\n${HINT}`);
+    assert.equal(stderr, `starlight: --reload needs workers (a master restarts them); with --workers=0 there are none\n${HINT}`);
   });
 
   test('--reuse-port on a Node without SO_REUSEPORT in listen() exits 2, naming the Node it needs', async (t) => {

@@ -360,30 +360,12 @@ describe('precedence: command line > STARLIGHT_* > PORT > the app > the default'
   });
 });
 
-describe('options not available yet', () => {
-  const UNAVAILABLE = [
-    'reload', 'reload-dirs',
-  ];
-
-  test('exactly these are marked in the table', () => {
-    const marked = OPTIONS.filter((spec) => spec.kind === 'value' && !spec.available).map((spec) => spec.name);
-    assert.deepEqual(marked.sort(), [...UNAVAILABLE].sort());
-  });
-
-  test('refused from the command line, in every spelling', () => {
-    fails(['--reload'], `--reload is not available yet in starlight ${VERSION}`);
-    fails(['--no-reload'], `--reload is not available yet in starlight ${VERSION}`);
-    fails(['-r'], `--reload is not available yet in starlight ${VERSION}`);
-    for (const name of UNAVAILABLE) {
-      const spec = OPTIONS.find((option) => option.name === name);
-      const argv = spec.type.flag ? [`--${name}`] : [`--${name}=x`];
-      fails(argv, `--${name} is not available yet in starlight ${VERSION}`);
-    }
-  });
-
-  test('refused from the environment', () => {
-    fails([], `STARLIGHT_RELOAD: --reload is not available yet in starlight ${VERSION}`, { STARLIGHT_RELOAD: '1' });
-    fails([], `STARLIGHT_RELOAD_DIRS: --reload-dirs is not available yet in starlight ${VERSION}`, { STARLIGHT_RELOAD_DIRS: 'src' });
+describe('--reload and --reload-dirs', () => {
+  test('-r, -R with a comma list, and the environment', () => {
+    assert.equal(options(['-r']).reload, true);
+    assert.deepEqual(options(['-R', 'src,lib']).reloadDirs, ['src', 'lib']);
+    assert.deepEqual(options(['--reload-dirs=src']).reloadDirs, ['src']);
+    assert.deepEqual(options([], { STARLIGHT_RELOAD: '1', STARLIGHT_RELOAD_DIRS: 'a,b' }), { ...options([]), reload: true, reloadDirs: ['a', 'b'] });
   });
 });
 
