@@ -335,8 +335,8 @@ describe('loading the app', { concurrency: 3 }, () => {
           assert.equal(await hello.text(), 'hello from itty-router');
         }
         assert.deepEqual(await (await fetch(`${base}/hello/starlight`)).json(), { hello: 'starlight' });
-        const echo = await fetch(`${base}/echo`, { method: 'POST', body: 'ping' });
-        assert.deepEqual(await echo.json(), { received: 'ping' });
+        const echo = await fetch(`${base}/echo`, { method: 'POST', body: JSON.stringify({ ping: 1 }) });
+        assert.deepEqual(await echo.json(), { received: { ping: 1 } });
         assert.equal((await fetch(`${base}/nowhere`)).status, 404);
       } finally {
         await started.stop();
