@@ -77,7 +77,16 @@ export class ExchangeLog {
 
   /** Logs a request the server answered `status` before its head was whole; `line`: what was read of its request line. */
   refused(status: number, line: string, addresses: ConnectionAddresses): void {
-    const record = new RefusedRequest(line, status, Buffer.byteLength(errorBody(status)), addresses.remoteAddress, addresses.localAddress, addresses.localPort);
-    this.log.log(record, this.log.start());
+    logRefused(this.log, status, line, addresses);
   }
+}
+
+/**
+ * Logs a request the server answered `status` itself, with its error page, before the app saw it
+ * (either engine); `line`: what was read of its request line; `ends`: the client as the app would
+ * be told of it, and the server's end.
+ */
+export function logRefused(log: AccessLog, status: number, line: string, ends: Pick<ConnectionAddresses, 'remoteAddress' | 'localAddress' | 'localPort'>): void {
+  const record = new RefusedRequest(line, status, Buffer.byteLength(errorBody(status)), ends.remoteAddress, ends.localAddress, ends.localPort);
+  log.log(record, log.start());
 }

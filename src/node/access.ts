@@ -1,14 +1,12 @@
 // A Node app's requests in the access log (--access-log): each response is
 // followed to its 'close', counting the body bytes the app writes, and logged
-// then, whether it finished or was cut; a request node:http's parser refused
-// is logged with what was read of its request line.
+// then, whether it finished or was cut. (A request the server refused itself
+// is logged by http/access.ts's logRefused(), with its request line.)
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { CLOSED_BEFORE_RESPONSE } from '../http/access.js';
-import { errorBody } from '../http/writer.js';
 import { MAX_REQUEST_LINE } from '../http/limits.js';
-import { RefusedRequest, type AccessRecord } from '../log/access-format.js';
+import type { AccessRecord } from '../log/access-format.js';
 import type { AccessLog } from '../log/access-log.js';
 
 const LOGGED = Symbol('logged response');
@@ -36,6 +34,11 @@ function logClosed(this: Followed): void {
   const logged = this[LOGGED];
   logged.log.log(logged, logged.startedAt);
 }
+
+const protocolOf = (req: IncomingMessage): string => `HTTP/${req.httpVersion}`;
+
+/** A request's line as the access log shows it (also for those the server answers before any response exists). */
+export const requestLine = (req: IncomingMessage): string => `${req.method ?? ''} ${req.url ?? ''} ${protocolOf(req)}`;
 
 /** A name's value in a response head as written (`name: value` lines), for fields given straight to writeHead(). */
 function fieldInHead(head: string, lowerName: string): string | null {
@@ -72,12 +75,6 @@ export class LoggedResponse implements AccessRecord {
     res.once('close', logClosed);
   }
 
-  /** Logs a request the server answered `status` itself before the app saw it. */
-  static refused(log: AccessLog, status: number, line: string, remoteAddress: string | undefined, socket: Socket): void {
-    const record = new RefusedRequest(line, status, Buffer.byteLength(errorBody(status)), remoteAddress, socket.localAddress, socket.localPort);
-    log.log(record, log.start());
-  }
-
   get localAddress(): string | undefined {
     return this.req.socket.localAddress;
   }
@@ -91,10 +88,10 @@ export class LoggedResponse implements AccessRecord {
     return this.req.url ?? '';
   }
   get protocol(): string {
-    return `HTTP/${this.req.httpVersion}`;
+    return protocolOf(this.req);
   }
   get requestLine(): string {
-    return `${this.method} ${this.target} ${this.protocol}`;
+    return requestLine(this.req);
   }
   get status(): number {
     return this.res.headersSent ? this.res.statusCode : CLOSED_BEFORE_RESPONSE;

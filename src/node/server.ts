@@ -28,6 +28,7 @@ import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { logRefused } from '../http/access.js';
 import { BaseServer, forwardingTrust, type ServerOptions } from '../http/base-server.js';
 import { forwardingFields, type ForwardedFacts, type ForwardingTrust } from '../http/forwarded.js';
 import { LINGER_MS } from '../http/limits.js';
@@ -37,12 +38,9 @@ import type { ClientHandle } from '../listen/bind.js';
 import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import type { Logger } from '../log/logger.js';
 import type { AccessLog } from '../log/access-log.js';
-import { LoggedResponse, refusedLine } from './access.js';
+import { LoggedResponse, refusedLine, requestLine } from './access.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown;
-/** A request's line as the access log shows it, for those the server answers before any response exists. */
-const requestLine = (req: IncomingMessage): string => `${req.method} ${req.url} HTTP/${req.httpVersion}`;
-
 /** A Node app's named export `upgrade`: node:http's 'upgrade' and 'connect' events. */
 export type NodeUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => unknown;
 
@@ -86,6 +84,11 @@ export interface StarlightRequestFacts {
   readonly scheme: string;
   /** The host a trusted proxy said the client asked for; undefined: the Host field. */
   readonly host: string | undefined;
+}
+
+/** The client's address as the app is told of it: `req.starlight`'s where starlight set one, else the socket's peer. */
+export function clientAddress(req: IncomingMessage): string | undefined {
+  return (req as IncomingMessage & { starlight?: StarlightRequestFacts }).starlight?.remoteAddress ?? req.socket.remoteAddress;
 }
 
 /** req.starlight: the client a PROXY header named, then what a trusted proxy's fields say. */
@@ -355,7 +358,7 @@ export class NodeAppServer extends BaseServer {
     const forwarded = this.forwarding === null ? null : this.forwardedFacts(this.forwarding, req, state);
     const facts = state.client !== null || forwarded !== null ? requestFacts(req, state.client, forwarded) : null;
     if (facts !== null) (req as IncomingMessage & { starlight: StarlightRequestFacts }).starlight = facts;
-    if (this.accessLog !== null) LoggedResponse.follow(this.accessLog, req, res, facts?.remoteAddress ?? socket.remoteAddress);
+    if (this.accessLog !== null) LoggedResponse.follow(this.accessLog, req, res, clientAddress(req));
     state.requests++;
     state.latest = res;
     (res as TrackedResponse)[CONNECTION_STATE] = state;
@@ -469,7 +472,7 @@ export class NodeAppServer extends BaseServer {
 
   /** The server's own answer on a connection with nothing else to send, then the (lingering) close; `line`: what was read of the request line. */
   private answerError(socket: ServedSocket, state: ConnectionState, status: number, line: string): void {
-    if (this.accessLog !== null) LoggedResponse.refused(this.accessLog, status, line, state.client?.address ?? socket.remoteAddress, socket);
+    if (this.accessLog !== null) logRefused(this.accessLog, status, line, { remoteAddress: state.client?.address ?? socket.remoteAddress, localAddress: socket.localAddress, localPort: socket.localPort });
     state.answered = true;
     state.closing = true;
     socket.lingers = true;

@@ -17,7 +17,7 @@ import { acceptOn, type ClientHandle, type ListenHandle } from '../listen/bind.j
 import type { TlsMaterial } from '../listen/tls.js';
 import type { AccessLog } from '../log/access-log.js';
 import type { Logger } from '../log/logger.js';
-import { NodeAppServer, type NodeListener, type NodeUpgradeHandler, type StarlightRequestFacts } from '../node/server.js';
+import { NodeAppServer, clientAddress, type NodeListener, type NodeUpgradeHandler } from '../node/server.js';
 import type { StatusTable, WorkerFigures, WorkerStatus } from './protocol.js';
 import { StatusPage } from './status.js';
 
@@ -246,8 +246,7 @@ function answerStatus(status: StatusPage, exchange: Exchange): void {
 
 /** A status request to a Node app's server, answered in the app's place. */
 function answerNodeStatus(status: StatusPage, req: IncomingMessage, res: ServerResponse): void {
-  const client = (req as IncomingMessage & { starlight?: StarlightRequestFacts }).starlight?.remoteAddress ?? req.socket.remoteAddress;
-  const answer = status.answer(req.method!, req.url!, client);
+  const answer = status.answer(req.method!, req.url!, clientAddress(req));
   res.writeHead(answer.status, { ...Object.fromEntries(answer.fields), 'Content-Length': Buffer.byteLength(answer.body) });
   res.end(answer.body);
 }
