@@ -178,7 +178,15 @@ async function measure(server, workload, duration, pin) {
     await wrk(port, workload, WARMUP_S, pin);
     const r = await wrk(port, workload, duration, pin);
     const latency = (us) => (us > 0 ? us / 1000 : null);
-    return { rps: r.requests / (r.duration_us / 1e6), p50_ms: latency(r.p50_us), p99_ms: latency(r.p99_us), errors: r.errors, rss_mib: peakRssMiB(servingPid(proc.pid)) };
+    const serving = servingPid(proc.pid);
+    return {
+      rps: r.requests / (r.duration_us / 1e6),
+      p50_ms: latency(r.p50_us),
+      p99_ms: latency(r.p99_us),
+      errors: r.errors,
+      rss_mib: peakRssMiB(serving),
+      master_rss_mib: serving === proc.pid ? null : peakRssMiB(proc.pid),
+    };
   } finally {
     await stop(proc.pid);
   }
