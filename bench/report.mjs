@@ -76,7 +76,9 @@ export function readmeSection(cells, servers, meta) {
     '![](docs/bench.svg)',
     '',
     'To reproduce (needs [wrk](https://github.com/wg/wrk): `apt-get install wrk` on Debian): `npm run bench`; ' +
-      '`node bench/run.mjs --help` lists its options (`--duration`, `--workloads`, `--rounds`, `--no-write`).',
+      '`node bench/run.mjs --help` lists its options (`--duration`, `--workloads`, `--rounds`, `--no-write`, `--access-log`). ' +
+      '`npm run bench -- --scaling` measures req/s by number of workers instead, starlight against node:cluster and Starlet, ' +
+      'and writes a report with a chart to `bench/scaling/` (`--scaling --help`).',
   ].join('\n');
 }
 
