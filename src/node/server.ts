@@ -43,7 +43,7 @@ import type { AccessLog } from '../log/access-log.js';
 import { LoggedResponse, refusedLine, requestLine } from './access.js';
 
 // node:http through require(): an ESM import of it builds a facade of every export, whose
-// getters load undici, http2 and node:tls on Node 22+ (some 40 ms of each worker's start).
+// getters load undici, http2 and node:tls on Node 22+ (some 35 ms of each worker's start).
 const http = createRequire(import.meta.url)('node:http') as typeof NodeHttp;
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown;
