@@ -1,5 +1,5 @@
 // Processes for bench/run.mjs, every one handled by its pid: pinning with taskset, a free
-// port, starting a command, finding a server's serving process and its peak RSS, and
+// port, starting a command, finding a server's serving process, its peak RSS and CPU time, and
 // stopping (SIGTERM, then SIGKILL after 5 s to whatever of its tree is left). Nothing
 // here signals a process by name.
 import { spawn, spawnSync } from 'node:child_process';
@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 
 const GRACE_MS = 5000;
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100; // /proc's unit of CPU time
 const live = new Set(); // pids of the commands started and not stopped yet
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -74,7 +75,8 @@ function alive(pid) {
   }
 }
 
-function childrenOf(pid) {
+/** The processes `pid` has started and not reaped yet (a master's workers). */
+export function childrenOf(pid) {
   try {
     return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
       readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ').filter(Boolean).map(Number),
@@ -85,6 +87,17 @@ function childrenOf(pid) {
 }
 
 const tree = (pid) => [pid, ...childrenOf(pid).flatMap(tree)];
+
+/** The CPU time `pid` has used so far (user + system, /proc/PID/stat fields 14 and 15), in ms; 0 once it is gone. */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (the state)
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
 
 /** The process that serves: the starlight worker (the master's child), else `pid` itself. */
 export function servingPid(pid) {
@@ -99,10 +112,14 @@ export function servingPid(pid) {
   return childrenOf(pid).find((c) => cmdline(c).startsWith('starlight worker')) ?? pid;
 }
 
-/** The peak resident set of `pid` so far (VmHWM), in MiB. */
+/** The peak resident set of `pid` so far (VmHWM), in MiB; null once it is gone. */
 export function peakRssMiB(pid) {
-  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-  return Number(m[1]) / 1024;
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return Number(m[1]) / 1024;
+  } catch {
+    return null;
+  }
 }
 
 /** SIGTERM to `pid`; SIGKILL to each process of its tree still there after 5 s. */

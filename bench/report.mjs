@@ -1,11 +1,13 @@
 // What bench/run.mjs shows and writes from its figures: the markdown table printed after a
 // run, the README section (a sentence on the method, a table, the chart) and the bar chart
 // docs/bench.svg, hand-written SVG. `cells[workload][server]` is { rps, ratio, p50_ms,
-// p99_ms, errors, rss_mib } or { error }; `servers` is [{ id, label }], node:http last.
+// p99_ms, errors, rss_mib, master_rss_mib } or { error } (rss_mib: the serving process, a
+// starlight worker; master_rss_mib: starlight's master, null for a one-process server);
+// `servers` is [{ id, label }], node:http last.
 
 const int = (n) => Math.round(n).toLocaleString('en-US');
 const ms = (v) => (v === null ? 'n/a' : v.toFixed(v < 10 ? 2 : 1));
-const mib = (v) => v.toFixed(1);
+const mib = (v) => (v === null ? 'n/a' : v.toFixed(1));
 const times = (v) => (v === null ? 'n/a' : v.toFixed(2));
 const or = (cell, format) => (cell.error ? 'failed' : format(cell));
 
@@ -20,11 +22,11 @@ export function resultTable(cells, servers) {
   const rows = Object.entries(cells).flatMap(([workload, byServer]) =>
     servers.map(({ id, label }) => {
       const c = byServer[id];
-      if (c.error) return [workload, label, 'failed', '', '', '', '', c.error.replace(/\s+/g, ' ').slice(0, 120)];
-      return [workload, label, int(c.rps), times(c.ratio), ms(c.p50_ms), ms(c.p99_ms), mib(c.rss_mib), String(c.errors)];
+      if (c.error) return [workload, label, 'failed', '', '', '', '', '', c.error.replace(/\s+/g, ' ').slice(0, 120)];
+      return [workload, label, int(c.rps), times(c.ratio), ms(c.p50_ms), ms(c.p99_ms), mib(c.rss_mib), mib(c.master_rss_mib), String(c.errors)];
     }),
   );
-  return table(['workload', 'server', 'req/s', '×node:http', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'errors'], rows, 2);
+  return table(['workload', 'server', 'req/s', '×node:http', 'p50 ms', 'p99 ms', 'worker RSS MiB', 'master RSS MiB', 'errors'], rows, 2);
 }
 
 /** One sentence: where and how the figures were taken. */
@@ -38,7 +40,8 @@ export function method(meta) {
     `Measured ${meta.date.slice(0, 10)} on ${meta.machine.cpu} (${meta.machine.cores} cores), Node ${meta.machine.node}: ` +
     `${where}, \`wrk -t${m.threads} -c${m.connections}\`, ${m.warmup_s} s warm-up then ${m.duration_s} s measured per workload${rounds}; ` +
     `starlight serves the Fetch app with \`--workers=1\` (the master and one worker), node:http the same app as a \`(req, res)\` ` +
-    `handler in one process, and RSS is the serving process's peak (VmHWM).`
+    `handler in one process; RSS is each process's peak (VmHWM): the serving process (starlight's worker, node:http's ` +
+    `only process) per server, and starlight's master apart.`
   );
 }
 
@@ -53,6 +56,7 @@ export function readmeSection(cells, servers, meta) {
     '×node:http',
     `${base.label} req/s`,
     ...servers.map((s) => `RSS MiB ${s.label.replace('starlight --', '--')}`),
+    'RSS MiB starlight master',
   ];
   const rows = Object.entries(cells).map(([workload, c]) => [
     workload,
@@ -62,6 +66,7 @@ export function readmeSection(cells, servers, meta) {
     or(c[native.id], (x) => times(x.ratio)),
     or(c[base.id], (x) => int(x.rps)),
     ...servers.map((s) => or(c[s.id], (x) => mib(x.rss_mib))),
+    or(c[fast.id], (x) => mib(x.master_rss_mib)),
   ]);
   return [
     method(meta),
@@ -71,7 +76,9 @@ export function readmeSection(cells, servers, meta) {
     '![](docs/bench.svg)',
     '',
     'To reproduce (needs [wrk](https://github.com/wg/wrk): `apt-get install wrk` on Debian): `npm run bench`; ' +
-      '`node bench/run.mjs --help` lists its options (`--duration`, `--workloads`, `--rounds`, `--no-write`).',
+      '`node bench/run.mjs --help` lists its options (`--duration`, `--workloads`, `--rounds`, `--no-write`, `--access-log`). ' +
+      '`npm run bench -- --scaling` measures req/s by number of workers instead, starlight against node:cluster and Starlet, ' +
+      'and writes a report with a chart to `bench/scaling/` (`--scaling --help`).',
   ].join('\n');
 }
 

@@ -3,7 +3,8 @@
 // Each server runs pinned to CPU 1 and wrk to CPU 0 (where taskset and two CPUs exist) on a
 // fresh port of 127.0.0.1; its answer is checked, then 1 s of warm-up and N s measured with
 // `wrk -t1 -c64`. Prints a markdown table and writes bench/results.json, docs/bench.svg and
-// the README section between the bench markers. `node bench/run.mjs --help` for the flags.
+// the README section between the bench markers. `node bench/run.mjs --help` for the flags;
+// with --scaling it runs bench/scaling.mjs instead.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -91,6 +92,8 @@ const HELP = `Usage: npm run bench [-- options]   (or: node bench/run.mjs [optio
   --rounds N        run the whole set N times and keep the median of each figure (default 1)
   --no-write        print the table only: leave bench/results.json, docs/bench.svg and README.md
   --access-log      also measure starlight with --access-log (combined, to a file) (implies --no-write)
+  --scaling         instead: req/s by number of workers, starlight against node:cluster and Starlet
+                    (bench/scaling.mjs; --scaling --help for its options)
   -h, --help
 
 Servers: ${DEFAULT_SERVERS.map((s) => s.label).join(', ')}
@@ -178,7 +181,15 @@ async function measure(server, workload, duration, pin) {
     await wrk(port, workload, WARMUP_S, pin);
     const r = await wrk(port, workload, duration, pin);
     const latency = (us) => (us > 0 ? us / 1000 : null);
-    return { rps: r.requests / (r.duration_us / 1e6), p50_ms: latency(r.p50_us), p99_ms: latency(r.p99_us), errors: r.errors, rss_mib: peakRssMiB(servingPid(proc.pid)) };
+    const serving = servingPid(proc.pid);
+    return {
+      rps: r.requests / (r.duration_us / 1e6),
+      p50_ms: latency(r.p50_us),
+      p99_ms: latency(r.p99_us),
+      errors: r.errors,
+      rss_mib: peakRssMiB(serving),
+      master_rss_mib: serving === proc.pid ? null : peakRssMiB(proc.pid),
+    };
   } finally {
     await stop(proc.pid);
   }
@@ -230,6 +241,11 @@ function writeReadme(section) {
 }
 
 async function main() {
+  if (process.argv.includes('--scaling')) {
+    const { scaling } = await import('./scaling.mjs');
+    process.exitCode = await scaling(process.argv.slice(2));
+    return;
+  }
   const o = options();
   if (!hasCommand('wrk', '-v')) {
     console.error('bench: wrk is missing. Install it (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk) and run again.');

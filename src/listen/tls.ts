@@ -8,13 +8,23 @@
 // The connection servers see only a TLSSocket, once its handshake is done.
 
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
-import { X509Certificate } from 'node:crypto';
-import { Server as TlsServer, createSecureContext, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
+import type * as NodeCrypto from 'node:crypto';
+import type { DetailedPeerCertificate, PeerCertificate, Server as TlsServer, TLSSocket } from 'node:tls';
+import type * as NodeTls from 'node:tls';
 import type { Options } from '../config/options.js';
 import { UsageError } from '../config/resolve.js';
 import type { BoundListener, ClientHandle } from './bind.js';
 import type { ProxiedClient } from './proxy-protocol.js';
+
+// node:tls and node:crypto add ~2 MiB to a process and ~12 ms to its start: only a process
+// that reads or serves --ssl loads them, at its first use (every master and most workers never do).
+const require = createRequire(import.meta.url);
+let tlsModule: typeof NodeTls | undefined;
+let cryptoModule: typeof NodeCrypto | undefined;
+const nodeTls = (): typeof NodeTls => (tlsModule ??= require('node:tls') as typeof NodeTls);
+const nodeCrypto = (): typeof NodeCrypto => (cryptoModule ??= require('node:crypto') as typeof NodeCrypto);
 
 /** The PEM contents of the --ssl files, as read at start (plain data: it travels to the workers). */
 export interface TlsMaterial {
@@ -62,7 +72,7 @@ export function readTlsMaterial(options: Options): TlsMaterial | null {
     verifyMode: options.sslVerifyMode,
   };
   try {
-    createSecureContext({ key: material.key, cert: material.cert });
+    nodeTls().createSecureContext({ key: material.key, cert: material.cert });
   } catch (error) {
     const why = /key values mismatch/.test((error as Error).message) ? 'the key does not match the certificate' : (error as Error).message;
     throw new TlsFileError(`--ssl-key-file=${options.sslKeyFile} and --ssl-cert-file=${options.sslCertFile}: ${why}`);
@@ -70,7 +80,7 @@ export function readTlsMaterial(options: Options): TlsMaterial | null {
   for (const [option, pem] of [['--ssl-ca-file', material.ca], ['--ssl-client-ca-file', material.clientCa]] as const) {
     if (pem === undefined) continue;
     try {
-      createSecureContext({ ca: pem });
+      nodeTls().createSecureContext({ ca: pem });
     } catch (error) {
       throw new TlsFileError(`${option}=${option === '--ssl-ca-file' ? options.sslCaFile : options.sslClientCaFile}: ${(error as Error).message}`);
     }
@@ -108,7 +118,7 @@ export function peerCertificateOf(socket: TLSSocket): PeerCertificate | null {
 function fingerprints(pem: string | undefined): Set<string> {
   const found = new Set<string>();
   for (const block of pem?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) {
-    found.add(new X509Certificate(block).fingerprint256);
+    found.add(new (nodeCrypto().X509Certificate)(block).fingerprint256);
   }
   return found;
 }
@@ -153,7 +163,7 @@ export class TlsHandshaker {
     const ca = [material.ca, material.clientCa].filter((pem) => pem !== undefined);
     const anchors = material.clientCa === undefined ? null : fingerprints(material.ca);
     const required = (material.verifyMode & 2) !== 0;
-    this.server = new TlsServer(
+    this.server = new (nodeTls().Server)(
       {
         key: material.key,
         cert: material.cert,

@@ -9,7 +9,6 @@
 // went to the old one.
 
 import { closeSync, fchownSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import type { Options } from '../config/options.js';
 import { compileAccessFormat, type AccessFormatter, type AccessRecord } from './access-format.js';
@@ -79,6 +78,7 @@ export class AccessLog {
 
   /** A request begins: what log() is to be given when it ends (its time, where the format shows durations). */
   start(): number {
+    // The global performance: Node loads it at first use, which a master never makes.
     return this.format.timed ? performance.now() : 0;
   }
 

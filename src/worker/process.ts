@@ -26,7 +26,7 @@ import {
 } from './protocol.js';
 import { dropPrivileges } from './privileges.js';
 import { StopState, type Stop, type StopSignal } from './stop-policy.js';
-import { Worker } from './worker.js';
+import { createWorker, type Worker } from './worker.js';
 
 /** Sends to the master while it is there (a send on a closed channel would throw out of the event loop). */
 const send = (message: FromWorker) => {
@@ -82,7 +82,7 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
   setInterval(() => send(reportsFigures && worker !== null ? { type: 'heartbeat', figures: worker.figures() } : { type: 'heartbeat' }), heartbeatInterval(options.workerTimeout)).unref();
   try {
     const app = await load(message, options);
-    worker = new Worker({
+    worker = await createWorker({
       id,
       options,
       app,

@@ -15,7 +15,7 @@ import { ErrorLog } from '../log/error-log.js';
 import { createLogger } from '../log/logger.js';
 import { dropPrivileges, resolveIdentity } from './privileges.js';
 import { STOP_SIGNALS, StopState, stopMessage, type Stop, type StopSignal } from './stop-policy.js';
-import { Worker } from './worker.js';
+import { createWorker } from './worker.js';
 
 export interface SoloServer {
   readonly listeners: readonly BoundListener[];
@@ -43,7 +43,7 @@ export async function serveSolo(commandLine: CommandLine, app: LoadedApp, source
   const listeners = await bindListeners(listenSpecs(options, commandLine.explicit), { ...options, fdNames: commandLine.fdNames });
   // The app module already ran here, as the user that started starlight (there is no other process to load it).
   if (identity !== null) dropPrivileges(identity);
-  const worker = new Worker({ id: 0, options, app, tls, log, accessLog, retire: null });
+  const worker = await createWorker({ id: 0, options, app, tls, log, accessLog, retire: null });
   worker.listen(listeners.map((listener) => listener.handle));
 
   const stopState = new StopState();

@@ -17,7 +17,7 @@ import { acceptOn, type ClientHandle, type ListenHandle } from '../listen/bind.j
 import type { TlsMaterial } from '../listen/tls.js';
 import type { AccessLog } from '../log/access-log.js';
 import type { Logger } from '../log/logger.js';
-import { NodeAppServer, clientAddress, type NodeListener, type NodeUpgradeHandler } from '../node/server.js';
+import type { NodeAppServer, NodeListener, NodeUpgradeHandler } from '../node/server.js';
 import type { StatusTable, WorkerFigures, WorkerStatus } from './protocol.js';
 import { StatusPage } from './status.js';
 
@@ -47,6 +47,17 @@ export function requestLimit(min: number | undefined, max: number): number {
   return min + Math.floor(Math.random() * (max - min + 1));
 }
 
+/** The Node engine: node/server.ts, and node:http with it. */
+type NodeEngine = typeof import('../node/server.js');
+
+/**
+ * The worker for `setup`. A Node app's worker loads the Node engine first; a Fetch app's
+ * never loads it (node:http and the engine are some 0.7 MiB and several ms of each start).
+ */
+export async function createWorker(setup: WorkerSetup): Promise<Worker> {
+  return new Worker(setup, setup.app.kind === 'node' ? await import('../node/server.js') : null);
+}
+
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
@@ -64,11 +75,15 @@ export class Worker {
   /** Every worker's figures as the master last sent them (null: none yet, or --workers=0). */
   private shared: StatusTable | null = null;
 
-  constructor(private readonly setup: WorkerSetup) {
+  /** `nodeEngine`: loaded for a Node app (createWorker() does it), null for a Fetch app. */
+  constructor(
+    private readonly setup: WorkerSetup,
+    nodeEngine: NodeEngine | null,
+  ) {
     const { app, options } = setup;
     this.requestLimit = requestLimit(options.minReqsPerChild, options.maxReqsPerChild);
     this.status = options.statusPath === undefined ? null : new StatusPage(options.statusPath, options.statusAllow, () => this.statusTable());
-    this.http = app.kind === 'fetch' ? this.fetchServer(app.app) : this.nodeServer(app.listener, app.upgrade);
+    this.http = app.kind === 'fetch' ? this.fetchServer(app.app) : this.nodeServer(app.listener, app.upgrade, nodeEngine);
   }
 
   /** What this worker counts of itself, for the status page. */
@@ -139,11 +154,13 @@ export class Worker {
     return http;
   }
 
-  private nodeServer(app: NodeListener, upgrade: NodeUpgradeHandler | undefined): NodeAppServer {
+  private nodeServer(app: NodeListener, upgrade: NodeUpgradeHandler | undefined, engine: NodeEngine | null): NodeAppServer {
+    if (engine === null) throw new Error('a Node app needs the Node engine: make its worker with createWorker()');
     const { options, log } = this.setup;
     const status = this.status;
-    const listener: NodeListener = status === null ? app : (req, res) => (status.names(req.url!) ? answerNodeStatus(status, req, res) : app(req, res));
-    return new NodeAppServer({ ...this.serverOptions(), listener, upgrade, log, exposeErrors: options.env === 'development' });
+    const listener: NodeListener =
+      status === null ? app : (req, res) => (status.names(req.url!) ? answerNodeStatus(status, req, res, engine.clientAddress(req)) : app(req, res));
+    return new engine.NodeAppServer({ ...this.serverOptions(), listener, upgrade, log, exposeErrors: options.env === 'development' });
   }
 
   /** What either server takes from the options, and the count of each request. */
@@ -245,8 +262,8 @@ function answerStatus(status: StatusPage, exchange: Exchange): void {
 }
 
 /** A status request to a Node app's server, answered in the app's place. */
-function answerNodeStatus(status: StatusPage, req: IncomingMessage, res: ServerResponse): void {
-  const answer = status.answer(req.method!, req.url!, clientAddress(req));
+function answerNodeStatus(status: StatusPage, req: IncomingMessage, res: ServerResponse, client: string | undefined): void {
+  const answer = status.answer(req.method!, req.url!, client);
   res.writeHead(answer.status, { ...Object.fromEntries(answer.fields), 'Content-Length': Buffer.byteLength(answer.body) });
   res.end(answer.body);
 }
