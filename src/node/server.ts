@@ -33,6 +33,7 @@ import type { TLSSocket } from 'node:tls';
 import { logRefused } from '../http/access.js';
 import { BaseServer, forwardingTrust, type ServerOptions } from '../http/base-server.js';
 import { forwardingFields, type ForwardedFacts, type ForwardingTrust } from '../http/forwarded.js';
+import { loopNow } from '../http/clock.js';
 import { LINGER_MS } from '../http/limits.js';
 import { HOST_VALUE, isUnsafeValue, lowerCaseToken } from '../http/syntax.js';
 import { ERROR_FIELDS, errorBody, errorResponse, exposedErrorBody } from '../http/writer.js';
@@ -74,6 +75,10 @@ interface ConnectionState {
   answered: boolean;
   /** The client its PROXY header named (--proxy-protocol), given to each request as `req.starlight`. */
   client: ProxiedClient | null;
+  /** The socket's bytes read and sent when the --timeout sweep last saw them move (-1: not seen yet). */
+  moved: number;
+  /** When (loopNow()) they last moved, for --timeout. */
+  movedAt: number;
 }
 
 /**
@@ -169,6 +174,12 @@ class LingeringSocket extends Socket {
 /** A connection's socket: a LingeringSocket, or a TLS socket (whose close does not linger). */
 type ServedSocket = Socket & { lingers?: boolean };
 
+/** The fields given to writeHead() name a Server header (a loop, not keys().some(): no closure per response). */
+function namesServer(headers: object): boolean {
+  for (const name of Object.keys(headers)) if (name.length === 6 && name.toLowerCase() === 'server') return true;
+  return false;
+}
+
 type WriteHead = (this: ServerResponse, statusCode: number, reasonOrHeaders?: unknown, maybeHeaders?: unknown) => ServerResponse;
 
 /**
@@ -187,7 +198,7 @@ function serverNamingWriteHead(serverSoftware: string): WriteHead {
       const headers = reasonGiven ? maybeHeaders : reasonOrHeaders;
       if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
         this.setHeader('Server', serverSoftware);
-      } else if (!Object.keys(headers).some((name) => name.length === 6 && name.toLowerCase() === 'server')) {
+      } else if (!namesServer(headers)) {
         const named = { Server: serverSoftware, ...headers };
         return reasonGiven ? inherited.call(this, statusCode, reasonOrHeaders, named) : inherited.call(this, statusCode, named);
       }
@@ -228,6 +239,15 @@ function guardedWriteEarlyHints(this: ServerResponse, hints: Record<string, unkn
 /** Where a response finds its connection's state once node:http has detached it from the socket. */
 const CONNECTION_STATE = Symbol('connection state');
 type TrackedResponse = ServerResponse & { [CONNECTION_STATE]: ConnectionState };
+
+/** Where a served socket finds its server, for the listener below. */
+const SERVED_BY = Symbol('served by');
+type Served = ServedSocket & { [SERVED_BY]: NodeAppServer };
+
+/** On a served socket's 'close' (one function for all, so no closure per connection). */
+function servedSocketClosed(this: Served): void {
+  this[SERVED_BY].forget(this);
+}
 
 /** On a response's 'finish' (one function for all, so no closure per response). */
 function releaseLatest(this: TrackedResponse): void {
@@ -275,6 +295,8 @@ export class NodeAppServer extends BaseServer {
   private readonly forwarding: ForwardingTrust | null;
   /** --access-log; null when requests are not logged. */
   private readonly accessLog: AccessLog | null;
+  /** Checks --timeout for every connection (null: no --timeout); see sweep(). */
+  private readonly sweeper: NodeJS.Timeout | null;
 
   constructor(private readonly options: NodeServerOptions) {
     super(options);
@@ -286,7 +308,7 @@ export class NodeAppServer extends BaseServer {
       {
         maxHeaderSize: options.maxHeaderSize,
         headersTimeout,
-        // starlight has no deadline for a whole request; --timeout bounds each wait instead.
+        // starlight has no deadline for a whole request; --timeout bounds each wait instead (sweep()).
         requestTimeout: 0,
         // Checked below with the other Host rules (node:http would answer without closing after).
         requireHostHeader: false,
@@ -298,7 +320,9 @@ export class NodeAppServer extends BaseServer {
     );
     // One more than allowed is kept, so that a head with too many is seen (node:http drops the rest).
     this.server.maxHeadersCount = options.maxHeaders + 1;
-    this.server.timeout = options.timeout;
+    // Not server.timeout: node:http would arm and clear a timer per request and refresh it on every
+    // read and write; one sweep for all connections does it, as the Fetch engine's does.
+    this.sweeper = options.timeout > 0 ? setInterval(() => this.sweep(), Math.min(1000, Math.max(10, options.timeout / 4))).unref() : null;
     this.server.on('clientError', (error: Error & { code?: string }, socket: ServedSocket) => this.clientError(error, socket));
     const upgrade = options.upgrade;
     if (upgrade !== undefined) {
@@ -336,12 +360,43 @@ export class NodeAppServer extends BaseServer {
 
   private serve(socket: ServedSocket, client: ProxiedClient | null): void {
     socket.setNoDelay(true);
-    this.connections.set(socket, { requests: 0, closing: false, latest: null, answered: false, client });
-    socket.once('close', () => {
-      this.connections.delete(socket);
-      this.connectionGone();
-    });
+    this.connections.set(socket, { requests: 0, closing: false, latest: null, answered: false, client, moved: -1, movedAt: 0 });
+    (socket as Served)[SERVED_BY] = this;
+    socket.once('close', servedSocketClosed);
     this.server.emit('connection', socket);
+  }
+
+  /** A served socket has closed. */
+  forget(socket: ServedSocket): void {
+    this.connections.delete(socket);
+    this.connectionGone();
+  }
+
+  /**
+   * --timeout: a connection with a request in progress (being read, or its
+   * response not yet all written) whose socket has read and sent nothing for
+   * that long times out, as with node:http's socket timeout ('timeout' on the
+   * socket: node:http tells the request, the response and the server, and
+   * destroys the socket if none of them listens). Progress is seen from the
+   * socket's byte counts, which node:net keeps anyway.
+   */
+  private sweep(): void {
+    const now = loopNow();
+    const timeout = this.options.timeout;
+    for (const [socket, state] of this.connections) {
+      if (state.latest === null) {
+        state.moved = -1;
+        continue;
+      }
+      const moved = socket.bytesRead + (socket as { _bytesDispatched?: number })._bytesDispatched!;
+      if (moved !== state.moved) {
+        state.moved = moved;
+        state.movedAt = now;
+      } else if (now - state.movedAt >= timeout) {
+        state.moved = -1;
+        socket.emit('timeout');
+      }
+    }
   }
 
   /** What a request's forwarding fields say, if it has any and its peer (the PROXY header's client, else the socket's) is trusted. */
@@ -399,7 +454,8 @@ export class NodeAppServer extends BaseServer {
         (value) => this.checkReturned(req, res, value),
         (error: unknown) => this.fail(req, res, error),
       );
-    } else {
+    } else if (result !== undefined) {
+      // (Not for undefined: `instanceof Response` costs a call per request where the global is wrapped.)
       this.checkReturned(req, res, result);
     }
   }
@@ -528,6 +584,7 @@ export class NodeAppServer extends BaseServer {
   }
 
   destroy(): void {
+    if (this.sweeper !== null) clearInterval(this.sweeper);
     for (const socket of this.connections.keys()) socket.destroy();
     this.server.close(() => {});
   }

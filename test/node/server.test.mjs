@@ -202,7 +202,7 @@ describe('a Node app under limits and timeouts', AT_ONCE, () => {
   before(async () => {
     server = await startServer([
       '--workers=0', '--max-header-size=1024', '--max-headers=10', '--max-body-size=1000', '--max-keepalive-reqs=2',
-      '--keepalive-timeout=0.3', '--header-timeout=0.5', APP,
+      '--keepalive-timeout=0.3', '--header-timeout=0.5', '--timeout=0.5', APP,
     ]);
   });
   after(() => server?.stop());
@@ -269,6 +269,28 @@ describe('a Node app under limits and timeouts', AT_ONCE, () => {
     assert.ok(Date.now() - started >= 200, 'not before the timeout');
     assert.equal(c.data.length, length);
     c.destroy();
+  });
+
+  test('--timeout: a request whose body stops coming is cut after it, without a response', async () => {
+    const c = await RawConnection.connect(server.port);
+    c.write('POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab');
+    const started = Date.now();
+    assert.notEqual(await c.waitClosed(4000), 'timeout');
+    assert.ok(Date.now() - started >= 400, 'not before the timeout');
+    assert.equal(c.data.length, 0);
+    c.destroy();
+  });
+
+  test('--timeout bounds each wait, not the request: a body that keeps coming, slower than that in all, is answered', async () => {
+    const c = await RawConnection.connect(server.port);
+    c.write('POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n');
+    for (const byte of 'abcde') {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      c.write(byte);
+    }
+    const { responses } = await c.responses(1);
+    c.destroy();
+    assert.deepEqual(responses.map((r) => [r.status, r.text]), [[200, 'abcde']]);
   });
 
   test('--header-timeout: a head that does not arrive whole in time is answered 408 and closed', async () => {
