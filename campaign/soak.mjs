@@ -1,0 +1,253 @@
+// `npm run soak [-- COUNT]`: a million requests (or COUNT: 20k, 1M, ...) mixed over the bench
+// workloads, against two servers of 4 workers each, a Fetch app and a Node app
+// (campaign/apps/), on 127.0.0.1. The requests go in slices: wrk drives one workload against one
+// server until it has its share (campaign/wrk/count.lua counts every response), then the next,
+// round after round, so that every part of the run sees every workload. After each slice the
+// server's processes are sampled from /proc: each worker's and the master's RSS, and their open
+// descriptors. Promised: no failed request (wrk's connect, read, write and timeout errors, and
+// every response that is not 2xx, count as failures), RSS flat over the last half (a
+// least-squares slope; a short run, still warming up, is held to a growth of a few MiB instead),
+// descriptors once idle as many as before, and the same workers from
+// start to end. Every process started here is stopped by its pid, at the end and on SIGINT.
+import { fileURLToPath } from 'node:url';
+import { start, stop, stopAll } from '../bench/proc.mjs';
+import { fdCount, livePids, rssKiB } from '../test/helpers/proc.mjs';
+import { startServer } from '../test/helpers/server.mjs';
+import { sleep, waitFor } from '../test/helpers/wait.mjs';
+import { countArgument, Summary } from './summary.mjs';
+import { fitSlope, onInterrupt } from './measure.mjs';
+
+const file = (path) => fileURLToPath(new URL(path, import.meta.url));
+const WORKERS = 4;
+const CONNECTIONS = 32;
+/** Requests per round of all the slices: a long run goes round the workloads again and again. */
+const ROUND = 120_000;
+/** The slope a worker's or the master's RSS may have over the last half… */
+const SLOPE_MIB_PER_100K = 1;
+/** …or, in a short run (fewer requests than SHORT_RUN in a server's last half), the growth it may show then: a heap still settling. */
+const NOISE_MIB = 8;
+const SHORT_RUN = 200_000;
+/** How often the server driven is sampled from /proc during a slice. */
+const SAMPLE_MS = 100;
+/** The slowest a run may go before it gives up (requests per second), and the longest slice. */
+const SLOWEST_RPS = 500;
+const SLICE_LIMIT_S = 300;
+
+const ECHO_BODY = 'starlight-bench-'.repeat(256); // as bench/wrk/echo.lua sends
+const WORKLOADS = [
+  { name: 'plaintext', script: 'get.lua', path: '/' },
+  { name: 'json', script: 'get.lua', path: '/json' },
+  { name: 'echo 4 KiB', script: 'echo.lua', path: '/echo' },
+  { name: 'headers', script: 'headers.lua', path: '/headers' },
+  { name: 'pipelined', script: 'pipelined.lua', path: '/' },
+  { name: 'no-keepalive', script: 'no-keepalive.lua', path: '/' },
+];
+const APPS = [
+  { name: 'Fetch app', file: file('./apps/fetch.mjs') },
+  { name: 'Node app', file: file('./apps/node.mjs') },
+];
+
+/** Each route answers as the bench apps do (checked before and after the run). */
+async function answersRight(port) {
+  const base = `http://127.0.0.1:${port}`;
+  const text = async (path, init) => {
+    const response = await fetch(base + path, init);
+    return response.status === 200 ? response.text() : `status ${response.status}`;
+  };
+  const headers = await fetch(`${base}/headers`, { headers: { 'x-request-id': 'soak-1' } });
+  await headers.arrayBuffer();
+  return (
+    (await text('/')) === 'Hello, World!' &&
+    (await text('/json')) === '{"message":"Hello, World!"}' &&
+    (await text('/echo', { method: 'POST', body: ECHO_BODY })) === ECHO_BODY &&
+    headers.status === 200 &&
+    headers.headers.get('x-request-id') === 'soak-1'
+  );
+}
+
+/**
+ * One slice: wrk on one workload until `requests` responses (count.lua), at most SLICE_LIMIT_S,
+ * with the server sampled every SAMPLE_MS. Returns wrk's counts and the samples, each placed at
+ * the requests served by then (the slice's responses spread evenly over its time).
+ */
+async function slice(server, workload, requests) {
+  const samples = [];
+  const sampling = setInterval(() => samples.push({ at: Date.now(), snapshot: sample(server) }), SAMPLE_MS);
+  const startedAt = Date.now();
+  const wrk = start([
+    'wrk', '-t1', `-c${CONNECTIONS}`, `-d${SLICE_LIMIT_S}s`, '--timeout', '5s', '-s', file('./wrk/count.lua'),
+    `http://127.0.0.1:${server.port}${workload.path}`, '--', String(requests),
+  ]);
+  let interrupted = false;
+  const watch = setInterval(() => {
+    // count.lua has its share: wrk would sleep out its -d, so it is interrupted (it reports then).
+    if (!interrupted && wrk.output().includes('SOAK-DONE')) {
+      interrupted = true;
+      process.kill(wrk.pid, 'SIGINT');
+    }
+  }, 20);
+  try {
+    await wrk.done;
+  } finally {
+    clearInterval(watch);
+    clearInterval(sampling);
+    await stop(wrk.pid);
+  }
+  const endedAt = Date.now();
+  samples.push({ at: endedAt, snapshot: sample(server) });
+  const line = /^SOAK (.*)$/m.exec(wrk.output());
+  if (line === null) throw new Error(`wrk gave no result: ${wrk.output().trim().slice(-300)}`);
+  const result = JSON.parse(line[1]);
+  const share = (at) => Math.min(1, (at - startedAt) / Math.max(1, endedAt - startedAt));
+  return { result, samples: samples.map(({ at, snapshot }) => ({ served: Math.round(result.responses * share(at)), snapshot })) };
+}
+
+/** The server's processes now: the master's and each worker's RSS (KiB) and open descriptors. */
+function sample(server) {
+  const workers = livePids(server.pid).sort((a, b) => a - b);
+  return {
+    master: { rss: rssKiB(server.pid), fds: fdCount(server.pid) },
+    workers: new Map(workers.map((pid) => [pid, { rss: rssKiB(pid), fds: fdCount(pid) }])),
+  };
+}
+
+const descriptors = (snapshot) => [snapshot.master.fds, ...[...snapshot.workers.values()].map((w) => w.fds)];
+
+/** The server once its descriptors have held still for half a second (the copies of closed connections gone; at most 5 s). */
+async function settled(server) {
+  let last = sample(server);
+  let still = 0;
+  for (const end = Date.now() + 5000; still < 5 && Date.now() < end; ) {
+    await sleep(100);
+    const now = sample(server);
+    still = descriptors(now).join() === descriptors(last).join() ? still + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
+/** Waits (up to 5 s) until the server's processes hold as many descriptors as in `before`. */
+async function idleDescriptors(server, before) {
+  let now = sample(server);
+  await waitFor(
+    () => {
+      now = sample(server);
+      return descriptors(now).join() === descriptors(before).join();
+    },
+    { timeoutMs: 5000, intervalMs: 100 },
+  ).catch(() => {});
+  return now;
+}
+
+const mib = (kib) => kib / 1024;
+const fmt = (n, digits = 2) => n.toFixed(digits);
+const thousands = (n) => n.toLocaleString('en-US');
+
+/** RSS over the last half of the run: the steepest fitted slope of the processes, and its growth. */
+function rssTrend(points, pids, pick) {
+  let worst = null;
+  for (const pid of pids) {
+    const series = points.map(({ requests, snapshot }) => [requests, pick(snapshot, pid)]).filter(([, rss]) => rss !== null && rss !== undefined);
+    const half = series[series.length - 1][0] / 2;
+    const last = series.filter(([requests]) => requests >= half);
+    const slope = fitSlope(last); // KiB per request
+    const span = last[last.length - 1][0] - last[0][0];
+    const trend = { pid, perHundredK: mib(slope * 100_000), growth: mib(slope * span), span, samples: last.length };
+    if (worst === null || trend.perHundredK > worst.perHundredK) worst = trend;
+  }
+  return worst;
+}
+
+function rssRow(summary, label, trend) {
+  const short = trend.span < SHORT_RUN;
+  const ok = trend.samples >= 3 && (short ? trend.growth < NOISE_MIB : trend.perHundredK < SLOPE_MIB_PER_100K);
+  summary.add(
+    label,
+    `${fmt(trend.perHundredK)} MiB/100k (${fmt(trend.growth)} MiB over the last ${thousands(trend.span)} requests, ${trend.samples} samples)`,
+    short ? `a short run (< ${thousands(SHORT_RUN)} requests in the last half): < ${NOISE_MIB} MiB growth` : `< ${SLOPE_MIB_PER_100K} MiB per 100k requests over the last half`,
+    ok,
+  );
+}
+
+async function main() {
+  const count = countArgument(process.argv[2], 1_000_000);
+  if (count < WORKLOADS.length * APPS.length) throw new Error(`at least ${WORKLOADS.length * APPS.length} requests`);
+  const rounds = Math.max(1, Math.ceil(count / ROUND));
+  const share = Math.ceil(count / (rounds * WORKLOADS.length * APPS.length));
+  const deadline = Date.now() + Math.max(120, count / SLOWEST_RPS) * 1000;
+  const summary = new Summary(`soak: ${thousands(count)} requests, ${WORKLOADS.length} workloads x ${APPS.length} apps, ${WORKERS} workers each`);
+  const servers = [];
+  const stopServers = () => Promise.all(servers.map((server) => server.stop()));
+  const interrupt = onInterrupt(async () => {
+    await stopAll();
+    await stopServers();
+  });
+  const t0 = Date.now();
+  try {
+    for (const app of APPS) servers.push(await startServer([`--workers=${WORKERS}`, app.file], { timeoutMs: 15000 }));
+    const runs = APPS.map((app, i) => ({ app, server: servers[i], requests: 0, points: [], before: null, firstWorkers: null }));
+    for (const run of runs) {
+      run.firstWorkers = await waitFor(() => (livePids(run.server.pid).length === WORKERS ? livePids(run.server.pid).sort((a, b) => a - b) : null), { timeoutMs: 15000 });
+      run.checkedBefore = await answersRight(run.server.port);
+    }
+    const failures = { responses: 0, not_2xx: 0, connect: 0, read: 0, write: 0, timeout: 0 };
+    let finished = true;
+    for (let round = 0; round < rounds && finished; round++) {
+      for (const workload of WORKLOADS) {
+        for (const run of runs) {
+          if (Date.now() > deadline) {
+            finished = false;
+            break;
+          }
+          process.env.SOAK_WORKLOAD = file(`../bench/wrk/${workload.script}`);
+          const { result, samples } = await slice(run.server, workload, share);
+          for (const key of Object.keys(failures)) failures[key] += result[key];
+          for (const { served, snapshot } of samples) run.points.push({ requests: run.requests + served, snapshot });
+          run.requests += result.responses;
+        }
+      }
+      // After the first round every workload has been met once: the descriptors of an idle server.
+      if (round === 0) for (const run of runs) run.before = await settled(run.server);
+      const total = runs.reduce((sum, run) => sum + run.requests, 0);
+      process.stderr.write(`soak: round ${round + 1}/${rounds}: ${thousands(total)} requests, ${Math.round((Date.now() - t0) / 1000)} s\n`);
+    }
+
+    const total = runs.reduce((sum, run) => sum + run.requests, 0);
+    summary.add('requests', `${thousands(total)} (${runs.map((run) => `${run.app.name} ${thousands(run.requests)}`).join(', ')}) in ${Math.round((Date.now() - t0) / 1000)} s`, `≥ ${thousands(count)}, within ${Math.round((deadline - t0) / 1000)} s`, finished && total >= count);
+    const failed = failures.not_2xx + failures.connect + failures.read + failures.write + failures.timeout;
+    summary.add(
+      'failed requests',
+      `${failed} (non-2xx ${failures.not_2xx}; wrk socket errors: connect ${failures.connect}, read ${failures.read}, write ${failures.write}, timeout ${failures.timeout})`,
+      '0',
+      failed === 0,
+    );
+    for (const run of runs) {
+      const last = run.points[run.points.length - 1].snapshot;
+      const workers = [...last.workers.keys()];
+      summary.add(`${run.app.name}: the same workers throughout`, workers.join(', '), `the ${WORKERS} started: ${run.firstWorkers.join(', ')}`, workers.join() === run.firstWorkers.join());
+      rssRow(summary, `${run.app.name}: worker RSS (steepest of ${workers.length})`, rssTrend(run.points, workers, (snapshot, pid) => snapshot.workers.get(pid)?.rss));
+      rssRow(summary, `${run.app.name}: master RSS`, rssTrend(run.points, [run.server.pid], (snapshot) => snapshot.master.rss));
+      const rssNow = (snapshot) => [snapshot.master.rss, ...[...snapshot.workers.values()].map((w) => w.rss)].map((kib) => fmt(mib(kib), 1));
+      process.stderr.write(`soak: ${run.app.name}: RSS MiB master, workers: after round 1 ${rssNow(run.before).join(' ')}; at the end ${rssNow(last).join(' ')}\n`);
+      const after = await idleDescriptors(run.server, run.before);
+      summary.add(
+        `${run.app.name}: open fds, master + workers, idle`,
+        `${descriptors(after).join(' + ')} after; ${descriptors(run.before).join(' + ')} after round 1`,
+        'the same after as before',
+        descriptors(after).join() === descriptors(run.before).join(),
+      );
+      summary.add(`${run.app.name}: answers checked before and after`, `${run.checkedBefore ? 'right' : 'WRONG'}, ${(await answersRight(run.server.port)) ? 'right' : 'WRONG'}`, 'right', run.checkedBefore && (await answersRight(run.server.port)));
+    }
+  } finally {
+    await stopAll();
+    await stopServers();
+    interrupt.remove();
+  }
+  summary.finish();
+}
+
+main().catch(async (error) => {
+  console.error(`soak: ${error.stack ?? error.message}`);
+  await stopAll();
+  process.exitCode = 1;
+});
