@@ -2,11 +2,13 @@
 // workloads, against two servers of 4 workers each, a Fetch app and a Node app
 // (campaign/apps/), on 127.0.0.1. The requests go in slices: wrk drives one workload against one
 // server until it has its share (campaign/wrk/count.lua counts every response), then the next,
-// round after round, so that every part of the run sees every workload. After each slice the
+// round after round, so that every part of the run sees every workload; a long run starts with
+// a warm-up of 40% more rounds, not measured. During each slice the
 // server's processes are sampled from /proc: each worker's and the master's RSS, and their open
 // descriptors. Promised: no failed request (wrk's connect, read, write and timeout errors, and
-// every response that is not 2xx, count as failures), RSS flat over the last half (a
-// least-squares slope; a short run, still warming up, is held to a growth of a few MiB instead),
+// every response that is not 2xx, count as failures), RSS flat over the last half (the
+// least-squares slope of its upper envelope; a short run, still warming up, is held to a growth
+// of a few MiB instead),
 // descriptors once idle as many as before, and the same workers from
 // start to end. Every process started here is stopped by its pid, at the end and on SIGINT.
 import { fileURLToPath } from 'node:url';
@@ -22,13 +24,17 @@ const WORKERS = 4;
 const CONNECTIONS = 32;
 /** Requests per round of all the slices: a long run goes round the workloads again and again. */
 const ROUND = 120_000;
+/** Rounds run first, not measured, as a share of the measured ones (none in a run of one round): V8's heap grows in steps to its working size over the first few hundred thousand requests. */
+const WARM_UP = 0.4;
 /** The slope a worker's or the master's RSS may have over the last half… */
 const SLOPE_MIB_PER_100K = 1;
 /** …or, in a short run (fewer requests than SHORT_RUN in a server's last half), the growth it may show then: a heap still settling. */
-const NOISE_MIB = 8;
+const NOISE_MIB = 16;
 const SHORT_RUN = 200_000;
 /** How often the server driven is sampled from /proc during a slice. */
 const SAMPLE_MS = 100;
+/** Spans of requests whose highest RSS sample makes the envelope whose slope is judged. */
+const WINDOWS = 16;
 /** The slowest a run may go before it gives up (requests per second), and the longest slice. */
 const SLOWEST_RPS = 500;
 const SLICE_LIMIT_S = 300;
@@ -143,16 +149,27 @@ const mib = (kib) => kib / 1024;
 const fmt = (n, digits = 2) => n.toFixed(digits);
 const thousands = (n) => n.toLocaleString('en-US');
 
-/** RSS over the last half of the run: the steepest fitted slope of the processes, and its growth. */
+/**
+ * RSS over the last half of the run, for each process: its upper envelope (the highest sample of
+ * each of WINDOWS equal spans of requests: V8 shrinks an idle heap between slices and grows it
+ * again under load, so single samples swing by 10 MiB or more), and the least-squares slope of
+ * the envelope's last half. Returns the steepest process's.
+ */
 function rssTrend(points, pids, pick) {
   let worst = null;
   for (const pid of pids) {
     const series = points.map(({ requests, snapshot }) => [requests, pick(snapshot, pid)]).filter(([, rss]) => rss !== null && rss !== undefined);
-    const half = series[series.length - 1][0] / 2;
-    const last = series.filter(([requests]) => requests >= half);
+    const first = series[0][0];
+    const width = (series[series.length - 1][0] - first) / WINDOWS || 1;
+    const envelope = [];
+    for (const [requests, rss] of series) {
+      const window = Math.min(WINDOWS - 1, Math.floor((requests - first) / width));
+      if (envelope[window] === undefined || rss > envelope[window][1]) envelope[window] = [first + (window + 0.5) * width, rss];
+    }
+    const last = envelope.slice(WINDOWS / 2).filter(Boolean);
     const slope = fitSlope(last); // KiB per request
-    const span = last[last.length - 1][0] - last[0][0];
-    const trend = { pid, perHundredK: mib(slope * 100_000), growth: mib(slope * span), span, samples: last.length };
+    const span = (WINDOWS / 2) * width;
+    const trend = { pid, perHundredK: mib(slope * 100_000), growth: mib(slope * span), span, samples: last.length, envelope: envelope.filter(Boolean).map(([, rss]) => mib(rss)) };
     if (worst === null || trend.perHundredK > worst.perHundredK) worst = trend;
   }
   return worst;
@@ -163,8 +180,8 @@ function rssRow(summary, label, trend) {
   const ok = trend.samples >= 3 && (short ? trend.growth < NOISE_MIB : trend.perHundredK < SLOPE_MIB_PER_100K);
   summary.add(
     label,
-    `${fmt(trend.perHundredK)} MiB/100k (${fmt(trend.growth)} MiB over the last ${thousands(trend.span)} requests, ${trend.samples} samples)`,
-    short ? `a short run (< ${thousands(SHORT_RUN)} requests in the last half): < ${NOISE_MIB} MiB growth` : `< ${SLOPE_MIB_PER_100K} MiB per 100k requests over the last half`,
+    `${fmt(trend.perHundredK)} MiB/100k (${fmt(trend.growth)} MiB over the last ${thousands(Math.round(trend.span))} requests; envelope ${trend.envelope.map((v) => fmt(v, 0)).join(' ')} MiB)`,
+    short ? `a short run (< ${thousands(SHORT_RUN)} requests in the last half): < ${NOISE_MIB} MiB growth (only a gross leak shows)` : `< ${SLOPE_MIB_PER_100K} MiB per 100k requests over the last half`,
     ok,
   );
 }
@@ -173,9 +190,13 @@ async function main() {
   const count = countArgument(process.argv[2], 1_000_000);
   if (count < WORKLOADS.length * APPS.length) throw new Error(`at least ${WORKLOADS.length * APPS.length} requests`);
   const rounds = Math.max(1, Math.ceil(count / ROUND));
+  const warmRounds = rounds > 1 ? Math.ceil(rounds * WARM_UP) : 0;
   const share = Math.ceil(count / (rounds * WORKLOADS.length * APPS.length));
-  const deadline = Date.now() + Math.max(120, count / SLOWEST_RPS) * 1000;
-  const summary = new Summary(`soak: ${thousands(count)} requests, ${WORKLOADS.length} workloads x ${APPS.length} apps, ${WORKERS} workers each`);
+  const warmUp = warmRounds * share * WORKLOADS.length * APPS.length;
+  const deadline = Date.now() + Math.max(120, (count + warmUp) / SLOWEST_RPS) * 1000;
+  const summary = new Summary(
+    `soak: ${thousands(count)} requests${warmUp > 0 ? ` after ${thousands(warmUp)} of warm-up` : ''}, ${WORKLOADS.length} workloads x ${APPS.length} apps, ${WORKERS} workers each`,
+  );
   const servers = [];
   const stopServers = () => Promise.all(servers.map((server) => server.stop()));
   const interrupt = onInterrupt(async () => {
@@ -185,14 +206,15 @@ async function main() {
   const t0 = Date.now();
   try {
     for (const app of APPS) servers.push(await startServer([`--workers=${WORKERS}`, app.file], { timeoutMs: 15000 }));
-    const runs = APPS.map((app, i) => ({ app, server: servers[i], requests: 0, points: [], before: null, firstWorkers: null }));
+    const runs = APPS.map((app, i) => ({ app, server: servers[i], requests: 0, measured: 0, points: [], before: null, firstWorkers: null }));
     for (const run of runs) {
       run.firstWorkers = await waitFor(() => (livePids(run.server.pid).length === WORKERS ? livePids(run.server.pid).sort((a, b) => a - b) : null), { timeoutMs: 15000 });
       run.checkedBefore = await answersRight(run.server.port);
     }
     const failures = { responses: 0, not_2xx: 0, connect: 0, read: 0, write: 0, timeout: 0 };
     let finished = true;
-    for (let round = 0; round < rounds && finished; round++) {
+    for (let round = 0; round < warmRounds + rounds && finished; round++) {
+      const measured = round >= warmRounds;
       for (const workload of WORKLOADS) {
         for (const run of runs) {
           if (Date.now() > deadline) {
@@ -202,18 +224,25 @@ async function main() {
           process.env.SOAK_WORKLOAD = file(`../bench/wrk/${workload.script}`);
           const { result, samples } = await slice(run.server, workload, share);
           for (const key of Object.keys(failures)) failures[key] += result[key];
-          for (const { served, snapshot } of samples) run.points.push({ requests: run.requests + served, snapshot });
+          if (measured) for (const { served, snapshot } of samples) run.points.push({ requests: run.measured + served, snapshot });
           run.requests += result.responses;
+          if (measured) run.measured += result.responses;
         }
       }
       // After the first round every workload has been met once: the descriptors of an idle server.
       if (round === 0) for (const run of runs) run.before = await settled(run.server);
       const total = runs.reduce((sum, run) => sum + run.requests, 0);
-      process.stderr.write(`soak: round ${round + 1}/${rounds}: ${thousands(total)} requests, ${Math.round((Date.now() - t0) / 1000)} s\n`);
+      process.stderr.write(`soak: round ${round + 1}/${warmRounds + rounds}${measured ? '' : ' (warm-up)'}: ${thousands(total)} requests, ${Math.round((Date.now() - t0) / 1000)} s\n`);
     }
 
     const total = runs.reduce((sum, run) => sum + run.requests, 0);
-    summary.add('requests', `${thousands(total)} (${runs.map((run) => `${run.app.name} ${thousands(run.requests)}`).join(', ')}) in ${Math.round((Date.now() - t0) / 1000)} s`, `≥ ${thousands(count)}, within ${Math.round((deadline - t0) / 1000)} s`, finished && total >= count);
+    const measuredTotal = runs.reduce((sum, run) => sum + run.measured, 0);
+    summary.add(
+      'requests',
+      `${thousands(measuredTotal)} measured (${runs.map((run) => `${run.app.name} ${thousands(run.measured)}`).join(', ')}), ${thousands(total)} with the warm-up, in ${Math.round((Date.now() - t0) / 1000)} s`,
+      `≥ ${thousands(count)}, within ${Math.round((deadline - t0) / 1000)} s`,
+      finished && measuredTotal >= count,
+    );
     const failed = failures.not_2xx + failures.connect + failures.read + failures.write + failures.timeout;
     summary.add(
       'failed requests',
