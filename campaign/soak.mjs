@@ -155,11 +155,14 @@ const thousands = (n) => n.toLocaleString('en-US');
 /**
  * A memory figure over the last half of the run, for each process: its upper envelope (the
  * highest sample of each of WINDOWS equal spans of requests: V8 shrinks an idle heap between
- * slices and grows it again under load, so single RSS samples swing by 10 MiB or more), the
+ * slices and grows it again under load, so single RSS samples swing by 10 MiB or more), or its
+ * lower one (`envelopeOf` 'floor': the live memory, whose transient peaks are buffers still
+ * being freed while a leak raises the floor), the
  * least-squares slope of the envelope's last half, and how far the last half's peak rises over
  * the first half's.
  */
-function trends(points, pids, pick) {
+function trends(points, pids, pick, envelopeOf = 'top') {
+  const keep = envelopeOf === 'top' ? (kib, held) => kib > held : (kib, held) => kib < held;
   return pids.map((pid) => {
     const series = points.map(({ requests, snapshot }) => [requests, pick(snapshot, pid)]).filter(([, kib]) => kib !== null && kib !== undefined);
     const first = series[0][0];
@@ -167,7 +170,7 @@ function trends(points, pids, pick) {
     const envelope = [];
     for (const [requests, kib] of series) {
       const window = Math.min(WINDOWS - 1, Math.floor((requests - first) / width));
-      if (envelope[window] === undefined || kib > envelope[window][1]) envelope[window] = [first + (window + 0.5) * width, kib];
+      if (envelope[window] === undefined || keep(kib, envelope[window][1])) envelope[window] = [first + (window + 0.5) * width, kib];
     }
     const peak = (windows) => Math.max(...windows.filter(Boolean).map(([, kib]) => kib));
     const last = envelope.slice(WINDOWS / 2).filter(Boolean);
@@ -308,7 +311,11 @@ async function main() {
       const last = run.points[run.points.length - 1].snapshot;
       const workers = [...last.workers.keys()];
       summary.add(`${run.app.name}: the same workers throughout`, workers.join(', '), `the ${WORKERS} started: ${run.firstWorkers.join(', ')}`, workers.join() === run.firstWorkers.join());
-      const liveFlat = slopeRow(summary, `${run.app.name}: worker live memory after a full GC (steepest of ${workers.length})`, trends(run.live, workers, (live, pid) => live.get(pid)));
+      const liveFlat = slopeRow(
+        summary,
+        `${run.app.name}: worker live memory after a full GC, its floor (steepest of ${workers.length})`,
+        trends(run.live, workers, (live, pid) => live.get(pid), 'floor'),
+      );
       rssRow(summary, `${run.app.name}: worker RSS (steepest of ${workers.length})`, trends(run.points, workers, (snapshot, pid) => snapshot.workers.get(pid)?.rss), liveFlat);
       rssRow(summary, `${run.app.name}: master RSS`, trends(run.points, [run.server.pid], (snapshot) => snapshot.master.rss));
       const rssNow = (snapshot) => [snapshot.master.rss, ...[...snapshot.workers.values()].map((w) => w.rss)].map((kib) => fmt(mib(kib), 1));
