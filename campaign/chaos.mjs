@@ -19,7 +19,9 @@
 //             hung worker (in flight on its connections when it hung, or sent on them since, or
 //             on new connections while it hung); each hung worker replaced (counted from the
 //             master's log).
-// Every process started here is stopped by its pid, at the end and on SIGINT.
+// `npm run chaos -- SECONDS NAME...` runs only the scenarios named; CHAOS_DEBUG=1 prints each
+// server's log after its scenario. Every process started here is stopped by its pid, at the end
+// and on SIGINT.
 import { APP, isAlive, livePids, sleep, startLoad, waitFor, waitForWorkers } from '../test/helpers/process.mjs';
 import { startServer } from '../test/helpers/server.mjs';
 import { onInterrupt } from './measure.mjs';
