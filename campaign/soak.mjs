@@ -267,7 +267,7 @@ async function main() {
       run.firstWorkers = await waitFor(() => (livePids(run.server.pid).length === WORKERS ? livePids(run.server.pid).sort((a, b) => a - b) : null), { timeoutMs: 15000 });
       run.checkedBefore = await answersRight(run.server.port);
     }
-    const failures = { responses: 0, not_2xx: 0, connect: 0, read: 0, write: 0, timeout: 0 };
+    const failures = { not_2xx: 0, connect: 0, read: 0, write: 0, timeout: 0 };
     let finished = true;
     for (let round = 0; round < warmRounds + rounds && finished; round++) {
       const measured = round >= warmRounds;
@@ -277,7 +277,7 @@ async function main() {
             finished = false;
             break;
           }
-          process.env.SOAK_WORKLOAD = file(`../bench/wrk/${workload.script}`);
+          process.env.SOAK_WORKLOAD = file(`../bench/wrk/${workload.script}`); // for count.lua: wrk inherits it
           const { result, samples } = await slice(run.server, workload, share);
           for (const key of Object.keys(failures)) failures[key] += result[key];
           if (measured) for (const { served, snapshot } of samples) run.points.push({ requests: run.measured + served, snapshot });
@@ -302,7 +302,7 @@ async function main() {
     );
     const failed = failures.not_2xx + failures.connect + failures.read + failures.write + failures.timeout;
     summary.add(
-      'failed requests',
+      'failed requests (warm-up included)',
       `${failed} (non-2xx ${failures.not_2xx}; wrk socket errors: connect ${failures.connect}, read ${failures.read}, write ${failures.write}, timeout ${failures.timeout})`,
       '0',
       failed === 0,
@@ -327,7 +327,9 @@ async function main() {
         'the same after as before',
         descriptors(after).join() === descriptors(run.before).join(),
       );
-      summary.add(`${run.app.name}: answers checked before and after`, `${run.checkedBefore ? 'right' : 'WRONG'}, ${(await answersRight(run.server.port)) ? 'right' : 'WRONG'}`, 'right', run.checkedBefore && (await answersRight(run.server.port)));
+      const checkedAfter = await answersRight(run.server.port);
+      const word = (right) => (right ? 'right' : 'WRONG');
+      summary.add(`${run.app.name}: answers checked before and after`, `${word(run.checkedBefore)}, ${word(checkedAfter)}`, 'right', run.checkedBefore && checkedAfter);
     }
   } finally {
     await stopAll();
