@@ -1,5 +1,5 @@
 // What Linux shows of a process in /proc: its children, state, command line
-// and open sockets. server.mjs uses it to find a master's workers, process.mjs
+// and open sockets, its resident set and open descriptors. server.mjs uses it to find a master's workers, process.mjs
 // (which re-exports it) to watch them. Importing this module has no side effect.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
@@ -73,3 +73,22 @@ export function openSockets(pid) {
 
 /** Sockets `pid` holds now that it did not hold in `before`: the connections it accepted since. */
 export const newSockets = (pid, before) => [...openSockets(pid)].filter((socket) => !before.has(socket));
+
+/** The process's resident set now (VmRSS), in KiB, or null when it is gone. */
+export function rssKiB(pid) {
+  try {
+    const found = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return found === null ? null : Number(found[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** How many file descriptors the process holds open now, or null when it is gone. */
+export function fdCount(pid) {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return null;
+  }
+}

@@ -126,8 +126,13 @@ export async function get(port, path = '/', timeoutMs = 10000) {
  * { ok, failures: [messages], pids: Map(pid → count), versions: Set, addresses: Set, closes }
  * (addresses: the client addresses the app saw; closes: keep-alive connections
  * the server ended with `Connection: close`).
+ * `watch` (optional) follows each request one by one (campaign/chaos.mjs): a request is
+ * { worker, path, response?, error? }, where worker is the pid that last answered on its
+ * connection (null on a new connection); watch.path(worker) picks its path (default `path`),
+ * watch.sent(request) and watch.ended(request) are called around it, and a keep-alive loop
+ * opens a new connection instead of using one whose worker watch.gone(worker) says is dead.
  */
-export function startLoad(port, { keepAlive = 2, oneShot = 2, path = '/', pauseMs = 0 } = {}) {
+export function startLoad(port, { keepAlive = 2, oneShot = 2, path = '/', pauseMs = 0, watch = {} } = {}) {
   const stats = { ok: 0, failures: [], pids: new Map(), versions: new Set(), addresses: new Set(), closes: 0, sequence: [] };
   let running = true;
   const note = (response) => {
@@ -141,13 +146,36 @@ export function startLoad(port, { keepAlive = 2, oneShot = 2, path = '/', pauseM
     stats.addresses.add(response.json.remoteAddress);
     stats.sequence.push(response.json.version);
   };
+  /** One request of a loop: `send(path)` resolves the response; the watcher sees it go and end. */
+  const attempt = async (worker, send) => {
+    const request = { worker, path: watch.path?.(worker) ?? path };
+    watch.sent?.(request);
+    try {
+      request.response = await send(request.path);
+      note(request.response);
+      return request.response;
+    } catch (error) {
+      request.error = error;
+      throw error;
+    } finally {
+      watch.ended?.(request);
+    }
+  };
   const keepAliveLoop = async () => {
     let client = null;
+    let worker = null;
     while (running) {
+      if (client !== null && watch.gone?.(worker)) {
+        client.destroy();
+        client = null;
+      }
       try {
-        client ??= await Client.open(port);
-        const response = await client.request(path);
-        note(response);
+        if (client === null) {
+          client = await Client.open(port);
+          worker = null;
+        }
+        const response = await attempt(worker, (requestPath) => client.request(requestPath));
+        worker = response.json?.pid ?? worker;
         if (response.close) {
           stats.closes++;
           client.destroy();
@@ -165,7 +193,7 @@ export function startLoad(port, { keepAlive = 2, oneShot = 2, path = '/', pauseM
   const oneShotLoop = async () => {
     while (running) {
       try {
-        note(await get(port, path));
+        await attempt(null, (requestPath) => get(port, requestPath));
       } catch (error) {
         stats.failures.push(`new connection: ${error.message}`);
       }
