@@ -7,9 +7,9 @@
 //                its UNIX --socket: refused with a clear message, the first
 //                keeps serving
 //   full disk    --access-log, then --error-log, on a full 64 KiB tmpfs (as
-//                root; else on /dev/full, which fails every write the same
-//                way): requests are still answered, and stderr says the log
-//                cannot be written
+//                root that may mount; else on /dev/full, which fails every
+//                write the same way): requests are still answered, and stderr
+//                says the log cannot be written
 //   read-only    the --access-log's folder made read-only (a read-only tmpfs
 //                mounted over it, as root; else the file's mode) and the logs
 //                reopened (USR1): the server goes on, stderr says why; and a
@@ -33,13 +33,23 @@ const argv = process.argv.slice(2);
 const ROUNDS = countArgument(option(argv, 'rounds'), 5);
 const WORKERS = countArgument(option(argv, 'workers'), 2);
 const REQUESTS = countArgument(option(argv, 'requests'), 100);
-const APP = ['-e', 'export default { fetch: () => new Response("ok " + process.pid) }'];
 const WORKERS_GONE_MS = 5000;
-const ROOT = process.getuid?.() === 0;
-
 const dir = mkdtempSync(join(tmpdir(), 'starlight-faults-'));
 const mounts = [];
-const summary = new Summary(`faults: ${ROUNDS} master kills of ${WORKERS} workers, a second master, ${REQUESTS} requests on a full disk and a read-only log${ROOT ? '' : ' (not root: /dev/full and file modes)'} (${machine()})`);
+/** The app, a file of its own (-e would write one in the working directory, which may not be ours to write). */
+const APP = [join(dir, 'app.mjs')];
+writeFileSync(APP[0], 'export default { fetch: () => new Response("ok " + process.pid) };\n');
+/** Whether this process may mount a tmpfs (root, with the right to mount). */
+const ROOT = (() => {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    tmpfs('probe', '4k');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const summary = new Summary(`faults: ${ROUNDS} master kills of ${WORKERS} workers, a second master, ${REQUESTS} requests on a full disk and a read-only log${ROOT ? '' : ' (no tmpfs mounts here, not root: /dev/full and file modes)'} (${machine()})`);
 run(summary, async () => {
   try {
     await masterKill();
