@@ -10,11 +10,20 @@ import { livePids } from '../test/helpers/proc.mjs';
 import { startServer } from '../test/helpers/server.mjs';
 
 const running = new Set();
+const children = new Set();
 
-/** Stops every server still running (the master by its pid, then its workers by theirs). */
+/** Stops every server still running (the master by its pid, then its workers by theirs), and every other child by its pid. */
 export async function stopAll() {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   await Promise.all([...running].map((server) => server.stop({ timeoutMs: 3000 }).catch(() => {})));
   running.clear();
+}
+
+/** A child process (not a server) to be stopped with the servers. */
+export function own(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
 }
 
 process.once('SIGINT', () => {
