@@ -287,7 +287,7 @@ function disagreement(view, data, kind, input) {
     // status, and it serves some of what the parser refuses (the deliberate
     // differences of test/differential/); once it refuses, it answers once.
     const refusals = extra.filter((r) => r.status >= 400);
-    if (refusals.length > 1 || extra.slice(0, -1).some((r) => r.status >= 400 && r.status !== 417)) return refusal;
+    if (refusals.length > 1 || extra.slice(0, -1).some((r) => r.status >= 400)) return refusal;
     node.otherStatus += refusals.length === 1 && refusals[0].status !== view.error.status ? 1 : 0;
     node.served += refusals.length === 0 ? 1 : 0;
   } else if (kind === 'Node' && !view.closed && extra.length === 1 && extra[0].status >= 400 && extra[0].status < 500) {
