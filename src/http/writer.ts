@@ -178,8 +178,8 @@ export function chunkFrame(data: Uint8Array): Buffer {
   return out;
 }
 
-/** A plain-text error response that closes the connection. */
-export function errorResponse(status: number, serverSoftware: string): string | Buffer {
+/** A plain-text error response that closes the connection (`toHead`: to a HEAD request, without the body its Content-Length counts). */
+export function errorResponse(status: number, serverSoftware: string, toHead = false): string | Buffer {
   const body = errorBody(status);
   return headAndBody(responseHead({
     status,
@@ -189,7 +189,7 @@ export function errorResponse(status: number, serverSoftware: string): string | 
     close: true,
     keepAliveHeader: false,
     serverSoftware,
-  }), body, body.length);
+  }), toHead ? null : body, body.length);
 }
 
 export const ERROR_FIELDS: ReadonlyArray<readonly [string, string]> = Object.freeze([Object.freeze(['Content-Type', 'text/plain; charset=utf-8'] as const)]);

@@ -2,7 +2,9 @@
 // itself, so that a record written with one write() lands whole whoever else
 // appends. reopen() is log rotation (USR1): the file is opened again by its
 // name, and records go to the new file from the next one on. A write that
-// fails (a full disk, a failing device) loses that record, and nothing else.
+// fails (a full disk, a failing device) loses that record, and nothing else:
+// the first failure is said on stderr, and so is the first write that works
+// again, with the number of records lost meanwhile.
 
 import { closeSync, fchownSync, openSync, writeSync } from 'node:fs';
 
@@ -18,6 +20,8 @@ export function openForAppend(option: string, path: string): number {
 export class LogFile {
   private fd: number | null = null;
   private path: string | null = null;
+  /** Records lost since the last write that worked. */
+  private lost = 0;
 
   /** `option`: the option that names the file, for the errors that name it. */
   constructor(private readonly option: string) {}
@@ -55,8 +59,14 @@ export class LogFile {
       // (One call, but writeSync's overloads take a string or bytes, not either.)
       if (typeof record === 'string') writeSync(this.fd, record);
       else writeSync(this.fd, record);
-    } catch {
+    } catch (error) {
       // A full disk or a failing device: the record is lost, the server goes on.
+      if (this.lost++ === 0) process.stderr.write(`starlight[${process.pid}]: ${this.option} ${this.path}: cannot write (${(error as Error).message}); records are lost until it can\n`);
+      return;
+    }
+    if (this.lost > 0) {
+      process.stderr.write(`starlight[${process.pid}]: ${this.option} ${this.path}: written again; ${this.lost} record${this.lost === 1 ? '' : 's'} lost\n`);
+      this.lost = 0;
     }
   }
 }

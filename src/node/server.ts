@@ -324,6 +324,10 @@ export class NodeAppServer extends BaseServer {
     // read and write; one sweep for all connections does it, as the Fetch engine's does.
     this.sweeper = options.timeout > 0 ? setInterval(() => this.sweep(), Math.min(1000, Math.max(10, options.timeout / 4))).unref() : null;
     this.server.on('clientError', (error: Error & { code?: string }, socket: ServedSocket) => this.clientError(error, socket));
+    // An Expect other than 100-continue: 417 and the close, as for a Fetch app
+    // (node:http would answer 417 itself and read on, and a body cut short
+    // after it got a second answer).
+    this.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, 417));
     const upgrade = options.upgrade;
     if (upgrade !== undefined) {
       const upgraded = (req: IncomingMessage, socket: ServedSocket, head: Buffer) => this.upgraded(upgrade, req, socket, head);
@@ -406,7 +410,8 @@ export class NodeAppServer extends BaseServer {
     return trust.facts(fields);
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  /** A request (`refusal`: the status node:http's own checks call for, answered instead of the app). */
+  private handle(req: IncomingMessage, res: ServerResponse, refusal = 0): void {
     const socket = req.socket as ServedSocket;
     const state = this.connections.get(socket)!;
     // Left unanswered: the connection closes after the response before it.
@@ -433,7 +438,7 @@ export class NodeAppServer extends BaseServer {
     if (!res.shouldKeepAlive) this.lastOn(res, false);
     else if ((http10 && fields.transferEncoding) || this.draining || state.requests >= options.maxKeepaliveRequests) this.lastOn(res);
 
-    const fault = this.headFault(req, fields);
+    const fault = this.headFault(req, fields) || refusal;
     if (fault !== 0) return this.refuse(res, fault);
     if (fields.contentLength !== undefined && Number(fields.contentLength) > options.maxBodySize) return this.refuse(res, 413);
     if ('overflow' in req) {
@@ -515,8 +520,11 @@ export class NodeAppServer extends BaseServer {
     if (state === undefined || error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     // node:http's dead parser says so again for every read while the close lingers.
     if (state.answered) return;
-    const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
     const latest = state.latest;
+    // The connection's last response is out (a head we refused, say): what
+    // the client sent after it is not answered; the close lingers.
+    if (state.closing && latest !== null && latest.writableFinished) return;
+    const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
     if (latest !== null && !latest.writableFinished && latest.req.complete) {
       // The bytes after whole requests: those are answered first, then this
       // one. After a connection's last request nothing is read: its answer
@@ -528,17 +536,28 @@ export class NodeAppServer extends BaseServer {
     }
     // The request being read is the malformed one (its body, say): it is
     // answered instead of the app, or cut if the app had begun its response.
+    // node:http holds a pipelined request's response (no socket yet) until
+    // those before it are out: so is the answer, or the cut.
+    if (latest !== null && latest.socket === null) {
+      state.answered = true;
+      state.closing = true;
+      socket.lingers = true;
+      if (!latest.headersSent) latest.once('socket', () => this.answerError(socket, state, status, refusedLine(error), latest.req.method === 'HEAD'));
+      else if (latest.writableEnded) latest.once('finish', () => socket.destroySoon());
+      else latest.once('socket', () => socket.destroy());
+      return;
+    }
     if (latest !== null && latest.headersSent && !latest.writableFinished) return void socket.destroy();
-    this.answerError(socket, state, status, refusedLine(error));
+    this.answerError(socket, state, status, refusedLine(error), latest !== null && !latest.writableFinished && latest.req.method === 'HEAD');
   }
 
-  /** The server's own answer on a connection with nothing else to send, then the (lingering) close; `line`: what was read of the request line. */
-  private answerError(socket: ServedSocket, state: ConnectionState, status: number, line: string): void {
+  /** The server's own answer on a connection with nothing else to send, then the (lingering) close; `line`: what was read of the request line; `toHead`: it answers a HEAD (no body). */
+  private answerError(socket: ServedSocket, state: ConnectionState, status: number, line: string, toHead = false): void {
     if (this.accessLog !== null) logRefused(this.accessLog, status, line, { remoteAddress: state.client?.address ?? socket.remoteAddress, localAddress: socket.localAddress, localPort: socket.localPort });
     state.answered = true;
     state.closing = true;
     socket.lingers = true;
-    if (socket.writable) socket.write(errorResponse(status, this.options.serverSoftware));
+    if (socket.writable) socket.write(errorResponse(status, this.options.serverSoftware, toHead));
     socket.destroySoon();
   }
 
