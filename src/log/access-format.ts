@@ -4,7 +4,9 @@
 // controls is escaped as Apache escapes it (`\"`, `\\`, `\xHH` for controls
 // and bytes outside printable ASCII), or as JSON escapes it in `json`, so that
 // no request can forge a line. The time fields are made at most once a second
-// (`%t`) or once a millisecond (`time`).
+// (`%t`) or once a millisecond (`time`), and a template's line whose items are
+// those of the line before (a client's next request, in the same second) is
+// that line's string again, so that the log can copy its bytes.
 
 import { ACCESS_LOG_DIRECTIVES } from '../config/options.js';
 import { UsageError } from '../config/resolve.js';
@@ -164,6 +166,24 @@ const remoteAddressPart = (): Part => {
   return (r) => address(r.remoteAddress);
 };
 
+/** A number's decimal text, remembered from the last call (a status, a size: mostly the one before). */
+function rememberingNumber(): (n: number) => string {
+  let lastNumber = NaN;
+  let lastText = '';
+  return (n) => {
+    if (n !== lastNumber) {
+      lastText = String(n);
+      lastNumber = n;
+    }
+    return lastText;
+  };
+}
+
+const statusPart = (): Part => {
+  const status = rememberingNumber();
+  return (r) => status(r.status);
+};
+
 const durationMs = (_r: AccessRecord, _time: number, ms: number): string => String(Math.round(ms));
 const durationUs = (_r: AccessRecord, _time: number, ms: number): string => String(Math.round(ms * 1000));
 const durationS = (_r: AccessRecord, _time: number, ms: number): string => String(Math.floor(ms / 1000));
@@ -185,10 +205,16 @@ const PLAIN: Readonly<Record<string, () => Part>> = {
     return query === -1 ? '' : escapeLogText(r.target.slice(query));
   },
   H: () => (r) => item(r.protocol === '' ? null : r.protocol),
-  s: () => (r) => String(r.status),
-  '>s': () => (r) => String(r.status),
-  b: () => (r) => (r.bytesSent === 0 ? '-' : String(r.bytesSent)),
-  B: () => (r) => String(r.bytesSent),
+  s: statusPart,
+  '>s': statusPart,
+  b: () => {
+    const bytes = rememberingNumber();
+    return (r) => (r.bytesSent === 0 ? '-' : bytes(r.bytesSent));
+  },
+  B: () => {
+    const bytes = rememberingNumber();
+    return (r) => bytes(r.bytesSent);
+  },
   D: () => durationUs,
   T: () => durationS,
   P: () => () => String(process.pid),
@@ -233,7 +259,9 @@ function directive(template: string, at: number): [Part, number] {
 /** An Apache-style template as one function. */
 function compileTemplate(template: string): AccessFormatter {
   if (/[\x00-\x1f\x7f]/.test(template)) refuse(template, 'a control character');
-  const parts: Array<Part | string> = [];
+  // The template as literal text around its directives: literals[i] comes before parts[i], the last literal after the last part.
+  const parts: Part[] = [];
+  const literals: string[] = [];
   let timed = false;
   let literal = '';
   for (let i = 0; i < template.length; ) {
@@ -250,16 +278,30 @@ function compileTemplate(template: string): AccessFormatter {
     }
     const [part, next] = directive(template, percent + 1);
     timed ||= TIMED.has(part);
-    if (literal !== '') parts.push(literal);
+    literals.push(literal);
     literal = '';
     parts.push(part);
     i = next;
   }
-  if (literal !== '') parts.push(literal);
+  literals.push(literal);
+  // A line whose items are those of the line before (a client's requests, the same second) is that
+  // line again: the same string, which the log copies instead of encoding it once more.
+  const items: string[] = parts.map(() => '');
+  let line: string | null = null;
   const format: LineMaker = (record, time, ms) => {
-    let line = '';
-    for (const part of parts) line += typeof part === 'string' ? part : part(record, time, ms);
-    return line;
+    let same = line !== null;
+    for (let i = 0; i < parts.length; i++) {
+      const text = parts[i]!(record, time, ms);
+      if (text !== items[i]) {
+        items[i] = text;
+        same = false;
+      }
+    }
+    if (same) return line!;
+    let made = literals[0]!;
+    for (let i = 0; i < parts.length; i++) made += items[i]! + literals[i + 1]!;
+    line = made;
+    return made;
   };
   return Object.assign(format, { timed });
 }

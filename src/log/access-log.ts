@@ -4,9 +4,11 @@
 // turn are gathered, as UTF-8, in one buffer, and go out together in one
 // write of whole lines (appends to a file land whole, whoever else writes; on
 // stderr, which may be a pipe, a write is kept under PIPE_BUF for the same
-// reason); a process that exits writes what it holds first. reopen() is log
-// rotation (USR1): the file is opened again by its name, after what was held
-// went to the old one.
+// reason); a process that exits writes what it holds first, and one killed
+// (KILL) loses the lines of its current turn at most. A line that is the line
+// before again (the same string from the format) is copied in the buffer, not
+// encoded again. reopen() is log rotation (USR1): the file is opened again by
+// its name, after what was held went to the old one.
 
 import { closeSync, fchownSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -52,6 +54,10 @@ export class AccessLog {
   /** The lines held, from its start to `used`. */
   private readonly batch: Buffer;
   private used = 0;
+  /** The last line put in the batch, and where its bytes are (with its newline): the batch's bytes are kept after a flush. */
+  private lastLine: string | null = null;
+  private lastStart = 0;
+  private lastEnd = 0;
   /** Lines are held, and a flush is queued for the end of this event-loop turn. */
   private flushQueued = false;
   /** The time of this turn's lines (ms since the epoch), read with its first: one clock read a turn. */
@@ -97,12 +103,24 @@ export class AccessLog {
     if (this.used + room > this.batch.length) {
       this.flush();
       if (room > this.batch.length) {
+        this.lastLine = null;
         this.file.write(Buffer.from(`${line}\n`));
         return;
       }
     }
-    this.used += this.batch.utf8Write(line, this.used);
-    this.batch[this.used++] = 0x0a;
+    const start = this.used;
+    // The line before, again (a format gives the same string for the same items): its bytes, copied.
+    // They are still in the batch, where it was or before `start` (a flush starts the batch again).
+    if (line === this.lastLine) {
+      this.batch.copyWithin(start, this.lastStart, this.lastEnd);
+      this.used += this.lastEnd - this.lastStart;
+    } else {
+      this.used += this.batch.utf8Write(line, start);
+      this.batch[this.used++] = 0x0a;
+    }
+    this.lastLine = line;
+    this.lastStart = start;
+    this.lastEnd = this.used;
   }
 
   /** Writes the lines held. */

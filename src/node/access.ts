@@ -72,7 +72,7 @@ export class LoggedResponse implements AccessRecord {
     followed[LOGGED] = new LoggedResponse(log, req, res, remoteAddress);
     (res as { write: unknown }).write = countingWrite;
     (res as { end: unknown }).end = countingEnd;
-    res.once('close', logClosed);
+    res.on('close', logClosed);
   }
 
   get localAddress(): string | undefined {

@@ -41,6 +41,23 @@ test('common and combined: missing fields are -, a body of none is -', () => {
   );
 });
 
+test('a line made again for each request: one item changed, then back, gives each its own line', () => {
+  const format = compileAccessFormat('%h %r %>s %b %{X-In}i %{X-Out}o %U', { worker: 1, pid: 2 });
+  const base = record({ 'x-in': 'in' });
+  const changes = [
+    ['remoteAddress', '192.0.2.2'], ['method', 'GET'], ['target', '/z?q'], ['protocol', 'HTTP/1.1'], ['status', 404], ['bytesSent', 7],
+    ['requestField', (name) => (name === 'x-in' ? 'other' : null)], ['responseField', () => 'out2'],
+  ];
+  const first = format(base, 0, 0);
+  assert.equal(first, '192.0.2.1 POST /a/b?c=d HTTP/1.0 201 - in o\\"ut /a/b');
+  for (const [key, value] of changes) {
+    const changed = format({ ...base, [key]: value }, 0, 0);
+    assert.notEqual(changed, first, `${key} changed`);
+    assert.equal(changed, format({ ...base, [key]: value }, 0, 0), `${key}: the same line again`);
+    assert.equal(format(base, 0, 0), first, `${key} back`);
+  }
+});
+
 test('json: the fields, JSON-escaped, null where absent', () => {
   const line = compileAccessFormat('json', { worker: 3, pid: 77 })(record({ referer: 'r\n"' }), Date.UTC(2020, 0, 2, 3, 4, 5, 6), 1.23456);
   assert.equal(

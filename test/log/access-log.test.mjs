@@ -11,6 +11,8 @@ import { exchange, httpRequest, RawConnection } from '../helpers/raw.mjs';
 import { startLoad, tempDir, writeApp } from '../helpers/process.mjs';
 import { startServer } from '../helpers/server.mjs';
 import { sleep, waitFor } from '../helpers/wait.mjs';
+import { AccessLog } from '../../dist/log/access-log.js';
+import { compileAccessFormat } from '../../dist/log/access-format.js';
 
 const FETCH_APP = `
 export default {
@@ -206,6 +208,30 @@ test('a head that does not arrive within --header-timeout is logged 408 (Fetch a
     const [line] = await linesOf(log, 1);
     assert.match(line, /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/slow-head HTTP\/1\.1" 408 \d+ "-" "-"$/);
   });
+});
+
+test('a line repeated is written again whole (UTF-8 and all): in one batch, after a flush, after a line too long for a batch, and after a reopen', () => {
+  const dir = tempDir();
+  const path = dir.file('access.log');
+  const log = new AccessLog(path, compileAccessFormat('%{X-Line}i \u20ac', { worker: 0, pid: 0 }));
+  const line = (text) => log.log({ requestField: () => text }, 0);
+  const long = 'L'.repeat(30000);
+  const expected = [];
+  const put = (text) => {
+    line(text);
+    expected.push(text);
+  };
+  put('a'), put('a'), put('b\u00e9'), put('b\u00e9'), put('a');
+  log.flush();
+  put('a'), put('a'), put(long), put(long), put('c'), put('c');
+  log.reopen();
+  put('c'), put('c');
+  log.flush();
+  try {
+    assert.deepEqual(readFileSync(path, 'utf8').split('\n'), [...expected.map((text) => `${text.replace('\u00e9', '\\xe9')} \u20ac`), '']);
+  } finally {
+    dir.remove();
+  }
 });
 
 test('--access-log=- writes the lines on stderr', async () => {
