@@ -672,7 +672,8 @@ export class Master {
   /** Tells the serving workers each one's open connections, when they changed (worker/fair-share.ts). */
   private shareLoads(): void {
     const serving = this.pool.inState(WorkerState.READY);
-    const loads = serving.map((worker): [number, number] => [worker.id, worker.connections]);
+    // A lone worker has no share to keep: it is told so once (no entry), not each count.
+    const loads = serving.length < 2 ? [] : serving.map((worker): [number, number] => [worker.id, worker.connections]);
     const shown = loads.join(';');
     if (shown === this.loadsShared) return;
     this.loadsShared = shown;
