@@ -23,7 +23,7 @@ export const LAYERS = [
   { folder: 'node', job: 'Node (req, res) apps: connections handed to node:http, with our limits' },
   { folder: 'app', job: 'finding, loading and classifying the app module' },
   { folder: 'worker', job: 'a serving process: boot, serve, heartbeat, retire; --workers=0' },
-  { folder: 'master', job: 'the master loop, the pool of workers, dealing connections, the pid file' },
+  { folder: 'master', job: 'the master loop, the pool of workers, the listeners handed to them, the pid file' },
   { folder: 'cli', job: 'the command: argv, --help, run' },
   { folder: '.', job: 'serve() and the public types; the version' },
 ];

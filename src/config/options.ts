@@ -167,7 +167,7 @@ const TABLE: { readonly [K in keyof Required<Options>]: Entry<K> } = {
   },
   reusePort: {
     type: boolean(), default: false,
-    help: 'Linux, Node 22.12+/23.1+: each worker accepts on a TCP socket of its own (SO_REUSEPORT) and the kernel deals the connections; new workers (HUP, recycling, USR2) take over the old ones\' sockets. UNIX and fd:// listeners are dealt as without it',
+    help: 'Linux, Node 22.12+/23.1+: each worker accepts on a TCP socket of its own (SO_REUSEPORT) and the kernel deals the connections; new workers (HUP, recycling, USR2) take over the old ones\' sockets. UNIX and fd:// listeners are shared by the workers as without it',
     section: 'Listening',
   },
   ssl: {

@@ -5,8 +5,10 @@
 //   2. reaps exited workers (logs, crash-loop backoff, a failed roll),
 //   3. opens the listeners (before any worker starts, or once a first worker
 //      has loaded the app where its exported port may decide where),
-//   4. hands listeners to booted workers and tells them to serve, and once
-//      the initial workers serve shows the banner (and starts dealing),
+//   4. hands listeners to booted workers and tells them to serve (each
+//      worker accepts on them itself: the kernel deals the connections, and
+//      the master, which keeps its copy open and never polls it, is out of
+//      their path), and once the initial workers serve shows the banner,
 //   5. kills workers that stopped heartbeating,
 //   6. keeps the number of workers: a worker that retired (its request
 //      limit, harakiri) has already stopped accepting, so its replacement is
@@ -18,6 +20,10 @@
 //   9. with --status-path, sends the workers every worker's figures (from
 //      their heartbeats) once a second: the worker a status request reaches
 //      answers it, and the master does no work per request,
+//  10. passes on each serving worker's open connections, as the workers
+//      report them (at most every few ms each, not per connection), to all:
+//      a worker over its share stops accepting for a moment
+//      (worker/fair-share.ts),
 // then sleeps for --main-process-delay or until the next event. It never
 // loads app code: workers do, and report what the app exported.
 //
@@ -46,7 +52,6 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { resolveIdentity, type Identity } from '../worker/privileges.js';
 import { heartbeatInterval, type StatusTable } from '../worker/protocol.js';
 import { StopState, isStopSignal, stopMessage, type Stop } from '../worker/stop-policy.js';
-import { Balancer } from './balancer.js';
 import { PidFile } from './pidfile.js';
 import { Reloader } from './reloader.js';
 import { Pool, STATE_NAMES, WorkerState, forkWorker, type SpawnWorker, type WorkerEntry, type WorkerProcess } from './pool.js';
@@ -61,8 +66,6 @@ const INITIAL_READY_WAIT_MS = 5000;
 const MAX_BACKOFF_MS = 10000;
 /** How long an immediate stop waits for workers to exit before killing them. */
 const IMMEDIATE_STOP_MS = 1000;
-/** How long a graceful stop waits for the connections the master holds to be dealt before it tells the workers. */
-const DEAL_BEFORE_STOP_MS = 2000;
 /** A graceful stop's margin past --graceful-timeout for workers to exit by themselves before they are killed. */
 const EXIT_MARGIN_MS = 1000;
 /** How often the workers are sent the status page's figures (--status-path). */
@@ -111,7 +114,6 @@ export class Master {
     this.woken = true;
   };
   private listeners: BoundListener[] | null = null;
-  private balancer: Balancer | null = null;
   /** --reuse-port: the sockets of each worker's own (to begin with, a USR2 predecessor's workers'). */
   private readonly workerSockets: WorkerSockets;
   /** The number of workers wanted (--workers, changed by TTIN/TTOU). */
@@ -130,10 +132,8 @@ export class Master {
   private appLoaded = false;
   /** When a first worker was ready to serve (0: none yet). */
   private firstReadyAt = 0;
-  /** The banner is shown and connections are dealt. */
+  /** The banner is shown. */
   private serving = false;
-  /** A graceful stop whose workers are not told yet (see stopWorkersOnceDealt()). */
-  private gracefulStop: { graceMs: number; dealBy: number; closeIdle: boolean } | null = null;
   /** The master this one replaces (USR2): told when this one serves or fails; null if none. */
   private readonly predecessor: number | null;
   /** The descriptors it handed over that it had bound for --reuse-port. */
@@ -147,6 +147,8 @@ export class Master {
   /** When this master started, and last sent the workers the status page's figures. */
   private readonly startedAt = Date.now();
   private statusSharedAt = 0;
+  /** The serving workers' open connections as last passed on to them (shareLoads()). */
+  private loadsShared = '';
 
   constructor(
     private readonly commandLine: CommandLine,
@@ -171,11 +173,7 @@ export class Master {
     this.accessLogFile = this.options.accessLog === undefined || this.options.accessLog === '-' ? null : resolve(cwd, this.options.accessLog);
     if (this.accessLogFile !== null) prepareAccessLogFile(this.accessLogFile, this.identity);
     this.pidFile = this.options.pid === undefined ? null : new PidFile(this.options.pid, cwd);
-    const events = {
-      changed: () => this.wake(),
-      connectionAnswered: (worker: WorkerProcess, taken: boolean) => this.balancer?.answered(worker, taken),
-      channelClosed: (worker: WorkerProcess) => this.balancer?.lost(worker),
-    };
+    const events = { changed: () => this.wake() };
     const output = () => this.errorLog.descriptor;
     // Read now, before anything starts (and before privileges could drop): a missing or mismatched file stops the start.
     this.tls = readTlsMaterial(this.options);
@@ -205,8 +203,8 @@ export class Master {
         this.stepRoll();
         this.checkSuccessor();
         this.shareStatus();
+        this.shareLoads();
         if (this.stopState.stopping !== null) {
-          this.stopWorkersOnceDealt();
           if (this.pool.size === 0) {
             this.log.info('every worker has exited: the master exits');
             return 0;
@@ -323,37 +321,16 @@ export class Master {
     this.log.info(stopMessage(asker, stop, graceMs));
     this.stopDeadline = Date.now() + (graceful ? graceMs + EXIT_MARGIN_MS : IMMEDIATE_STOP_MS);
     this.roll = null;
-    // Stop accepting: new connections are refused (a client can go elsewhere) rather than held unanswered.
+    // Stop accepting: the workers close their copies as they are told to stop, and then new
+    // connections are refused (a client can go elsewhere) rather than held unanswered.
     for (const listener of this.listeners ?? []) (handedOver ? closeHandedOver(listener) : listener.handle.close());
     this.listeners = [];
     this.workerSockets.closeAll();
-    if (graceful) {
+    for (const worker of this.pool.list()) {
+      worker.state = WorkerState.STOPPING;
       // Handed over: idle keep-alive connections are not cut under a client about to send (as a roll's retiring workers).
-      this.gracefulStop = { graceMs, dealBy: Date.now() + DEAL_BEFORE_STOP_MS, closeIdle: !handedOver };
-      this.stopWorkersOnceDealt();
-      return;
-    }
-    this.gracefulStop = null;
-    this.balancer?.close();
-    for (const worker of this.pool.list()) {
-      worker.state = WorkerState.STOPPING;
-      worker.kill('SIGQUIT');
-    }
-  }
-
-  /**
-   * A graceful stop tells the workers to stop once the connections the master
-   * had accepted are dealt (up to DEAL_BEFORE_STOP_MS): those were promised an
-   * answer, and a worker told first could drain and exit with one on its way.
-   */
-  private stopWorkersOnceDealt(): void {
-    const stop = this.gracefulStop;
-    if (stop === null || (this.balancer?.holding === true && Date.now() < stop.dealBy)) return;
-    this.gracefulStop = null;
-    this.balancer?.close();
-    for (const worker of this.pool.list()) {
-      worker.state = WorkerState.STOPPING;
-      worker.send({ type: 'stop', graceful: true, closeIdle: stop.closeIdle, graceMs: stop.graceMs });
+      if (graceful) worker.send({ type: 'stop', graceful: true, closeIdle: !handedOver, graceMs });
+      else worker.kill('SIGQUIT');
     }
   }
 
@@ -431,37 +408,13 @@ export class Master {
     }
     // Bound: files the master makes from now on (a reopened log) get --umask too.
     if (this.identity?.umask !== undefined) process.umask(this.identity.umask);
-    // A successor accepts only once it serves: connections it took and held would be lost if it failed.
-    if (this.predecessor === null) this.acceptForWorkers();
   }
 
   /**
-   * With several workers, the master accepts the connections and deals them (balancer.ts), but for
-   * --reuse-port's listeners: on those the kernel deals, to each worker's own socket
-   * (serveBooted()). The master's own socket for such a listener is bound and never listens. Bound,
-   * it makes a bad address or a busy port a start error before any worker starts, fixes the port
-   * (--port=0) for the workers' sockets, and keeps it while workers come and go. Not listening,
-   * it takes no share of the connections: listening, it would have the kernel deal it one socket's
-   * share, only for the master to pass each over IPC, the cost --reuse-port is there to spare.
-   */
-  private acceptForWorkers(): void {
-    const dealt = this.listeners?.filter((listener) => !listener.reusePort) ?? [];
-    if (this.options.workers <= 1 || dealt.length === 0) return;
-    this.balancer = new Balancer(() => this.dealable(), this.log);
-    try {
-      this.balancer.listen(dealt, this.options.backlog);
-    } catch (error) {
-      throw new Fatal((error as Error).message, 1);
-    }
-  }
-
-  /**
-   * The banner, and the dealing of connections (held until then), once every
-   * initial worker serves, so that the first connections are spread over all
-   * of them; if some are not ready INITIAL_READY_WAIT_MS after the first
-   * was, the server serves with those that are, and says so. (With one
-   * worker the master only binds and the worker listens: before it serves, a
-   * connection waits in the listen backlog.)
+   * The banner, once every initial worker serves; if some are not ready
+   * INITIAL_READY_WAIT_MS after the first was, the server serves with those
+   * that are, and says so. (Each worker accepts from the moment it serves:
+   * before the first does, a connection waits in the listen backlog.)
    */
   private startServing(): void {
     if (this.serving || this.listeners === null) return;
@@ -473,9 +426,7 @@ export class Master {
     if (ready < this.target && waited < INITIAL_READY_WAIT_MS) return;
     this.serving = true;
     if (ready < this.target) this.log.warn(`${ready} of ${this.target} workers ready ${(waited / 1000).toFixed(1)} s after the first: serving with them`);
-    if (this.predecessor !== null) this.acceptForWorkers();
     if (!this.options.quiet) for (const listener of this.listeners) this.errorLog.write(banner(listenerShown(listener, this.tls !== null), this.options.workers, ready));
-    this.balancer?.flush();
     this.onListening(this.listeners);
     if (this.predecessor !== null) void tellPredecessor({ type: 'ready' });
   }
@@ -486,40 +437,44 @@ export class Master {
     this.wake();
   }
 
-  /**
-   * The ready workers to deal connections to, less those whose heartbeat is
-   * overdue: their event loop is blocked, and a connection handed to one would
-   * wait until it is killed. If every one seems late (this process was the one
-   * stalled), all of them.
-   */
-  private dealable(): WorkerProcess[] {
-    if (!this.serving) return [];
-    const ready = this.pool.inState(WorkerState.READY);
-    const overdue = Math.max(500, 2 * heartbeatInterval(this.options.workerTimeout));
-    const now = Date.now();
-    const prompt = ready.filter((worker) => now - worker.lastSeen <= overdue);
-    return prompt.length > 0 ? prompt : ready;
-  }
-
   // 4. Booted workers ---------------------------------------------------------
 
   /**
-   * Hands the listeners to workers that loaded the app and lets them serve: those whose
-   * connections the master does not deal, and for --reuse-port, sockets of the worker's own
+   * Hands the listeners to workers that loaded the app and lets them serve. Every worker accepts on
+   * the master's sockets itself, as many processes on one socket, and the kernel deals the
+   * connections: the master keeps its copy open and never polls it, so that a connection waits in
+   * the socket's backlog, not refused, while no worker accepts (before the first serves, between a
+   * recycled worker and its replacement), and the master spends nothing per connection.
+   *
+   * --reuse-port's listeners are the exception: each worker gets sockets of its own
    * (worker-sockets.ts), bound here as who started starlight (a port below 1024 binds whatever user
-   * the worker runs as). A rolling restart's new worker gets those of the old one it replaces
-   * instead, when that one retires (stepRoll()).
+   * the worker runs as), and a rolling restart's new worker gets those of the old one it replaces
+   * instead, when that one retires (stepRoll()). The master's own socket for such a listener is
+   * bound and never listens: bound, it makes a bad address or a busy port a start error before any
+   * worker starts, fixes the port (--port=0) for the workers' sockets, and keeps it while workers
+   * come and go; never listening, it takes no share of the connections, which would wait there
+   * with no one to accept them.
    */
   private serveBooted(): void {
     if (this.listeners === null) return;
     for (const worker of this.pool.inState(WorkerState.BOOTED)) {
       if (worker.toldToServe) continue;
       worker.toldToServe = true;
-      if (this.balancer === null) for (const listener of this.listeners) if (!listener.reusePort) worker.send({ type: 'listener' }, listener.handle);
+      this.sendShared(worker);
       if (this.roll?.fresh !== worker && !this.giveSockets(worker)) continue;
       worker.send({ type: 'serve' });
     }
-    this.balancer?.flush();
+    // Workers that stopped accepting for a moment, over their share (worker/fair-share.ts).
+    for (const worker of this.pool.inState(WorkerState.READY)) {
+      if (!worker.wantsListeners) continue;
+      worker.wantsListeners = false;
+      this.sendShared(worker);
+    }
+  }
+
+  /** Sends the worker the listeners that every worker accepts on (all but --reuse-port's). */
+  private sendShared(worker: WorkerProcess): void {
+    for (const listener of this.listeners ?? []) if (!listener.reusePort) worker.send({ type: 'listener', shared: true }, listener.handle);
   }
 
   /** --reuse-port: binds and sends the worker its own sockets; if that fails (out of descriptors, say), it dies as one that could not serve. */
@@ -710,5 +665,18 @@ export class Master {
       workers: workers.map((worker) => ({ id: worker.id, pid: worker.pid, state: STATE_NAMES[worker.state], startedAt: worker.startedAt, ...worker.figures! })),
     };
     for (const worker of workers) if (worker.reachable) worker.send({ type: 'status', table });
+  }
+
+  // 10. Each worker's share ----------------------------------------------------
+
+  /** Tells the serving workers each one's open connections, when they changed (worker/fair-share.ts). */
+  private shareLoads(): void {
+    const serving = this.pool.inState(WorkerState.READY);
+    // A lone worker has no share to keep: it is told so once (no entry), not each count.
+    const loads = serving.length < 2 ? [] : serving.map((worker): [number, number] => [worker.id, worker.connections]);
+    const shown = loads.join(';');
+    if (shown === this.loadsShared) return;
+    this.loadsShared = shown;
+    for (const worker of serving) if (worker.reachable) worker.send({ type: 'loads', loads });
   }
 }

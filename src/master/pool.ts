@@ -2,9 +2,8 @@
 // last reported, and its exit. Children are started here through a spawner
 // (child_process.fork, or a test's fake) and their events are recorded on
 // their WorkerProcess (never acted on here): the master loop reads the records
-// on its next pass. Only the answers to dealt connections, and the end of a
-// worker's channel, are passed on as they come (the Balancer acts on them at
-// once). libuv reaps every exited child, so no worker is ever left a zombie.
+// on its next pass. libuv reaps every exited child, so no worker is ever left
+// a zombie.
 
 import { fork } from 'node:child_process';
 import type { Options } from '../config/options.js';
@@ -84,6 +83,10 @@ export class WorkerProcess {
   unresponsive = false;
   /** Its figures from its last heartbeat (--status-path); null before one came. */
   figures: WorkerFigures | null = null;
+  /** Its open connections, as it last said. */
+  connections = 0;
+  /** It stopped accepting for a moment (over its share) and waits for the shared listeners again. */
+  wantsListeners = false;
   exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
 
   constructor(
@@ -130,10 +133,6 @@ export class WorkerProcess {
 export interface PoolEvents {
   /** Any event from a worker: the master loop looks again. */
   changed(): void;
-  /** The worker took (`taken`) or declined the oldest connection dealt to it and not yet answered. */
-  connectionAnswered(worker: WorkerProcess, taken: boolean): void;
-  /** The worker exited and its channel closed: every message it sent has arrived, and none will follow. */
-  channelClosed(worker: WorkerProcess): void;
 }
 
 export class Pool {
@@ -177,10 +176,6 @@ export class Pool {
             tls: this.start.tls,
           });
           break;
-        case 'taken':
-        case 'declined':
-          this.events.connectionAnswered(worker, message.type === 'taken');
-          break;
         default:
           record(worker, message);
       }
@@ -188,12 +183,6 @@ export class Pool {
     });
     child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
       worker.exit = { code, signal };
-      this.events.changed();
-    });
-    // Not 'disconnect': Node holds that back while a handle it sent awaits the
-    // worker's acknowledgement, which a worker that died blocked never sends.
-    child.on('close', () => {
-      this.events.channelClosed(worker);
       this.events.changed();
     });
     child.on('error', () => {
@@ -220,7 +209,7 @@ export class Pool {
 }
 
 /** Notes a worker's message on its record. */
-function record(worker: WorkerProcess, message: Exclude<FromWorker, { type: 'hello' | 'taken' | 'declined' }>): void {
+function record(worker: WorkerProcess, message: Exclude<FromWorker, { type: 'hello' }>): void {
   switch (message.type) {
     case 'booted':
       worker.state = WorkerState.BOOTED;
@@ -238,7 +227,14 @@ function record(worker: WorkerProcess, message: Exclude<FromWorker, { type: 'hel
       worker.hasServed = true;
       break;
     case 'heartbeat':
+      worker.connections = message.connections;
       if (message.figures !== undefined) worker.figures = message.figures;
+      break;
+    case 'load':
+      worker.connections = message.connections;
+      break;
+    case 'listen-again':
+      worker.wantsListeners = true;
       break;
     case 'retire':
       worker.retireReason = message.reason;

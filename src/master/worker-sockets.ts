@@ -82,6 +82,6 @@ export class WorkerSockets {
   private send(worker: WorkerProcess, handles: readonly ListenHandle[]): void {
     if (handles.length === 0) return;
     this.held.set(worker, [...(this.held.get(worker) ?? []), ...handles]);
-    for (const handle of handles) worker.send({ type: 'listener' }, handle);
+    for (const handle of handles) worker.send({ type: 'listener', shared: false }, handle);
   }
 }

@@ -1,9 +1,9 @@
 // The life of a worker process forked by the master: it says hello, receives
 // its options, opens the error log, becomes --user/--group, loads the app
 // (through the loader it is given: the app module for the command line, the
-// script's own fetch for serve()), reports, serves on the listeners (or the
-// connections) the master hands it, answering for each dealt connection,
-// heartbeats, retires at its request limit or on harakiri (it stops
+// script's own fetch for serve()), reports, accepts on the listeners the
+// master hands it (shared with the other workers, less while it holds more
+// than its share of the connections: fair-share.ts), heartbeats, retires at its request limit or on harakiri (it stops
 // accepting at once and says so), and stops when told, by the master or by a
 // signal (stop-policy.ts). It writes its requests' lines to the access log
 // (flushed as it exits), and on the master's word (or USR1) it reopens its
@@ -13,7 +13,7 @@
 import { resolve } from 'node:path';
 import type { LoadedApp } from '../app/load.js';
 import { optionFor, type Options } from '../config/options.js';
-import type { ClientHandle, ListenHandle } from '../listen/bind.js';
+import type { ListenHandle } from '../listen/bind.js';
 import { openAccessLog, type AccessLog } from '../log/access-log.js';
 import { ErrorLog } from '../log/error-log.js';
 import { createLogger } from '../log/logger.js';
@@ -24,6 +24,7 @@ import {
   type FromWorker,
   type ToWorker,
 } from './protocol.js';
+import { FairShare } from './fair-share.js';
 import { dropPrivileges } from './privileges.js';
 import { StopState, type Stop, type StopSignal } from './stop-policy.js';
 import { createWorker, type Worker } from './worker.js';
@@ -35,8 +36,10 @@ const send = (message: FromWorker) => {
 
 let id = 0;
 let worker: Worker | null = null;
+let fairShare: FairShare | null = null;
 let options: Options | null = null;
-const listeners: ListenHandle[] = [];
+/** The listeners received before the word to serve, and whether each is shared with the other workers. */
+const listeners: Array<{ handle: ListenHandle; shared: boolean }> = [];
 const errorLog = new ErrorLog();
 let accessLog: AccessLog | null = null;
 const log = createLogger(errorLog, () => `starlight worker ${id}[${process.pid}]`);
@@ -79,9 +82,19 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
   // database, say) is alive; one whose loading blocks the event loop is not.
   // With --status-path they carry this worker's figures, which the master shares with all.
   const reportsFigures = options.statusPath !== undefined;
-  setInterval(() => send(reportsFigures && worker !== null ? { type: 'heartbeat', figures: worker.figures() } : { type: 'heartbeat' }), heartbeatInterval(options.workerTimeout)).unref();
+  setInterval(() => {
+    const connections = worker?.http.connections.size ?? 0;
+    send(reportsFigures && worker !== null ? { type: 'heartbeat', connections, figures: worker.figures() } : { type: 'heartbeat', connections });
+  }, heartbeatInterval(options.workerTimeout)).unref();
   try {
     const app = await load(message, options);
+    const share = new FairShare(id, {
+      connections: () => worker?.http.connections.size ?? 0,
+      report: (connections) => send({ type: 'load', connections }),
+      pause: () => worker?.pauseShared() ?? false,
+      resume: () => send({ type: 'listen-again' }),
+    });
+    fairShare = share;
     worker = await createWorker({
       id,
       options,
@@ -90,6 +103,7 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
       log,
       accessLog,
       firstRequest: () => send({ type: 'served' }),
+      accepted: () => share.accepted(),
       retire: (reason) => send({ type: 'retire', reason }),
     });
     send({ type: 'booted', port: app.port, hostname: app.hostname });
@@ -105,7 +119,7 @@ function serve(): void {
   if (worker === null) return;
   serving = true;
   try {
-    worker.listen(listeners);
+    for (const { handle, shared } of listeners) worker.listen([handle], shared);
   } catch (error) {
     fail((error as Error).message);
     return;
@@ -160,29 +174,25 @@ export function runWorkerProcess(load: AppLoader): void {
         break;
       case 'listener': {
         const listener = handle as ListenHandle;
-        // Once serving, one more (--reuse-port: the sockets of the worker this one replaces) is accepted on at once.
+        // Once serving, one more (a shared one again after a pause; --reuse-port: the sockets of the
+        // worker this one replaces) is accepted on at once.
         if (stopState.stopping !== null) listener.close();
-        else if (!serving) listeners.push(listener);
+        else if (!serving) listeners.push({ handle: listener, shared: message.shared });
         else {
           try {
-            worker?.listen([listener]);
+            worker?.listen([listener], message.shared);
           } catch (error) {
             fail((error as Error).message);
           }
         }
         break;
       }
+      case 'loads':
+        fairShare?.shared(message.loads);
+        break;
       case 'serve':
         serve();
         break;
-      case 'connection': {
-        const client = handle as ClientHandle;
-        // Declined once this worker stopped accepting: the master deals it to another.
-        const taken = worker !== null && worker.accept(client);
-        if (!taken) client.close();
-        send({ type: taken ? 'taken' : 'declined' });
-        break;
-      }
       case 'reopen-logs':
         reopenLogs();
         break;

@@ -1,6 +1,6 @@
 // The messages between the master and a worker process, over the IPC channel
-// of child_process.fork (JSON). Listening sockets and, when the master deals
-// out connections, accepted sockets travel as handles beside the messages.
+// of child_process.fork (JSON). Listening sockets travel as handles beside
+// the messages.
 
 import type { Options } from '../config/options.js';
 import type { TlsMaterial } from '../listen/tls.js';
@@ -10,18 +10,21 @@ import type { Identity } from './privileges.js';
 export type ToWorker =
   /** The first message: who the worker is and what it serves (with --ssl, the PEM files the master read). */
   | { type: 'start'; id: number; options: WireOptions; app: string | undefined; cwd: string; identity: Identity | null; tls: TlsMaterial | null }
-  /** A listening socket to accept on (handle attached). */
-  | { type: 'listener' }
-  /** All listeners sent (or none, when the master deals out connections): start serving. */
+  /**
+   * A listening socket to accept on (handle attached): `shared`, one all workers accept on (again,
+   * after `listen-again`); else a --reuse-port socket of this worker's own.
+   */
+  | { type: 'listener'; shared: boolean }
+  /** All listeners sent: start serving. */
   | { type: 'serve' }
-  /** An accepted connection (handle attached); answered `taken` or `declined`. */
-  | { type: 'connection' }
   /** Stop: gracefully within graceMs (idle keep-alive connections closed at once with closeIdle), or at once. */
   | { type: 'stop'; graceful: boolean; closeIdle: boolean; graceMs: number }
   /** Log rotation (the master got USR1): open the error log again by its name. */
   | { type: 'reopen-logs' }
   /** --status-path: every worker's figures as the master last heard them, sent once a second. */
-  | { type: 'status'; table: StatusTable };
+  | { type: 'status'; table: StatusTable }
+  /** Each serving worker's open connections, by id, as the master last heard them (fair-share.ts). */
+  | { type: 'loads'; loads: Array<[id: number, connections: number]> };
 
 /** Worker → master. */
 export type FromWorker =
@@ -35,17 +38,21 @@ export type FromWorker =
   | { type: 'ready' }
   /** It received its first request: the app serves (a later death is not a crash loop). */
   | { type: 'served' }
-  /** Sent while the event loop runs; the master kills a worker that stops sending them. With --status-path, the worker's figures. */
-  | { type: 'heartbeat'; figures?: WorkerFigures }
+  /**
+   * Sent while the event loop runs; the master kills a worker that stops sending them. With its
+   * open connections, and with --status-path, the worker's figures.
+   */
+  | { type: 'heartbeat'; connections: number; figures?: WorkerFigures }
+  /** Its open connections changed (at most every few ms: fair-share.ts). */
+  | { type: 'load'; connections: number }
+  /** It stopped accepting for a moment (over its share) and wants the shared listeners back. */
+  | { type: 'listen-again' }
   /**
    * Reached its request limit, or the app called harakiri: it has stopped
    * accepting and finishes what it has in flight; the master replaces it and
    * tells it to stop.
    */
-  | { type: 'retire'; reason: string }
-  /** The answer to each dealt connection, in order: served here, or (stopped accepting) to be dealt elsewhere. */
-  | { type: 'taken' }
-  | { type: 'declined' };
+  | { type: 'retire'; reason: string };
 
 /** What a serving process counts of itself, for the status page (--status-path). */
 export interface WorkerFigures {

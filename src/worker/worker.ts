@@ -1,6 +1,7 @@
 // A serving process's work, whoever started it: the app behind its HTTP
 // engine (starlight's own for a Fetch app, node:http's for a Node app), the
-// listeners it accepts on, its request count and the limit drawn
+// listeners it accepts on (closing its copies of the shared ones for a moment
+// when fair-share.ts says so), its request count and the limit drawn
 // for it (--max/--min-reqs-per-child), harakiri, waitUntil work, and stopping
 // (stop accepting, finish or cut what is in flight, wait for cleanups). With
 // --status-path, its figures, and the status page put before the app.
@@ -13,7 +14,7 @@ import type { ServerHooks, WorkerInfo } from '../fetch/context.js';
 import type { BaseServer, ServerOptions } from '../http/base-server.js';
 import type { Exchange } from '../http/exchange.js';
 import { HttpServer } from '../http/server.js';
-import { acceptOn, type ClientHandle, type ListenHandle } from '../listen/bind.js';
+import { acceptOn, type ListenHandle } from '../listen/bind.js';
 import type { TlsMaterial } from '../listen/tls.js';
 import type { AccessLog } from '../log/access-log.js';
 import type { Logger } from '../log/logger.js';
@@ -32,6 +33,8 @@ export interface WorkerSetup {
   accessLog?: AccessLog | null;
   /** Called once, at the first request. */
   firstRequest?(): void;
+  /** Called after each connection accepted on a listener (with several workers: fair-share.ts). */
+  accepted?(): void;
   /**
    * This worker retired (its request limit was reached, or the app asked:
    * harakiri): it accepts nothing more, finishes what it has in flight, and
@@ -65,7 +68,8 @@ function delay(ms: number): Promise<void> {
 export class Worker {
   readonly http: BaseServer;
   readonly requestLimit: number;
-  private readonly listening: ListenHandle[] = [];
+  /** The listening handles accepted on, each shared with the other workers or not (--reuse-port's own, --workers=0's). */
+  private readonly listening: Array<{ handle: ListenHandle; shared: boolean }> = [];
   private readonly cleanups = new Set<Promise<unknown>>();
   private retiring = false;
   private accepting = true;
@@ -183,23 +187,35 @@ export class Worker {
     };
   }
 
-  /** Starts accepting on bound handles (from bindListeners, or received from the master). */
-  listen(handles: readonly ListenHandle[]): void {
+  /**
+   * Starts accepting on bound handles (from bindListeners, or received from the master; `shared`:
+   * the other workers accept on them too). Once this worker has stopped accepting, they are closed.
+   */
+  listen(handles: readonly ListenHandle[], shared = false): void {
     for (const handle of handles) {
-      acceptOn(handle, this.setup.options.backlog, (client) => this.http.accept(client));
-      this.listening.push(handle);
+      if (!this.accepting || this.stopping) {
+        handle.close();
+        continue;
+      }
+      acceptOn(handle, this.setup.options.backlog, (client) => {
+        this.http.accept(client);
+        this.setup.accepted?.();
+      });
+      this.listening.push({ handle, shared });
     }
   }
 
   /**
-   * Serves a connection the master dealt, unless this worker retired or has
-   * finished stopping (then the master deals it elsewhere). While a stop
-   * drains, dealt connections are still served, for one request each: the
-   * master deals out what it had accepted before the stop.
+   * Closes this process's copies of the shared listeners (the sockets stay open in the master);
+   * false if it had none. It accepts on them again once the master sends them again.
    */
-  accept(client: ClientHandle): boolean {
-    if (!this.accepting) return false;
-    this.http.accept(client);
+  pauseShared(): boolean {
+    const shared = this.listening.filter((listener) => listener.shared);
+    if (shared.length === 0) return false;
+    for (const listener of shared) {
+      listener.handle.close();
+      this.listening.splice(this.listening.indexOf(listener), 1);
+    }
     return true;
   }
 
@@ -231,7 +247,7 @@ export class Worker {
   }
 
   private closeListeners(): void {
-    for (const handle of this.listening.splice(0)) handle.close();
+    for (const { handle } of this.listening.splice(0)) handle.close();
   }
 
   /**
@@ -244,6 +260,10 @@ export class Worker {
   async stop(graceMs: number, closeIdle: boolean): Promise<void> {
     const deadline = Date.now() + graceMs;
     this.stopping = true;
+    // What the kernel had queued on the listeners is accepted (in this turn's poll, libuv accepts
+    // until none is left) before they close: those clients were promised an answer, one request
+    // each, where closing the last copy of a listening socket resets them.
+    await new Promise((resolve) => setImmediate(resolve));
     this.closeListeners();
     const drained = await Promise.race([this.http.shutdown(closeIdle).then(() => true), delay(graceMs).then(() => false)]);
     this.accepting = false;

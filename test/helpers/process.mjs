@@ -296,6 +296,28 @@ export async function seenWorkers(port, n, timeoutMs = 5000) {
   return [...pids];
 }
 
+/**
+ * A keep-alive Client on each of `pids` (the workers; the kernel deals connections, in no set
+ * order): connections are opened, 8 at a time, until each worker holds one, and the others are
+ * closed. Resolves a Map pid → Client.
+ */
+export async function clientOnEachWorker(port, pids, timeoutMs = 10000) {
+  const held = new Map();
+  await waitFor(
+    async () => {
+      const opened = await Promise.all(Array.from({ length: 8 }, () => Client.open(port)));
+      for (const client of opened) {
+        const { pid } = (await client.request('/')).json;
+        if (pids.includes(pid) && !held.has(pid)) held.set(pid, client);
+        else client.destroy();
+      }
+      return held.size === pids.length;
+    },
+    { timeoutMs, intervalMs: 0, message: () => `a connection on each of ${pids.join(', ')} (have ${[...held.keys()].join(', ')})` },
+  );
+  return held;
+}
+
 /** A privileged port free on 127.0.0.1 (80 and 81 may be taken by a real server here). */
 export function privilegedPort() {
   const probe = `const s=require('net').createServer();const ports=[81,...Array.from({length:200},(_, i)=>800+i)];` +

@@ -2,8 +2,9 @@
 // process is started; the listeners are real sockets on 127.0.0.1): a crash
 // loop is backed off, a worker killed after it served is replaced at once, a
 // retiring worker's replacement is spawned and it is told to stop in the same
-// pass, the banner (and dealing) waits for every initial worker, and a
-// connection dealt to a worker that dies without taking it is dealt again.
+// pass, the banner waits for every initial worker, each worker is handed the
+// master's listening sockets to accept on itself (the master never accepts),
+// and the workers' open connections are passed on to all (fair-share.ts).
 // Also the stop policy that the master, the worker and --workers=0 share.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
@@ -144,36 +145,40 @@ test('a retiring worker: its replacement is spawned and it is told to stop in th
   }
 });
 
-test('the banner waits for every initial worker; connections are dealt only then, and one a worker dies without taking is dealt again', { timeout: 20000 }, async () => {
+test('the banner waits for every initial worker; each is handed the shared listeners and the master accepts nothing itself; a worker over its share gets them again; the loads are passed on', { timeout: 20000 }, async () => {
   const port = await freePort();
   const server = fakeMaster(['--workers=2', `--port=${port}`]);
-  const sockets = [];
   try {
     await waitFor(() => server.children.length === 2);
     const [a, b] = server.children.map((entry) => entry.child);
     await a.boot();
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(server.listening, null, 'serving with one of two workers ready');
-    // The listeners are open (once a worker booted): a connection now waits in the master.
-    sockets.push(net.connect({ host: '127.0.0.1', port }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(a.got('connection').length + b.got('connection').length, 0, 'a connection was dealt before every worker was ready');
     await b.boot();
     await waitFor(() => server.listening !== null, { message: 'serving' });
-    const first = await waitFor(() => [a, b].find((child) => child.got('connection').length === 1));
-    const other = first === a ? b : a;
-    // The worker dies without answering for it: the other worker is dealt it.
-    first.die(null, 'SIGKILL');
-    await waitFor(() => other.got('connection').length === 1, { message: 'the connection dealt again' });
-    assert.equal(other.got('connection')[0].handle, first.got('connection')[0].handle, 'the same connection');
-    // Until it is taken, nothing more goes to that worker.
-    sockets.push(net.connect({ host: '127.0.0.1', port }));
+    for (const child of [a, b]) {
+      assert.deepEqual(child.got('listener').map((sent) => sent.message), [{ type: 'listener', shared: true }]);
+      assert.equal(child.got('listener')[0].handle, server.listening[0].handle, "the master's own socket");
+    }
+    // The fake workers do not listen, and the master never does: the connection is refused.
+    const refused = await new Promise((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => (socket.destroy(), resolve(false)));
+      socket.once('error', (error) => resolve(error.code === 'ECONNREFUSED'));
+    });
+    assert.ok(refused, 'the master accepted a connection');
+    // A worker over its share stops accepting for a moment and asks for the listeners again.
+    a.say({ type: 'listen-again' });
+    await waitFor(() => a.got('listener').length === 2, { message: 'the listeners sent again' });
+    assert.equal(b.got('listener').length, 1);
+    // Each worker's open connections are passed on to all, once, when they change.
+    a.say({ type: 'load', connections: 7 });
+    await waitFor(() => b.got('loads').some((sent) => sent.message.loads.some(([id, n]) => id === 1 && n === 7)), { message: 'the loads passed on' });
+    const sentLoads = b.got('loads').length;
+    a.say({ type: 'heartbeat', connections: 7 });
     await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(other.got('connection').length, 1);
-    other.say({ type: 'taken' });
-    await waitFor(() => other.got('connection').length === 2, { message: 'the next connection' });
+    assert.equal(b.got('loads').length, sentLoads, 'loads sent again that had not changed');
   } finally {
-    for (const socket of sockets) socket.destroy();
     await server.stop();
   }
 });

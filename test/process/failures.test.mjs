@@ -11,6 +11,7 @@ import {
   APP,
   Client,
   assertNoZombies,
+  clientOnEachWorker,
   exitWithin,
   get,
   isAlive,
@@ -50,16 +51,12 @@ test('--worker-timeout=1: a worker blocked in a busy loop is killed and replaced
   await withServer(['--workers=2', '--worker-timeout=1', APP], {}, async (server) => {
     const workers = await waitForWorkers(server.pid, 2);
     await seenWorkers(server.port, 2);
-    // One keep-alive connection on each worker (the master deals them in turn).
-    const a = await Client.open(server.port);
-    const b = await Client.open(server.port);
-    const pa = (await a.request('/')).json.pid;
-    const pb = (await b.request('/')).json.pid;
-    assert.deepEqual([pa, pb].sort(), [...workers].sort());
+    // One keep-alive connection on each worker.
+    const [[pa, a], [pb, b]] = await clientOnEachWorker(server.port, workers);
     const blockedAt = Date.now();
     const blocked = settle(a.request('/block?ms=10000', { timeoutMs: 15000 }));
-    // The other worker answers all along on its connection, and new connections go to it once the
-    // blocked one is late with its heartbeat (after at most 0.5 s: the master cannot know sooner).
+    // The other worker answers all along on its connection, and new connections go to it: the
+    // blocked one, its event loop stopped, accepts none.
     let newConnections = 0;
     const failures = [];
     while (isAlive(pa) && Date.now() - blockedAt < 6000) {

@@ -44,8 +44,8 @@ test('--max-reqs-per-child=10: each worker is replaced after 10 requests', { tim
     const counts = countBy(pids);
     // Two workers and a new one for each 10 requests: about 8 workers in all.
     assert.ok(counts.size >= 6, `only ${counts.size} workers served 80 requests: ${[...counts.values()]}`);
-    // A worker that is gone served its 10 (the master deals it no connection once it asked to be
-    // replaced; one more may slip in while that message travels).
+    // A worker that is gone served its 10 (it stops accepting as it reaches them; one more may
+    // slip in on a connection it had accepted meanwhile).
     await waitForWorkers(server.pid, 2);
     for (const [pid, count] of counts) {
       if (isAlive(pid)) assert.ok(count <= 12, `worker ${pid} served ${count}`);

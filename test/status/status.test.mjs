@@ -129,7 +129,7 @@ describe('the status page of 2 workers (a Fetch app)', () => {
     try {
       blocked.write(httpRequest('GET', `/block?marker=${marker}&release=${release}`));
       await waitFor(() => existsSync(marker), { timeoutMs: 10000, message: 'the app blocking a worker' });
-      // The master may deal the blocked worker one more connection (it answered for the last): two are asked, one at least is not held up.
+      // The blocked worker accepts nothing while blocked: the other answers (two are asked; one answer is enough).
       for (let i = 0; i < 2; i++) pending.push(ask(server.port, 'GET', '/status?json'));
       const answered = await Promise.any(pending);
       const page = parsePage(answered.status, answered.header('content-type'), answered.text);
