@@ -199,7 +199,7 @@ const bound = (trend) =>
 /** A slope row: kept when the fitted growth of every process's last half is within the bound; the steepest shown. */
 function slopeRow(summary, label, all) {
   const worst = all.reduce((a, b) => (b.perHundredK > a.perHundredK ? b : a));
-  const ok = all.every((trend) => trend.samples >= 3 && trend.growth < allowed(trend));
+  const ok = all.every((trend) => trend.samples >= 2 && trend.growth < allowed(trend));
   summary.add(label, describeTrend(worst), bound(worst), ok);
   return ok;
 }
@@ -213,7 +213,7 @@ function slopeRow(summary, label, all) {
  */
 function rssRow(summary, label, all, liveFlat = false) {
   const verdict = (trend) =>
-    trend.samples < 3 ? null
+    trend.samples < 2 ? null
     : trend.growth < allowed(trend) ? 'slope'
     : trend.newHigh < allowed(trend) ? 'no new high'
     : liveFlat && trend.peak < RSS_CEILING_MIB ? `below ${RSS_CEILING_MIB} MiB, live memory flat`

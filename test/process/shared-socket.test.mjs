@@ -39,7 +39,8 @@ test('each worker accepts on the master\'s socket; under load the master holds n
 });
 
 test('2 workers under load: each takes 35-65% of 32 keep-alive connections opened at once, and of a new connection per request', { timeout: 60000 }, async () => {
-  await withServer(['--workers=2', APP], {}, async (server) => {
+  // No connection reaches --max-keepalive-reqs's default (1000) in the 2 s on a fast machine.
+  await withServer(['--workers=2', '--max-keepalive-reqs=1000000', APP], {}, async (server) => {
     const workers = await waitForWorkers(server.pid, 2);
     await seenWorkers(server.port, 2);
     // Keep-alive: the connections, all busy, are opened at once (a burst to split). (Their
