@@ -175,7 +175,7 @@ const SCENARIOS = {
         return '/';
       };
       const sent = (request) => {
-        if (request.path === '/' && ((request.worker !== null && hung.has(request.worker) && isAlive(request.worker)) || (request.worker === null && hanging().length > 0))) request.exposed = true;
+        if (request.path !== HANG && ((request.worker !== null && hung.has(request.worker) && isAlive(request.worker)) || (request.worker === null && hanging().length > 0))) request.exposed = true;
         watch.sent(request);
       };
       const load = startLoad(server.port, { keepAlive: KEEP_ALIVE, oneShot: ONE_SHOT, watch: { ...watch, path: choose, sent } });

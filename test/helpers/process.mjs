@@ -170,11 +170,13 @@ export function startLoad(port, { keepAlive = 2, oneShot = 2, path = '/', pauseM
         client = null;
       }
       try {
-        if (client === null) {
-          client = await Client.open(port);
-          worker = null;
-        }
-        const response = await attempt(worker, (requestPath) => client.request(requestPath));
+        if (client === null) worker = null;
+        // A request on a new connection is in flight from the moment the connection is opened:
+        // the kernel completes it, and a worker may accept it, before the client hears of it.
+        const response = await attempt(worker, async (requestPath) => {
+          client ??= await Client.open(port);
+          return client.request(requestPath);
+        });
         worker = response.json?.pid ?? worker;
         if (response.close) {
           stats.closes++;
