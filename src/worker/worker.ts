@@ -207,9 +207,12 @@ export class Worker {
 
   /**
    * Closes this process's copies of the shared listeners (the sockets stay open in the master);
-   * false if it had none. It accepts on them again once the master sends them again.
+   * false if it had none. It accepts on them again once the master sends them again. A stopping
+   * worker does not pause: it takes what the backlog holds before it closes them (stop()), and
+   * the master sends nothing again to a worker that stops.
    */
   pauseShared(): boolean {
+    if (this.stopping) return false;
     const shared = this.listening.filter((listener) => listener.shared);
     if (shared.length === 0) return false;
     for (const listener of shared) {
