@@ -15,7 +15,7 @@ import { loopNow } from './clock.js';
 import { Connection, plainSocket, type ConnectionHost } from './connection.js';
 import type { Exchange } from './exchange.js';
 import { ForwardingTrust } from './forwarded.js';
-import { MAX_CHUNK_EXTENSIONS, MAX_REQUEST_LINE } from './limits.js';
+import { MAX_CHUNK_EXTENSIONS, MAX_REQUEST_LINE, deadlineCheckPeriod } from './limits.js';
 import type { ParserLimits } from './parser.js';
 
 export interface HttpServerOptions extends ServerOptions {
@@ -53,10 +53,8 @@ export class HttpServer extends BaseServer implements ConnectionHost {
     this.forwarding = forwardingTrust(options);
     this.accessLog = options.accessLog == null ? null : new ExchangeLog(options.accessLog);
     this.handler = options.handler;
-    // Deadlines are checked a few times per shortest timeout, at most once a second.
     const shortest = Math.min(this.timeouts.header, this.timeouts.keepalive, this.timeouts.inactivity);
-    const period = Math.min(1000, Math.max(10, shortest / 4));
-    this.sweeper = setInterval(() => this.sweep(), period).unref();
+    this.sweeper = setInterval(() => this.sweep(), deadlineCheckPeriod(shortest)).unref();
   }
 
   protected acceptPlain(accepted: ClientHandle | Socket, client: ProxiedClient | null): void {

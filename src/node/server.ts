@@ -34,7 +34,7 @@ import { logRefused } from '../http/access.js';
 import { BaseServer, forwardingTrust, type ServerOptions } from '../http/base-server.js';
 import { forwardingFields, type ForwardedFacts, type ForwardingTrust } from '../http/forwarded.js';
 import { loopNow } from '../http/clock.js';
-import { LINGER_MS } from '../http/limits.js';
+import { LINGER_MS, deadlineCheckPeriod } from '../http/limits.js';
 import { HOST_VALUE, isUnsafeValue, lowerCaseToken } from '../http/syntax.js';
 import { ERROR_FIELDS, errorBody, errorResponse, exposedErrorBody } from '../http/writer.js';
 import type { ClientHandle } from '../listen/bind.js';
@@ -313,7 +313,7 @@ export class NodeAppServer extends BaseServer {
         // Checked below with the other Host rules (node:http would answer without closing after).
         requireHostHeader: false,
         keepAliveTimeout: options.keepaliveTimeout,
-        connectionsCheckingInterval: Math.min(1000, Math.max(10, headersTimeout / 4)),
+        connectionsCheckingInterval: deadlineCheckPeriod(headersTimeout),
         ...(Number.isFinite(options.maxBodySize) ? { IncomingMessage: sizeLimitedRequest(options.maxBodySize) } : {}),
       },
       (req, res) => this.handle(req, res),
@@ -322,7 +322,7 @@ export class NodeAppServer extends BaseServer {
     this.server.maxHeadersCount = options.maxHeaders + 1;
     // Not server.timeout: node:http would arm and clear a timer per request and refresh it on every
     // read and write; one sweep for all connections does it, as the Fetch engine's does.
-    this.sweeper = options.timeout > 0 ? setInterval(() => this.sweep(), Math.min(1000, Math.max(10, options.timeout / 4))).unref() : null;
+    this.sweeper = options.timeout > 0 ? setInterval(() => this.sweep(), deadlineCheckPeriod(options.timeout)).unref() : null;
     this.server.on('clientError', (error: Error & { code?: string }, socket: ServedSocket) => this.clientError(error, socket));
     // An Expect other than 100-continue: 417 and the close, as for a Fetch app
     // (node:http would answer 417 itself and read on, and a body cut short
