@@ -3,7 +3,7 @@
 // 64 MiB body.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runCampaign } from './run.mjs';
+import { runCampaign } from '../helpers/campaign.mjs';
 
 test('npm run exhaust, bounded: every promise kept', async () => {
   const { code, output } = await runCampaign('exhaust', ['--clients=300', '--idle=500', '--slow=100', '--seconds=2', '--stream-mib=20', '--body=64m']);

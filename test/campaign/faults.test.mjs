@@ -3,7 +3,7 @@
 // /dev/full otherwise) and a read-only log.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runCampaign } from './run.mjs';
+import { runCampaign } from '../helpers/campaign.mjs';
 
 test('npm run faults, bounded: every promise kept', async () => {
   const { code, output } = await runCampaign('faults', ['--rounds=2', '--requests=20']);

@@ -2,7 +2,7 @@
 // 1,000 structured inputs through a socket, 300 echoed heads per app.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runCampaign } from './run.mjs';
+import { runCampaign } from '../helpers/campaign.mjs';
 
 test('npm run fuzz, bounded: every promise kept', async () => {
   const { code, output } = await runCampaign('fuzz', ['--diff=5000', '--count=1000', '--echo=300', '--seed=15']);

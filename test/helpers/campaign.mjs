@@ -8,8 +8,8 @@ import { exitWithin } from './wait.mjs';
 /** The file of campaign script `name` (e.g. 'soak'). */
 export const campaignScript = (name) => fileURLToPath(new URL(`../../campaign/${name}.mjs`, import.meta.url));
 
-/** Runs campaign script `name` with `args`; resolves { code, signal, output } (stdout and stderr together). */
-export async function runCampaign(name, args, limitMs) {
+/** Runs campaign script `name` with `args` (within `limitMs`); resolves { code, signal, output } (stdout and stderr together). */
+export async function runCampaign(name, args, limitMs = 60000) {
   const child = spawn(process.execPath, [campaignScript(name), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
