@@ -120,26 +120,30 @@ const CLIENT_ERROR_STATUS: Readonly<Record<string, number>> = {
 
 /**
  * An IncomingMessage whose body may not grow past `maxBodySize`: node:http's
- * parser pushes each piece of a body into it, and counts nothing itself.
+ * parser pushes each piece of a body into it, and counts nothing itself. The
+ * counting push() is the request's own property, not its class's: frameworks
+ * replace a request's prototype (Express does), and the limit must hold for
+ * them too.
  */
 function sizeLimitedRequest(maxBodySize: number): typeof IncomingMessage {
   return class extends http.IncomingMessage implements SizeLimitedRequest {
     received = 0;
     overflow: (() => void) | null = null;
-
-    override push(chunk: unknown, encoding?: BufferEncoding): boolean {
-      if (chunk !== null && this.overflow !== null) {
-        this.received += (chunk as Buffer).length;
-        if (this.received > maxBodySize) {
-          const overflow = this.overflow;
-          this.overflow = null;
-          overflow();
-          return false;
-        }
-      }
-      return super.push(chunk, encoding);
-    }
+    override push = countingPush;
   };
+
+  function countingPush(this: SizeLimitedRequest & { received: number }, chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk !== null && this.overflow !== null) {
+      this.received += (chunk as Buffer).length;
+      if (this.received > maxBodySize) {
+        const overflow = this.overflow;
+        this.overflow = null;
+        overflow();
+        return false;
+      }
+    }
+    return http.IncomingMessage.prototype.push.call(this, chunk, encoding);
+  }
 }
 
 interface SizeLimitedRequest extends IncomingMessage {

@@ -235,18 +235,20 @@ describe('a Node app under limits and timeouts', AT_ONCE, () => {
     assert.equal(closed, 'fin');
   });
 
-  test('--max-body-size: a chunked body that grows past it is answered 413 and cut; the read in the app fails', async () => {
-    const c = await RawConnection.connect(server.port);
-    c.write(httpRequest('POST', '/read-body', { headers: { 'Transfer-Encoding': 'chunked' } }));
-    c.write('258\r\n' + 'y'.repeat(600) + '\r\n');
-    c.write('258\r\n' + 'y'.repeat(600) + '\r\n');
-    const { responses } = await c.responses(1);
-    assert.equal(responses[0].status, 413);
-    assert.notEqual(await c.waitClosed(3000), 'timeout');
-    c.destroy();
-    const { response } = await ask(server.port, httpRequest('GET', '/last-read'));
-    assert.match(response.text, /^error after 600: the request body is larger than --max-body-size \(1000 bytes\)$/);
-  });
+  for (const target of ['/read-body', '/read-body-reprototyped']) {
+    test(`--max-body-size: a chunked body that grows past it is answered 413 and cut; the read in the app fails (${target})`, async () => {
+      const c = await RawConnection.connect(server.port);
+      c.write(httpRequest('POST', target, { headers: { 'Transfer-Encoding': 'chunked' } }));
+      c.write('258\r\n' + 'y'.repeat(600) + '\r\n');
+      c.write('258\r\n' + 'y'.repeat(600) + '\r\n');
+      const { responses } = await c.responses(1);
+      assert.equal(responses[0].status, 413);
+      assert.notEqual(await c.waitClosed(3000), 'timeout');
+      c.destroy();
+      const { response } = await ask(server.port, httpRequest('GET', '/last-read'));
+      assert.match(response.text, /^error after 600: the request body is larger than --max-body-size \(1000 bytes\)$/);
+    });
+  }
 
   test('--max-keepalive-reqs=2: the second response says Connection: close, and the connection closes', async () => {
     const c = await RawConnection.connect(server.port);
