@@ -41,9 +41,9 @@ export class ForwardingTrust {
 
   /** What a request from a trusted peer says of its client; null when it says nothing usable. */
   facts(head: HeaderFields): ForwardedFacts | null {
-    const forwarded = fieldValues(head, 'forwarded');
-    const facts = forwarded.length > 0 ? this.fromForwarded(forwarded) : this.fromXForwarded(head);
-    return facts === null || Object.values(facts).every((fact) => fact === undefined) ? null : facts;
+    const fields = forwardingValues(head);
+    const facts = fields.forwarded.length > 0 ? this.fromForwarded(fields.forwarded) : this.fromXForwarded(fields);
+    return facts === null || (facts.remoteAddress === undefined && facts.scheme === undefined && facts.host === undefined) ? null : facts;
   }
 
   /**
@@ -51,8 +51,8 @@ export class ForwardingTrust {
    * proxy, the nearest's last. The scheme and host are those of the element
    * whose `for` is the client: the proxy the client itself reached.
    */
-  private fromForwarded(values: string[]): ForwardedFacts | null {
-    const elements = values.flatMap((value) => splitList(value)).map(parseElement);
+  private fromForwarded(values: readonly string[]): ForwardedFacts | null {
+    const elements = listElements(values).map(parseElement);
     if (elements.length === 0) return null;
     const index = this.clientIndex(elements.map((element) => element.get('for')));
     const client = index === -1 ? undefined : parseNode(elements[index]!.get('for'));
@@ -61,15 +61,15 @@ export class ForwardingTrust {
   }
 
   /** X-Forwarded-For as a chain like Forwarded's; -Proto and -Host as the nearest proxy set them. */
-  private fromXForwarded(head: HeaderFields): ForwardedFacts {
-    const chain = fieldValues(head, 'x-forwarded-for').flatMap((value) => splitList(value));
+  private fromXForwarded(fields: ForwardingValues): ForwardedFacts {
+    const chain = listElements(fields.for);
     const index = this.clientIndex(chain);
     const client = index === -1 ? undefined : parseNode(chain[index]);
     return {
       remoteAddress: client?.address,
       remotePort: client?.port,
-      scheme: schemeOf(fieldValues(head, 'x-forwarded-proto').flatMap((value) => splitList(value)).pop()),
-      host: hostOf(fieldValues(head, 'x-forwarded-host').flatMap((value) => splitList(value)).pop()),
+      scheme: schemeOf(listElements(fields.proto).pop()),
+      host: hostOf(listElements(fields.host).pop()),
     };
   }
 
@@ -89,17 +89,51 @@ export class ForwardingTrust {
   }
 }
 
+/** The forwarding fields' values, each list in the order the fields came. */
+interface ForwardingValues {
+  readonly forwarded: string[];
+  readonly for: string[];
+  readonly host: string[];
+  readonly proto: string[];
+}
+
+/** One pass over a head's fields, sorting the forwarding ones out by name (their lengths tell them apart before the names are compared). */
+function forwardingValues(head: HeaderFields): ForwardingValues {
+  const values: ForwardingValues = { forwarded: [], for: [], host: [], proto: [] };
+  for (let i = 0; i < head.fieldCount; i++) {
+    const name = head.name(i);
+    switch (name.length) {
+      case 9:
+        if (name === 'forwarded') values.forwarded.push(head.value(i));
+        break;
+      case 15:
+        if (name === 'x-forwarded-for') values.for.push(head.value(i));
+        break;
+      case 16:
+        if (name === 'x-forwarded-host') values.host.push(head.value(i));
+        break;
+      case 17:
+        if (name === 'x-forwarded-proto') values.proto.push(head.value(i));
+        break;
+    }
+  }
+  return values;
+}
+
 const FORWARDING_NAMES: ReadonlySet<string> = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
 
-/** node:http's rawHeaders (name, value, ...) as HeaderFields; null when none is a forwarding field. */
+/** node:http's rawHeaders (name, value, ...) as HeaderFields of their forwarding fields only; null when there is none. */
 export function forwardingFields(rawHeaders: readonly string[]): HeaderFields | null {
-  let found = false;
-  for (let i = 0; i < rawHeaders.length && !found; i += 2) {
+  let fields: string[] | null = null;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
     const length = rawHeaders[i]!.length;
-    if (length === 9 || (length >= 15 && length <= 17)) found = FORWARDING_NAMES.has(rawHeaders[i]!.toLowerCase());
+    if (length !== 9 && (length < 15 || length > 17)) continue;
+    const name = rawHeaders[i]!.toLowerCase();
+    if (FORWARDING_NAMES.has(name)) (fields ??= []).push(name, rawHeaders[i + 1]!);
   }
-  if (!found) return null;
-  return { fieldCount: rawHeaders.length >> 1, name: (i) => rawHeaders[2 * i]!.toLowerCase(), value: (i) => rawHeaders[2 * i + 1]! };
+  if (fields === null) return null;
+  const found = fields;
+  return { fieldCount: found.length >> 1, name: (i) => found[2 * i]!, value: (i) => found[2 * i + 1]! };
 }
 
 /** An IPv4-mapped IPv6 address as its IPv4 form. */
@@ -107,16 +141,17 @@ function plainAddress(address: string): string {
   return address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address.toLowerCase();
 }
 
-/** The values of every field named `name` (lower-case), in order. */
-function fieldValues(head: HeaderFields, name: string): string[] {
-  const values: string[] = [];
-  for (let i = 0; i < head.fieldCount; i++) if (head.name(i) === name) values.push(head.value(i));
-  return values;
-}
-
-/** A comma-separated list's elements, trimmed, empty ones skipped (commas inside quotes kept). */
-function splitList(value: string): string[] {
-  return (value.match(/(?:"(?:[^"\\]|\\.)*"|[^,])+/g) ?? []).map((element) => element.trim()).filter((element) => element !== '');
+/** The elements of comma-separated lists, in order: trimmed, empty ones skipped, commas inside quotes kept. */
+function listElements(values: readonly string[]): string[] {
+  const elements: string[] = [];
+  for (const value of values) {
+    const parts = value.includes('"') ? (value.match(/(?:"(?:[^"\\]|\\.)*"|[^,])+/g) ?? []) : value.split(',');
+    for (const part of parts) {
+      const element = part.trim();
+      if (element !== '') elements.push(element);
+    }
+  }
+  return elements;
 }
 
 /** A Forwarded element's pairs, names lower-cased, quoted values unquoted. */
