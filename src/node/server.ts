@@ -34,7 +34,7 @@ import { logRefused } from '../http/access.js';
 import { BaseServer, forwardingTrust, type ServerOptions } from '../http/base-server.js';
 import { forwardingFields, type ForwardedFacts, type ForwardingTrust } from '../http/forwarded.js';
 import { loopNow } from '../http/clock.js';
-import { LINGER_MS, deadlineCheckPeriod } from '../http/limits.js';
+import { deadlineCheckPeriod } from '../http/limits.js';
 import { HOST_VALUE, isUnsafeValue, lowerCaseToken } from '../http/syntax.js';
 import { ERROR_FIELDS, errorBody, errorResponse, exposedErrorBody } from '../http/writer.js';
 import type { ClientHandle } from '../listen/bind.js';
@@ -42,6 +42,7 @@ import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import type { Logger } from '../log/logger.js';
 import type { AccessLog } from '../log/access-log.js';
 import { LoggedResponse, refusedLine, requestLine } from './access.js';
+import { ServedPlainSocket } from './socket.js';
 
 // node:http through require(): an ESM import of it builds a facade of every export, whose
 // getters load undici, http2 and node:tls on Node 22+ (some 35 ms of each worker's start).
@@ -75,10 +76,12 @@ interface ConnectionState {
   answered: boolean;
   /** The client its PROXY header named (--proxy-protocol), given to each request as `req.starlight`. */
   client: ProxiedClient | null;
-  /** The socket's bytes read and sent when the --timeout sweep last saw them move (-1: not seen yet). */
+  /** The socket's bytes read and sent when the sweep last saw them move (-1: not seen yet). */
   moved: number;
-  /** When (loopNow()) they last moved, for --timeout. */
+  /** When (loopNow()) they last moved, for --timeout and --keepalive-timeout. */
   movedAt: number;
+  /** The socket's bytes read when its latest response was finished: more since, and the next head has begun. */
+  readAtFinish: number;
 }
 
 /**
@@ -118,64 +121,44 @@ const CLIENT_ERROR_STATUS: Readonly<Record<string, number>> = {
   ERR_HTTP_REQUEST_TIMEOUT: 408,
 };
 
-/**
- * An IncomingMessage whose body may not grow past `maxBodySize`: node:http's
- * parser pushes each piece of a body into it, and counts nothing itself. The
- * counting push() is the request's own property, not its class's: frameworks
- * replace a request's prototype (Express does), and the limit must hold for
- * them too.
- */
-function sizeLimitedRequest(maxBodySize: number): typeof IncomingMessage {
-  return class extends http.IncomingMessage implements SizeLimitedRequest {
-    received = 0;
-    overflow: (() => void) | null = null;
-    override push = countingPush;
-  };
+/** Where a chunked request's body is counted against --max-body-size (see limitBody()). */
+const BODY_LIMIT = Symbol('body limit');
 
-  function countingPush(this: SizeLimitedRequest & { received: number }, chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk !== null && this.overflow !== null) {
-      this.received += (chunk as Buffer).length;
-      if (this.received > maxBodySize) {
-        const overflow = this.overflow;
-        this.overflow = null;
-        overflow();
-        return false;
-      }
-    }
-    return http.IncomingMessage.prototype.push.call(this, chunk, encoding);
-  }
-}
-
-interface SizeLimitedRequest extends IncomingMessage {
+interface BodyLimit {
+  remaining: number;
   /** Called once, when the body grows past the limit. */
-  overflow: (() => void) | null;
+  readonly overflow: () => void;
 }
+
+type LimitedRequest = IncomingMessage & { [BODY_LIMIT]: BodyLimit | null };
 
 /**
- * A connection's socket. node:http closes it after a last response with
- * destroySoon(), which tears it down as soon as the response is written: any
- * bytes of the client's still unread (the rest of a refused body, a pipelined
- * request) then make the kernel send a reset, which can make the client lose
- * that response. When the server closes on its own account (`lingers`), the
- * close lingers instead, as in starlight's own engine: the socket is ended,
- * late bytes are read and dropped, and it is torn down when the client closes
- * its side or after LINGER_MS. A client that asked for the close gets node's
- * (the FIN goes out with the response, which costs the client less).
+ * node:http's parser pushes each piece of a body into the request, and
+ * counts nothing itself: for a chunked body (a Content-Length is checked
+ * before the app is called, and the parser holds the body to it) each push
+ * is counted here first. It is the request's own push(), not a class's:
+ * frameworks replace a request's prototype (Express does), and the limit must
+ * hold for them too.
  */
-class LingeringSocket extends Socket {
-  lingers = false;
-  private lingering: NodeJS.Timeout | null = null;
-
-  override destroySoon(): void {
-    if (!this.lingers) return super.destroySoon();
-    if (this.writable) this.end();
-    if (this.lingering !== null || this.destroyed) return;
-    this.lingering = setTimeout(() => this.destroy(), LINGER_MS).unref();
-    this.once('close', () => clearTimeout(this.lingering!));
-  }
+function limitBody(req: IncomingMessage, limit: BodyLimit): void {
+  (req as LimitedRequest)[BODY_LIMIT] = limit;
+  req.push = countingPush;
 }
 
-/** A connection's socket: a LingeringSocket, or a TLS socket (whose close does not linger). */
+function countingPush(this: LimitedRequest, chunk: unknown, encoding?: BufferEncoding): boolean {
+  const limit = this[BODY_LIMIT];
+  if (chunk !== null && limit !== null) {
+    limit.remaining -= (chunk as Buffer).length;
+    if (limit.remaining < 0) {
+      this[BODY_LIMIT] = null;
+      limit.overflow();
+      return false;
+    }
+  }
+  return http.IncomingMessage.prototype.push.call(this, chunk, encoding);
+}
+
+/** A connection's socket: a ServedPlainSocket, or a TLS socket (whose close does not linger). */
 type ServedSocket = Socket & { lingers?: boolean };
 
 /** The fields given to writeHead() name a Server header (a loop, not keys().some(): no closure per response). */
@@ -256,7 +239,9 @@ function servedSocketClosed(this: Served): void {
 /** On a response's 'finish' (one function for all, so no closure per response). */
 function releaseLatest(this: TrackedResponse): void {
   const state = this[CONNECTION_STATE];
-  if (state.latest === this) state.latest = null;
+  if (state.latest !== this) return;
+  state.latest = null;
+  state.readAtFinish = this.req.socket.bytesRead;
 }
 
 /** What the server checks in a head node:http accepted, read from its raw fields (its `headers` object is built only if the app asks). */
@@ -299,7 +284,7 @@ export class NodeAppServer extends BaseServer {
   private readonly forwarding: ForwardingTrust | null;
   /** --access-log; null when requests are not logged. */
   private readonly accessLog: AccessLog | null;
-  /** Checks --timeout for every connection (null: no --timeout); see sweep(). */
+  /** Checks --timeout and --keepalive-timeout for every connection (null: neither is set); see sweep(). */
   private readonly sweeper: NodeJS.Timeout | null;
 
   constructor(private readonly options: NodeServerOptions) {
@@ -316,9 +301,10 @@ export class NodeAppServer extends BaseServer {
         requestTimeout: 0,
         // Checked below with the other Host rules (node:http would answer without closing after).
         requireHostHeader: false,
-        keepAliveTimeout: options.keepaliveTimeout,
+        // Not node:http's: it arms a timer on the socket after every response and clears it at
+        // the next request; the sweep below checks idle connections for all of them at once.
+        keepAliveTimeout: 0,
         connectionsCheckingInterval: deadlineCheckPeriod(headersTimeout),
-        ...(Number.isFinite(options.maxBodySize) ? { IncomingMessage: sizeLimitedRequest(options.maxBodySize) } : {}),
       },
       (req, res) => this.handle(req, res),
     );
@@ -326,7 +312,8 @@ export class NodeAppServer extends BaseServer {
     this.server.maxHeadersCount = options.maxHeaders + 1;
     // Not server.timeout: node:http would arm and clear a timer per request and refresh it on every
     // read and write; one sweep for all connections does it, as the Fetch engine's does.
-    this.sweeper = options.timeout > 0 ? setInterval(() => this.sweep(), deadlineCheckPeriod(options.timeout)).unref() : null;
+    const deadlines = [options.timeout, options.keepaliveTimeout].filter((deadline) => deadline > 0);
+    this.sweeper = deadlines.length > 0 ? setInterval(() => this.sweep(), deadlineCheckPeriod(Math.min(...deadlines))).unref() : null;
     this.server.on('clientError', (error: Error & { code?: string }, socket: ServedSocket) => this.clientError(error, socket));
     // An Expect other than 100-continue: 417 and the close, as for a Fetch app
     // (node:http would answer 417 itself and read on, and a body cut short
@@ -356,9 +343,9 @@ export class NodeAppServer extends BaseServer {
     this.serve(accepted instanceof Socket ? accepted : this.proxiedSocket(accepted), client);
   }
 
-  /** Plain connections are LingeringSockets, whether or not a PROXY header is read first. */
+  /** Plain connections are ServedPlainSockets, whether or not a PROXY header is read first. */
   protected override proxiedSocket(handle: ClientHandle): Socket {
-    return new LingeringSocket({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
+    return new ServedPlainSocket(handle);
   }
 
   /** node:http serves a TLS socket as https.Server does: req.socket.encrypted says so (Express's req.secure), getPeerCertificate() works. */
@@ -368,7 +355,7 @@ export class NodeAppServer extends BaseServer {
 
   private serve(socket: ServedSocket, client: ProxiedClient | null): void {
     socket.setNoDelay(true);
-    this.connections.set(socket, { requests: 0, closing: false, latest: null, answered: false, client, moved: -1, movedAt: 0 });
+    this.connections.set(socket, { requests: 0, closing: false, latest: null, answered: false, client, moved: -1, movedAt: 0, readAtFinish: 0 });
     (socket as Served)[SERVED_BY] = this;
     socket.once('close', servedSocketClosed);
     this.server.emit('connection', socket);
@@ -381,18 +368,26 @@ export class NodeAppServer extends BaseServer {
   }
 
   /**
-   * --timeout: a connection with a request in progress (being read, or its
-   * response not yet all written) whose socket has read and sent nothing for
-   * that long times out, as with node:http's socket timeout ('timeout' on the
-   * socket: node:http tells the request, the response and the server, and
-   * destroys the socket if none of them listens). Progress is seen from the
-   * socket's byte counts, which node:net keeps anyway.
+   * The deadlines of a connection whose socket has read and sent nothing for
+   * a while. --timeout: a request in progress (being read, or its response
+   * not yet all written) times out, as with node:http's socket timeout
+   * ('timeout' on the socket: node:http tells the request, the response and
+   * the server, and destroys the socket if none of them listens).
+   * --keepalive-timeout: a connection idle after a response (no byte of a
+   * next request yet) is closed, as node:http's keepAliveTimeout would; a
+   * head begun has --header-timeout, which node:http keeps, as it does for
+   * a new connection's first. Progress is seen from the
+   * socket's byte counts, which node:net keeps anyway; a deadline is met
+   * within one period of the sweep after it.
    */
   private sweep(): void {
     const now = loopNow();
-    const timeout = this.options.timeout;
+    const { timeout, keepaliveTimeout } = this.options;
     for (const [socket, state] of this.connections) {
-      if (state.latest === null) {
+      const between = state.latest === null;
+      const idle = between && state.requests > 0 && !state.closing && socket.bytesRead === state.readAtFinish;
+      const deadline = idle ? keepaliveTimeout : between ? 0 : timeout;
+      if (deadline === 0) {
         state.moved = -1;
         continue;
       }
@@ -400,9 +395,10 @@ export class NodeAppServer extends BaseServer {
       if (moved !== state.moved) {
         state.moved = moved;
         state.movedAt = now;
-      } else if (now - state.movedAt >= timeout) {
+      } else if (now - state.movedAt >= deadline) {
         state.moved = -1;
-        socket.emit('timeout');
+        if (idle) socket.destroy();
+        else socket.emit('timeout');
       }
     }
   }
@@ -445,11 +441,12 @@ export class NodeAppServer extends BaseServer {
     const fault = this.headFault(req, fields) || refusal;
     if (fault !== 0) return this.refuse(res, fault);
     if (fields.contentLength !== undefined && Number(fields.contentLength) > options.maxBodySize) return this.refuse(res, 413);
-    if ('overflow' in req) {
-      (req as SizeLimitedRequest).overflow = () => {
+    if (fields.transferEncoding && Number.isFinite(options.maxBodySize)) {
+      const overflow = () => {
         this.refuse(res, 413);
         req.destroy(new Error(`the request body is larger than --max-body-size (${options.maxBodySize} bytes)`));
       };
+      limitBody(req, { remaining: options.maxBodySize, overflow });
     }
 
     let result: unknown;

@@ -295,6 +295,17 @@ describe('a Node app under limits and timeouts', AT_ONCE, () => {
     assert.deepEqual(responses.map((r) => [r.status, r.text]), [[200, 'abcde']]);
   });
 
+  test('--keepalive-timeout does not cut a next head begun in time: --header-timeout answers it 408', async () => {
+    const c = await RawConnection.connect(server.port);
+    c.write(httpRequest('GET', '/inspect'));
+    await c.responses(1);
+    c.write('GET /inspect HTTP/1.1\r\nHo');
+    assert.notEqual(await c.waitClosed(4000), 'timeout');
+    const { responses } = c.parse();
+    c.destroy();
+    assert.deepEqual(responses.map((r) => r.status), [200, 408]);
+  });
+
   test('--header-timeout: a head that does not arrive whole in time is answered 408 and closed', async () => {
     const c = await RawConnection.connect(server.port);
     c.write('GET /inspect HTTP/1.1\r\nHo');
