@@ -1,0 +1,98 @@
+// The Node-app connection socket (src/node/socket.ts), on real TCP handles:
+// writes of one event-loop turn go out in one system call, in order, with a
+// large write sent at once after what was held, and ending or destroying the
+// socket sends what is held first. The handle's write calls are counted on the
+// handle itself (its own properties, wrapping node's).
+
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { after, before, test } from 'node:test';
+
+import { ServedPlainSocket } from '../../dist/node/socket.js';
+
+let listener;
+/** Every socket of the tests, destroyed at the end whatever a test left open. */
+const opened = [];
+before(async () => {
+  listener = net.createServer({ pauseOnConnect: true });
+  listener.listen(0, '127.0.0.1');
+  await once(listener, 'listening');
+});
+after(() => {
+  for (const socket of opened) socket.destroy();
+  listener.close();
+});
+
+/** A connected pair: the client's socket, and a ServedPlainSocket on the server's end, with its handle's write calls counted. */
+async function pair() {
+  const accepted = once(listener, 'connection');
+  const client = net.connect(listener.address().port, '127.0.0.1');
+  const [raw] = await accepted;
+  const handle = raw._handle;
+  const calls = [];
+  for (const method of ['writev', 'writeBuffer', 'writeLatin1String', 'writeUtf8String']) {
+    const original = handle[method];
+    handle[method] = function (...args) {
+      calls.push(method);
+      return original.apply(this, args);
+    };
+  }
+  const socket = new ServedPlainSocket(handle);
+  opened.push(client, socket);
+  let received = '';
+  client.setEncoding('latin1');
+  client.on('data', (text) => (received += text));
+  const ended = once(client, 'end');
+  return { client, socket, calls, received: () => received, ended };
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Resolves with `promise`, or rejects after a second (a test that fails must not hang the run). */
+const soon = (promise) => Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error('not within 1 s')), 1000).unref())]);
+
+test('the writes of one turn are reported done at once, and go out together in one writev in its check phase', async () => {
+  const { client, socket, calls, received, ended } = await pair();
+  const done = [];
+  for (let i = 0; i < 16; i++) socket.write(`response ${i}\n`, () => done.push(i));
+  await new Promise((resolve) => process.nextTick(resolve));
+  assert.equal(done.length, 16, 'each write reported done in the same turn');
+  assert.deepEqual(calls, [], 'nothing written before the check phase');
+  await turn();
+  assert.deepEqual(calls, ['writev']);
+  socket.end();
+  await soon(ended);
+  assert.equal(received(), Array.from({ length: 16 }, (_, i) => `response ${i}\n`).join(''));
+  client.destroy();
+});
+
+test('a write that would hold more than the limit goes out at once, after what was held', async () => {
+  const { client, socket, calls, received, ended } = await pair();
+  socket.write('small first\n');
+  const large = 'x'.repeat(20000);
+  socket.write(large);
+  await new Promise((resolve) => process.nextTick(resolve));
+  assert.equal(calls.length, 2, 'the held write, then the large one, both before the check phase');
+  socket.end('last\n');
+  await soon(ended);
+  assert.equal(received(), `small first\n${large}last\n`);
+  client.destroy();
+});
+
+test('ending the socket sends what is held before the FIN', async () => {
+  const { client, socket, received, ended } = await pair();
+  socket.write('held\n');
+  socket.end();
+  await soon(ended);
+  assert.equal(received(), 'held\n');
+  client.destroy();
+});
+
+test('destroying the socket sends what is held before the close', async () => {
+  const { client, socket, received } = await pair();
+  socket.write('held, then destroyed\n');
+  socket.destroy();
+  await soon(once(client, 'close'));
+  assert.equal(received(), 'held, then destroyed\n');
+});
