@@ -39,9 +39,9 @@ export class ForwardingTrust {
     return address !== undefined && (this.any || this.peers.has(plainAddress(address)));
   }
 
-  /** What a request from a trusted peer says of its client; null when it says nothing usable. */
-  facts(head: HeaderFields): ForwardedFacts | null {
-    const fields = forwardingValues(head);
+  /** What a request from a trusted peer says of its client, from its head's fields or their forwarding values; null when it says nothing usable. */
+  facts(head: HeaderFields | ForwardingValues): ForwardedFacts | null {
+    const fields = 'fieldCount' in head ? headForwardingValues(head) : head;
     const facts = fields.forwarded.length > 0 ? this.fromForwarded(fields.forwarded) : this.fromXForwarded(fields);
     return facts === null || (facts.remoteAddress === undefined && facts.scheme === undefined && facts.host === undefined) ? null : facts;
   }
@@ -90,50 +90,51 @@ export class ForwardingTrust {
 }
 
 /** The forwarding fields' values, each list in the order the fields came. */
-interface ForwardingValues {
+export interface ForwardingValues {
   readonly forwarded: string[];
   readonly for: string[];
   readonly host: string[];
   readonly proto: string[];
 }
 
-/** One pass over a head's fields, sorting the forwarding ones out by name (their lengths tell them apart before the names are compared). */
-function forwardingValues(head: HeaderFields): ForwardingValues {
-  const values: ForwardingValues = { forwarded: [], for: [], host: [], proto: [] };
-  for (let i = 0; i < head.fieldCount; i++) {
-    const name = head.name(i);
-    switch (name.length) {
-      case 9:
-        if (name === 'forwarded') values.forwarded.push(head.value(i));
-        break;
-      case 15:
-        if (name === 'x-forwarded-for') values.for.push(head.value(i));
-        break;
-      case 16:
-        if (name === 'x-forwarded-host') values.host.push(head.value(i));
-        break;
-      case 17:
-        if (name === 'x-forwarded-proto') values.proto.push(head.value(i));
-        break;
-    }
+type ForwardingList = keyof ForwardingValues;
+
+/** The forwarding fields by the length of their names, which tells them apart: [lower-case name, list]. */
+const FORWARDING_BY_LENGTH: ReadonlyArray<readonly [string, ForwardingList] | undefined> = (() => {
+  const table: Array<readonly [string, ForwardingList] | undefined> = [];
+  for (const [name, list] of [['forwarded', 'forwarded'], ['x-forwarded-for', 'for'], ['x-forwarded-host', 'host'], ['x-forwarded-proto', 'proto']] as const) {
+    table[name.length] = [name, list];
   }
+  return table;
+})();
+
+/**
+ * Adds a field to `values` (made on the first) if it is a forwarding field;
+ * `name` in any case. Most fields are passed over on their name's length or
+ * first letter, without a comparison.
+ */
+function sortField(values: ForwardingValues | null, name: string, value: string): ForwardingValues | null {
+  const forwarding = FORWARDING_BY_LENGTH[name.length];
+  if (forwarding === undefined) return values;
+  const [wanted, list] = forwarding;
+  if (name !== wanted && ((name.charCodeAt(0) | 0x20) !== wanted.charCodeAt(0) || name.toLowerCase() !== wanted)) return values;
+  values ??= { forwarded: [], for: [], host: [], proto: [] };
+  values[list].push(value);
   return values;
 }
 
-const FORWARDING_NAMES: ReadonlySet<string> = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
+/** The forwarding values of a head whose names are lower-case (the engine's RequestHead). */
+function headForwardingValues(head: HeaderFields): ForwardingValues {
+  let values: ForwardingValues | null = null;
+  for (let i = 0; i < head.fieldCount; i++) values = sortField(values, head.name(i), head.value(i));
+  return values ?? { forwarded: [], for: [], host: [], proto: [] };
+}
 
-/** node:http's rawHeaders (name, value, ...) as HeaderFields of their forwarding fields only; null when there is none. */
-export function forwardingFields(rawHeaders: readonly string[]): HeaderFields | null {
-  let fields: string[] | null = null;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const length = rawHeaders[i]!.length;
-    if (length !== 9 && (length < 15 || length > 17)) continue;
-    const name = rawHeaders[i]!.toLowerCase();
-    if (FORWARDING_NAMES.has(name)) (fields ??= []).push(name, rawHeaders[i + 1]!);
-  }
-  if (fields === null) return null;
-  const found = fields;
-  return { fieldCount: found.length >> 1, name: (i) => found[2 * i]!, value: (i) => found[2 * i + 1]! };
+/** The forwarding values of node:http's rawHeaders (name, value, ...); null when none is a forwarding field. */
+export function forwardingValues(rawHeaders: readonly string[]): ForwardingValues | null {
+  let values: ForwardingValues | null = null;
+  for (let i = 0; i < rawHeaders.length; i += 2) values = sortField(values, rawHeaders[i]!, rawHeaders[i + 1]!);
+  return values;
 }
 
 /** An IPv4-mapped IPv6 address as its IPv4 form. */
@@ -145,6 +146,11 @@ function plainAddress(address: string): string {
 function listElements(values: readonly string[]): string[] {
   const elements: string[] = [];
   for (const value of values) {
+    if (!value.includes(',') && !value.includes('"')) {
+      const element = value.trim();
+      if (element !== '') elements.push(element);
+      continue;
+    }
     const parts = value.includes('"') ? (value.match(/(?:"(?:[^"\\]|\\.)*"|[^,])+/g) ?? []) : value.split(',');
     for (const part of parts) {
       const element = part.trim();

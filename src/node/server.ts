@@ -32,7 +32,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { logRefused } from '../http/access.js';
 import { BaseServer, forwardingTrust, type ServerOptions } from '../http/base-server.js';
-import { forwardingFields, type ForwardedFacts, type ForwardingTrust } from '../http/forwarded.js';
+import { forwardingValues, type ForwardedFacts, type ForwardingTrust } from '../http/forwarded.js';
 import { loopNow } from '../http/clock.js';
 import { deadlineCheckPeriod } from '../http/limits.js';
 import { HOST_VALUE, isUnsafeValue, lowerCaseToken } from '../http/syntax.js';
@@ -405,9 +405,9 @@ export class NodeAppServer extends BaseServer {
 
   /** What a request's forwarding fields say, if it has any and its peer (the PROXY header's client, else the socket's) is trusted. */
   private forwardedFacts(trust: ForwardingTrust, req: IncomingMessage, state: ConnectionState): ForwardedFacts | null {
-    const fields = forwardingFields(req.rawHeaders);
-    if (fields === null || !trust.trusts(state.client?.address ?? req.socket.remoteAddress)) return null;
-    return trust.facts(fields);
+    const values = forwardingValues(req.rawHeaders);
+    if (values === null || !trust.trusts(state.client?.address ?? req.socket.remoteAddress)) return null;
+    return trust.facts(values);
   }
 
   /** A request (`refusal`: the status node:http's own checks call for, answered instead of the app). */
