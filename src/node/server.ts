@@ -62,6 +62,7 @@ export interface NodeServerOptions extends ServerOptions {
 
 /** What this server knows of one connection, beyond node:http. */
 interface ConnectionState {
+  readonly server: NodeAppServer;
   requests: number;
   /** Its last request has come (answered `Connection: close`): later ones are not the app's. */
   closing: boolean;
@@ -223,17 +224,14 @@ function guardedWriteEarlyHints(this: ServerResponse, hints: Record<string, unkn
   (Object.getPrototypeOf(this) as { writeEarlyHints: WriteEarlyHints }).writeEarlyHints.call(this, hints, callback);
 }
 
-/** Where a response finds its connection's state once node:http has detached it from the socket. */
+/** Where a served socket, and each response on it (node:http detaches a finished one from its socket), find the connection's state. */
 const CONNECTION_STATE = Symbol('connection state');
+type Served = ServedSocket & { [CONNECTION_STATE]: ConnectionState };
 type TrackedResponse = ServerResponse & { [CONNECTION_STATE]: ConnectionState };
-
-/** Where a served socket finds its server, for the listener below. */
-const SERVED_BY = Symbol('served by');
-type Served = ServedSocket & { [SERVED_BY]: NodeAppServer };
 
 /** On a served socket's 'close' (one function for all, so no closure per connection). */
 function servedSocketClosed(this: Served): void {
-  this[SERVED_BY].forget(this);
+  this[CONNECTION_STATE].server.forget(this);
 }
 
 /** On a response's 'finish' (one function for all, so no closure per response). */
@@ -355,9 +353,11 @@ export class NodeAppServer extends BaseServer {
 
   private serve(socket: ServedSocket, client: ProxiedClient | null): void {
     socket.setNoDelay(true);
-    this.connections.set(socket, { requests: 0, closing: false, latest: null, answered: false, client, moved: -1, movedAt: 0, readAtFinish: 0 });
-    (socket as Served)[SERVED_BY] = this;
-    socket.once('close', servedSocketClosed);
+    const state: ConnectionState = { server: this, requests: 0, closing: false, latest: null, answered: false, client, moved: -1, movedAt: 0, readAtFinish: 0 };
+    this.connections.set(socket, state);
+    (socket as Served)[CONNECTION_STATE] = state;
+    // (Not once(): 'close' comes once, and once() wraps the listener anew for each socket.)
+    socket.on('close', servedSocketClosed);
     this.server.emit('connection', socket);
   }
 
@@ -412,8 +412,8 @@ export class NodeAppServer extends BaseServer {
 
   /** A request (`refusal`: the status node:http's own checks call for, answered instead of the app). */
   private handle(req: IncomingMessage, res: ServerResponse, refusal = 0): void {
-    const socket = req.socket as ServedSocket;
-    const state = this.connections.get(socket)!;
+    const socket = req.socket as Served;
+    const state = socket[CONNECTION_STATE];
     // Left unanswered: the connection closes after the response before it.
     if (state.closing) {
       socket.lingers = true;
@@ -508,11 +508,8 @@ export class NodeAppServer extends BaseServer {
    */
   private lastOn(res: ServerResponse, byServer = true): void {
     res.shouldKeepAlive = false;
-    const socket = res.socket as ServedSocket | null;
-    const state = socket === null ? undefined : this.connections.get(socket);
-    if (state === undefined) return;
-    state.closing = true;
-    if (byServer) socket!.lingers = true;
+    (res as TrackedResponse)[CONNECTION_STATE].closing = true;
+    if (byServer) (res.req.socket as ServedSocket).lingers = true;
   }
 
   /** A request node:http's parser refused (or its header deadline passed). */

@@ -45,11 +45,13 @@ function sendHeld(): void {
 }
 
 export class ServedPlainSocket extends Socket {
+  // Their defaults are the prototype's (below): a socket is given only those it uses, when it
+  // uses them, rather than all of them at its construction, where they cost every connection.
   /** The server closes on its own account: the close lingers (see above). */
-  lingers = false;
-  private lingering: NodeJS.Timeout | null = null;
-  private held: Chunk[] | null = null;
-  private heldBytes = 0;
+  declare lingers: boolean;
+  declare private lingering: NodeJS.Timeout | null;
+  declare private held: Chunk[] | null;
+  declare private heldBytes: number;
 
   constructor(handle: ClientHandle) {
     super({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
@@ -86,12 +88,12 @@ export class ServedPlainSocket extends Socket {
     const held = this.held;
     if (held === null) return;
     this.held = null;
-    this.heldBytes = 0;
     super._writev!(held, (error) => error && this.destroy(error));
   }
 
   private hold(chunks: Chunk[], callback: (error?: Error | null) => void): void {
-    let bytes = this.heldBytes;
+    // (heldBytes is stale while nothing is held.)
+    let bytes = this.held === null ? 0 : this.heldBytes;
     for (const { chunk } of chunks) bytes += chunk.length;
     if (bytes > HOLD_LIMIT) {
       this.sendHeld();
@@ -107,3 +109,5 @@ export class ServedPlainSocket extends Socket {
     callback();
   }
 }
+
+Object.assign(ServedPlainSocket.prototype, { lingers: false, lingering: null, held: null, heldBytes: 0 });
