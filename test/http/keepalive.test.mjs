@@ -276,6 +276,31 @@ describe('a client that half-closes (sends its FIN) after its requests', () => {
 });
 
 describe('lingering close', () => {
+  /** After a request and the server's FIN, writes more: whether the server's side answers with a reset (it had closed at once) or reads and drops it (it lingers). */
+  async function writeAfterFin(port, request) {
+    const c = await RawConnection.connect(port);
+    c.write(request);
+    assert.equal(await c.waitClosed(3000), 'fin');
+    assert.equal(c.parse().responses.length, 1);
+    const reset = new Promise((resolve) => c.socket.once('error', (error) => resolve(error.code)));
+    const late = () => c.write(httpRequest('GET', '/late'));
+    late();
+    const timer = setInterval(late, 50);
+    const outcome = await Promise.race([reset, new Promise((resolve) => setTimeout(() => resolve('read and dropped'), 500))]);
+    clearInterval(timer);
+    c.destroy();
+    return outcome;
+  }
+
+  test('a client that asked for the close, its request read whole and nothing after it, is closed at once (no linger)', async () => {
+    const outcome = await writeAfterFin(server.port, httpRequest('GET', '/', { headers: { Connection: 'close' } }));
+    assert.match(outcome, /^(ECONNRESET|EPIPE)$/);
+  });
+
+  test('a close the server decided lingers: bytes the client sends after the FIN are read and dropped', async () => {
+    assert.equal(await writeAfterFin(max1.port, httpRequest('GET', '/')), 'read and dropped');
+  });
+
   test('a Connection: close request followed by megabytes more still gets its whole response, then a FIN', async () => {
     const size = 4_000_000;
     const c = await RawConnection.connect(server.port);
