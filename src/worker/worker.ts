@@ -22,6 +22,9 @@ import type { NodeAppServer, NodeListener, NodeUpgradeHandler } from '../node/se
 import type { StatusTable, WorkerFigures, WorkerStatus } from './protocol.js';
 import { StatusPage } from './status.js';
 
+/** How long a stopping worker goes on accepting what the kernel had queued (see Worker.stop()). */
+const ACCEPT_AT_STOP_MS = 1000;
+
 export interface WorkerSetup {
   id: number;
   options: Options;
@@ -74,6 +77,8 @@ export class Worker {
   private retiring = false;
   private accepting = true;
   private stopping = false;
+  /** Connections accepted on the listeners in all (see stop()). */
+  private accepts = 0;
   /** --status-path; null without. */
   private readonly status: StatusPage | null;
   /** Every worker's figures as the master last sent them (null: none yet, or --workers=0). */
@@ -198,6 +203,7 @@ export class Worker {
         continue;
       }
       acceptOn(handle, this.setup.options.backlog, (client) => {
+        this.accepts++;
         this.http.accept(client);
         this.setup.accepted?.();
       });
@@ -263,10 +269,17 @@ export class Worker {
   async stop(graceMs: number, closeIdle: boolean): Promise<void> {
     const deadline = Date.now() + graceMs;
     this.stopping = true;
-    // What the kernel had queued on the listeners is accepted (in this turn's poll, libuv accepts
-    // until none is left) before they close: those clients were promised an answer, one request
-    // each, where closing the last copy of a listening socket resets them.
-    await new Promise((resolve) => setImmediate(resolve));
+    // What the kernel had queued on the listeners is accepted before they close: those clients
+    // were promised an answer, one request each, where closing the last copy of a listening
+    // socket resets them. libuv accepts one connection a listener each turn of the event loop
+    // (the next is seen at the next poll), so the listeners stay open until a whole turn has
+    // accepted nothing, for ACCEPT_AT_STOP_MS at most (under a steady load the queue never empties).
+    const acceptUntil = Math.min(deadline, Date.now() + ACCEPT_AT_STOP_MS);
+    await nextTurn();
+    for (let before = -1; before !== this.accepts && Date.now() < acceptUntil; ) {
+      before = this.accepts;
+      await nextTurn();
+    }
     this.closeListeners();
     const drained = await Promise.race([this.http.shutdown(closeIdle).then(() => true), delay(graceMs).then(() => false)]);
     this.accepting = false;
@@ -275,6 +288,11 @@ export class Worker {
     this.http.destroy();
     if (this.cleanups.size > 0) await Promise.race([Promise.allSettled([...this.cleanups]), delay(Math.max(0, deadline - Date.now()))]);
   }
+}
+
+/** Resolves in the check phase of the event loop's turn: after its poll. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** A status request to the Fetch engine, answered in the app's place (the client: as the app would be told). */
