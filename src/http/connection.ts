@@ -61,13 +61,6 @@ type Phase = (typeof Phase)[keyof typeof Phase];
 
 /** Pipelined bytes held while a request is answered before the socket stops being read. */
 const PIPELINE_BUFFER_LIMIT = 64 * 1024;
-/**
- * A response body up to this size goes out in the first flight of segments,
- * so a client that asked for the close can be closed at once (see
- * clientAskedClose()); a larger one may still be on its way when a late byte
- * of the client's draws a reset, which would cut it.
- */
-const CLOSE_AT_ONCE_BODY = 16 * 1024;
 
 const ignore = () => {};
 
@@ -498,8 +491,7 @@ export class Connection implements ParserEvents, ExchangeLink {
     if (response !== exchange) return;
     this.host.accessLog?.exchange(exchange);
     if (!exchange.keepAlive || this.closeAfterResponse) {
-      if (this.clientAskedClose(exchange)) this.closeAtOnce();
-      else this.closeGracefully();
+      this.closeGracefully();
     } else if (exchange.body.complete) {
       this.nextRequest();
     } else {
@@ -595,41 +587,6 @@ export class Connection implements ParserEvents, ExchangeLink {
     }
     this.closeAfterResponse = true;
     if (closeIdle && this.idle && this.requests > 0) this.closeGracefully();
-  }
-
-  /**
-   * The connection closes because its client said so (`Connection: close`,
-   * or HTTP/1.0 without keep-alive), and nothing of the client's is left to
-   * read: its request was read whole, with nothing after it. Such a client
-   * sends no more, so the close need not linger (see closeAtOnce()); one
-   * that does anyway draws a reset, which a small response has outrun. Not
-   * when the server decided it too, nor for HTTP/1.0 with a chunked body,
-   * whose framing the client may not share, nor after a larger response.
-   */
-  private clientAskedClose(exchange: Exchange): boolean {
-    const head = exchange.head;
-    return (
-      !head.keepAlive &&
-      !this.closeAfterResponse &&
-      !(head.minor === 0 && head.chunked) &&
-      exchange.body.complete &&
-      this.parser.buffered === 0 &&
-      exchange.bytesSent <= CLOSE_AT_ONCE_BODY
-    );
-  }
-
-  /**
-   * Closes the socket as soon as the response is all with the kernel, which
-   * sends the FIN after it: a shutdown, and a read of the client's FIN, fewer
-   * than closeGracefully() (a fifth of a connection's system calls). Over TLS,
-   * or with the response still being written, the close is graceful.
-   */
-  private closeAtOnce(): void {
-    this.flushBatch();
-    if (this.addresses.secure || this.socket.writableLength !== 0) return this.closeGracefully();
-    this.phase = Phase.CLOSING;
-    this.parser.stop();
-    this.socket.destroy();
   }
 
   /** Ends our side after what was written, then drops late bytes until the client closes. */

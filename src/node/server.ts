@@ -12,8 +12,8 @@
 // HTTP/1.1, several Host fields or a malformed one are refused; nothing after
 // a connection's last request (one answered `Connection: close`, an HTTP/1.0
 // one with Transfer-Encoding among them) reaches the app; a malformed request
-// after good ones is answered after their responses, in order; a close the
-// server decides lingers, so that the client reads its last response; and
+// after good ones is answered after their responses, in order; a close
+// lingers (socket.ts), so that the client reads its last response; and
 // res.writeEarlyHints() sends its 103 only before the head, never to an
 // HTTP/1.0 client, and never with a field that could split the response.
 //
@@ -159,9 +159,6 @@ function countingPush(this: LimitedRequest, chunk: unknown, encoding?: BufferEnc
   return http.IncomingMessage.prototype.push.call(this, chunk, encoding);
 }
 
-/** A connection's socket: a ServedPlainSocket, or a TLS socket (whose close does not linger). */
-type ServedSocket = Socket & { lingers?: boolean };
-
 /** The fields given to writeHead() name a Server header (a loop, not keys().some(): no closure per response). */
 function namesServer(headers: object): boolean {
   for (const name of Object.keys(headers)) if (name.length === 6 && name.toLowerCase() === 'server') return true;
@@ -226,7 +223,7 @@ function guardedWriteEarlyHints(this: ServerResponse, hints: Record<string, unkn
 
 /** Where a served socket, and each response on it (node:http detaches a finished one from its socket), find the connection's state. */
 const CONNECTION_STATE = Symbol('connection state');
-type Served = ServedSocket & { [CONNECTION_STATE]: ConnectionState };
+type Served = Socket & { [CONNECTION_STATE]: ConnectionState };
 type TrackedResponse = ServerResponse & { [CONNECTION_STATE]: ConnectionState };
 
 /** On a served socket's 'close' (one function for all, so no closure per connection). */
@@ -274,7 +271,7 @@ function fieldFacts(rawHeaders: readonly string[], hostRequired: boolean): Field
 }
 
 export class NodeAppServer extends BaseServer {
-  readonly connections = new Map<ServedSocket, ConnectionState>();
+  readonly connections = new Map<Socket, ConnectionState>();
   private readonly server: Server;
   /** The writeHead() each response gets, null without a Server header. */
   private readonly writeHead: WriteHead | null;
@@ -312,20 +309,20 @@ export class NodeAppServer extends BaseServer {
     // read and write; one sweep for all connections does it, as the Fetch engine's does.
     const deadlines = [options.timeout, options.keepaliveTimeout].filter((deadline) => deadline > 0);
     this.sweeper = deadlines.length > 0 ? setInterval(() => this.sweep(), deadlineCheckPeriod(Math.min(...deadlines))).unref() : null;
-    this.server.on('clientError', (error: Error & { code?: string }, socket: ServedSocket) => this.clientError(error, socket));
+    this.server.on('clientError', (error: Error & { code?: string }, socket: Socket) => this.clientError(error, socket));
     // An Expect other than 100-continue: 417 and the close, as for a Fetch app
     // (node:http would answer 417 itself and read on, and a body cut short
     // after it got a second answer).
     this.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, 417));
     const upgrade = options.upgrade;
     if (upgrade !== undefined) {
-      const upgraded = (req: IncomingMessage, socket: ServedSocket, head: Buffer) => this.upgraded(upgrade, req, socket, head);
+      const upgraded = (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgraded(upgrade, req, socket, head);
       this.server.on('upgrade', upgraded);
       this.server.on('connect', upgraded);
     } else {
       // Without `upgrade` the app cannot take a tunnel (it never sees the server), so CONNECT
       // is answered 501, as for a Fetch app, where node:http would drop the connection.
-      this.server.on('connect', (req: IncomingMessage, socket: ServedSocket) => {
+      this.server.on('connect', (req: IncomingMessage, socket: Socket) => {
         const state = this.connections.get(socket);
         if (state === undefined) return void socket.destroy();
         this.answerError(socket, state, 501, requestLine(req));
@@ -351,7 +348,7 @@ export class NodeAppServer extends BaseServer {
     this.serve(socket, client);
   }
 
-  private serve(socket: ServedSocket, client: ProxiedClient | null): void {
+  private serve(socket: Socket, client: ProxiedClient | null): void {
     socket.setNoDelay(true);
     const state: ConnectionState = { server: this, requests: 0, closing: false, latest: null, answered: false, client, moved: -1, movedAt: 0, readAtFinish: 0 };
     this.connections.set(socket, state);
@@ -362,7 +359,7 @@ export class NodeAppServer extends BaseServer {
   }
 
   /** A served socket has closed. */
-  forget(socket: ServedSocket): void {
+  forget(socket: Socket): void {
     this.connections.delete(socket);
     this.connectionGone();
   }
@@ -415,10 +412,7 @@ export class NodeAppServer extends BaseServer {
     const socket = req.socket as Served;
     const state = socket[CONNECTION_STATE];
     // Left unanswered: the connection closes after the response before it.
-    if (state.closing) {
-      socket.lingers = true;
-      return;
-    }
+    if (state.closing) return;
     this.countRequest();
     const { options } = this;
     const forwarded = this.forwarding === null ? null : this.forwardedFacts(this.forwarding, req, state);
@@ -435,7 +429,7 @@ export class NodeAppServer extends BaseServer {
     const fields = fieldFacts(req.rawHeaders, !http10);
     // node:http answers `Connection: close` when the request asked for it (or is HTTP/1.0 without
     // keep-alive); an HTTP/1.0 request with Transfer-Encoding has faulty framing (RFC 9112 §6.1).
-    if (!res.shouldKeepAlive) this.lastOn(res, false);
+    if (!res.shouldKeepAlive) this.lastOn(res);
     else if ((http10 && fields.transferEncoding) || this.draining || state.requests >= options.maxKeepaliveRequests) this.lastOn(res);
 
     const fault = this.headFault(req, fields) || refusal;
@@ -480,7 +474,7 @@ export class NodeAppServer extends BaseServer {
    * --timeout: an idle WebSocket is no stalled request). A throw or rejection
    * is logged and the connection cut.
    */
-  private upgraded(upgrade: NodeUpgradeHandler, req: IncomingMessage, socket: ServedSocket, head: Buffer): void {
+  private upgraded(upgrade: NodeUpgradeHandler, req: IncomingMessage, socket: Socket, head: Buffer): void {
     const state = this.connections.get(socket);
     if (state === undefined || state.closing) return void socket.destroy();
     this.countRequest();
@@ -503,25 +497,25 @@ export class NodeAppServer extends BaseServer {
 
   /**
    * This response closes its connection (it says `Connection: close`);
-   * nothing after its request reaches the app. `byServer`: the client did not
-   * ask for it, and may still be sending.
+   * nothing after its request reaches the app.
    */
-  private lastOn(res: ServerResponse, byServer = true): void {
+  private lastOn(res: ServerResponse): void {
     res.shouldKeepAlive = false;
     (res as TrackedResponse)[CONNECTION_STATE].closing = true;
-    if (byServer) (res.req.socket as ServedSocket).lingers = true;
   }
 
   /** A request node:http's parser refused (or its header deadline passed). */
-  private clientError(error: Error & { code?: string }, socket: ServedSocket): void {
+  private clientError(error: Error & { code?: string }, socket: Socket): void {
     const state = this.connections.get(socket);
-    if (state === undefined || error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    if (state === undefined || error.code === 'ECONNRESET') return void socket.destroy();
     // node:http's dead parser says so again for every read while the close lingers.
     if (state.answered) return;
     const latest = state.latest;
-    // The connection's last response is out (a head we refused, say): what
-    // the client sent after it is not answered; the close lingers.
-    if (state.closing && latest !== null && latest.writableFinished) return;
+    // The connection's last response is out (a head we refused, a request
+    // that asked for the close): what the client sent after it is not
+    // answered; the close lingers.
+    if (state.closing && (latest === null || latest.writableFinished)) return;
+    if (!socket.writable) return void socket.destroy();
     const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
     if (latest !== null && !latest.writableFinished && latest.req.complete) {
       // The bytes after whole requests: those are answered first, then this
@@ -529,7 +523,6 @@ export class NodeAppServer extends BaseServer {
       // goes out, then the close.
       if (!state.closing) latest.once('finish', () => this.answerError(socket, state, status, refusedLine(error)));
       state.closing = true;
-      socket.lingers = true;
       return;
     }
     // The request being read is the malformed one (its body, say): it is
@@ -539,7 +532,6 @@ export class NodeAppServer extends BaseServer {
     if (latest !== null && latest.socket === null) {
       state.answered = true;
       state.closing = true;
-      socket.lingers = true;
       if (!latest.headersSent) latest.once('socket', () => this.answerError(socket, state, status, refusedLine(error), latest.req.method === 'HEAD'));
       else if (latest.writableEnded) latest.once('finish', () => socket.destroySoon());
       else latest.once('socket', () => socket.destroy());
@@ -550,11 +542,10 @@ export class NodeAppServer extends BaseServer {
   }
 
   /** The server's own answer on a connection with nothing else to send, then the (lingering) close; `line`: what was read of the request line; `toHead`: it answers a HEAD (no body). */
-  private answerError(socket: ServedSocket, state: ConnectionState, status: number, line: string, toHead = false): void {
+  private answerError(socket: Socket, state: ConnectionState, status: number, line: string, toHead = false): void {
     if (this.accessLog !== null) logRefused(this.accessLog, status, line, { remoteAddress: state.client?.address ?? socket.remoteAddress, localAddress: socket.localAddress, localPort: socket.localPort });
     state.answered = true;
     state.closing = true;
-    socket.lingers = true;
     if (socket.writable) socket.write(errorResponse(status, this.options.serverSoftware, toHead));
     socket.destroySoon();
   }

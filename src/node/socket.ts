@@ -11,16 +11,15 @@
 // that). Ending or destroying the socket sends what is held first: a write
 // reported done is on its way, as node:net's own are once written.
 //
-// Its close can linger. node:http closes a connection after a last response
+// Its close lingers. node:http closes a connection after a last response
 // with destroySoon(), which tears it down as soon as the response is written:
-// any bytes of the client's still unread (the rest of a refused body, a
-// pipelined request) then make the kernel send a reset, which can make the
-// client lose that response. When the server closes on its own account
-// (`lingers`), the close lingers instead, as in starlight's own engine: the
-// socket is ended, late bytes are read and dropped, and it is torn down when
-// the client closes its side or after LINGER_MS. A client that asked for the
-// close gets node's (the FIN goes out with the response, which costs the
-// client less).
+// any bytes of the client's still unread or yet to come (the rest of a
+// refused body, a pipelined request, one sent after `Connection: close`) then
+// make the kernel send a reset, which can erase the response before the
+// client has read it (RFC 9112 §9.6). Here the close is staged, as in
+// starlight's own engine: the socket is ended, late bytes are read and
+// dropped, and it is torn down when the client closes its side or after
+// LINGER_MS.
 
 import { Socket } from 'node:net';
 import { LINGER_MS } from '../http/limits.js';
@@ -47,8 +46,6 @@ function sendHeld(): void {
 export class ServedPlainSocket extends Socket {
   // Their defaults are the prototype's (below): a socket is given only those it uses, when it
   // uses them, rather than all of them at its construction, where they cost every connection.
-  /** The server closes on its own account: the close lingers (see above). */
-  declare lingers: boolean;
   declare private lingering: NodeJS.Timeout | null;
   declare private held: Chunk[] | null;
   declare private heldBytes: number;
@@ -58,11 +55,20 @@ export class ServedPlainSocket extends Socket {
   }
 
   override destroySoon(): void {
-    if (!this.lingers) return super.destroySoon();
     if (this.writable) this.end();
     if (this.lingering !== null || this.destroyed) return;
     this.lingering = setTimeout(() => this.destroy(), LINGER_MS).unref();
     this.once('close', () => clearTimeout(this.lingering!));
+  }
+
+  /**
+   * node:http ends the socket again when the client's FIN comes while the
+   * close lingers; node:stream would build an error (a stack trace, some
+   * 10 µs) only to drop it. A bare end() of an ended socket does nothing.
+   */
+  override end(...args: unknown[]): this {
+    if (args.length === 0 && this.writableEnded) return this;
+    return super.end(...(args as Parameters<Socket['end']>));
   }
 
   override _write(chunk: Buffer | string, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -110,4 +116,4 @@ export class ServedPlainSocket extends Socket {
   }
 }
 
-Object.assign(ServedPlainSocket.prototype, { lingers: false, lingering: null, held: null, heldBytes: 0 });
+Object.assign(ServedPlainSocket.prototype, { lingering: null, held: null, heldBytes: 0 });

@@ -488,6 +488,27 @@ export async function sendAndHalfClose(port, bytes) {
 }
 
 /**
+ * Sends `request` on a new connection, waits for its one response and the
+ * server's FIN, then writes more every 50 ms: resolves the reset's code if the
+ * server's side answers with one (it had closed at once), or 'read and
+ * dropped' after 500 ms (its close lingers).
+ */
+export async function writeAfterFin(port, request) {
+  const c = await RawConnection.connect(port);
+  c.write(request);
+  if ((await c.waitClosed(3000)) !== 'fin') throw new Error(`no FIN after the response: ${c.closed ?? 'open'}`);
+  if (c.parse().responses.length !== 1) throw new Error(`not one response: ${c.text}`);
+  const reset = new Promise((resolve) => c.socket.once('error', (error) => resolve(error.code)));
+  const late = () => c.write(httpRequest('GET', '/late'));
+  late();
+  const timer = setInterval(late, 50);
+  const outcome = await Promise.race([reset, new Promise((resolve) => setTimeout(() => resolve('read and dropped'), 500))]);
+  clearInterval(timer);
+  c.destroy();
+  return outcome;
+}
+
+/**
  * The bytes of a request. HTTP/1.1 requests get `Host: test` unless `headers` has a Host
  * (`host: null` leaves it out); a body gets a Content-Length unless a Content-Length or
  * Transfer-Encoding is given (then the body is sent as it is).

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { RawConnection, exchange, httpRequest } from '../helpers/raw.mjs';
+import { RawConnection, exchange, httpRequest, writeAfterFin } from '../helpers/raw.mjs';
 import { startServer } from '../helpers/server.mjs';
 
 const APP = new URL('../fixtures/node-app.mjs', import.meta.url).pathname;
@@ -194,6 +194,10 @@ describe('a Node app', AT_ONCE, () => {
         field,
       );
     }
+  });
+
+  test('a close the client asked for lingers: bytes it sends after the FIN are read and dropped, not reset (RFC 9112 §9.6)', async () => {
+    assert.equal(await writeAfterFin(server.port, httpRequest('GET', '/inspect', { headers: { Connection: 'close' } })), 'read and dropped');
   });
 });
 
