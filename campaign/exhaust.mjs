@@ -128,6 +128,12 @@ function sameProcesses(server, worker) {
   return server.exit === null && pids.length === 1 && pids[0] === worker;
 }
 
+/** The summary's row for whether the worker outlived a scenario (`label`): the same master and worker, still running. */
+function addSurvives(summary, label, server, worker) {
+  const same = sameProcesses(server, worker);
+  summary.add(`${label}: worker survives`, same ? 'same pids' : 'replaced', 'same pids', same);
+}
+
 async function descriptors(summary) {
   const { server, worker } = await oneWorker([], { launcher: ['bash', '-c', `ulimit -n ${FD_LIMIT} && exec "$0" "$@"`] });
   const clients = Array.from({ length: CLIENTS }, () => keepAliveClient(server.port, { timeoutMs: 5000 }));
@@ -146,7 +152,8 @@ async function descriptors(summary) {
     summary.add(`fd: clients answered / open under ulimit -n ${FD_LIMIT}`, `${answered} / ${open} of ${CLIENTS}`, 'fewer than all answered (the limit holds)', answered < CLIENTS);
     summary.add('fd: descriptors open in the master, the worker', descriptorsHeld.join(', '), `the worker at ${FD_LIMIT}, give or take Node's own`, descriptorsHeld[1] >= FD_LIMIT - 16);
     summary.add('fd: CPU of the master + the worker over 3 s out of descriptors', `${shares.map((share) => (share * 100).toFixed(1)).join(' + ')}% of a core`, `≤ ${EMFILE_CPU * 100}% (no busy loop)`, cpu <= EMFILE_CPU);
-    summary.add('fd: master and worker survive', sameProcesses(server, worker) ? 'same pids' : `master ${server.exit ? 'exited' : 'alive'}, workers ${livePids(server.pid).join(',')}`, 'same pids', sameProcesses(server, worker));
+    const survived = sameProcesses(server, worker);
+    summary.add('fd: master and worker survive', survived ? 'same pids' : `master ${server.exit ? 'exited' : 'alive'}, workers ${livePids(server.pid).join(',')}`, 'same pids', survived);
   } finally {
     for (const c of clients) c.socket.destroy();
   }
@@ -180,7 +187,7 @@ async function idleConnections(summary) {
     summary.add('idle: worker memory per idle connection', `${kib(perConnection)} (RSS ${mib(before)} → ${mib(after)}; master ${mib(masterBefore)} → ${mib(rssBytes(server.pid))})`, `≤ ${kib(PER_CONNECTION)}`, perConnection <= PER_CONNECTION);
     const latency = await probe(server.port);
     summary.add('idle: a new client meanwhile', Number.isFinite(latency) ? ms(latency) : 'failed', 'answered', Number.isFinite(latency));
-    summary.add('idle: worker survives', sameProcesses(server, worker) ? 'same pids' : 'replaced', 'same pids', sameProcesses(server, worker));
+    addSurvives(summary, 'idle', server, worker);
   } finally {
     for (const c of sockets) c.socket.destroy();
   }
@@ -234,7 +241,7 @@ async function slowloris(summary) {
     summary.add('slowloris: normal requests before, as a control', spread(control), 'reported (the machine is shared)', true);
     summary.add(`slowloris: normal requests during ${SECONDS} s of ${SLOW} trickling connections`, spread(latencies), `p95 < ${PROBE_MS} ms, none failed`, p95 < PROBE_MS && latencies.every(Number.isFinite));
     summary.add('slowloris: trickling connections still open (below --header-timeout)', `${held} of ${SLOW}, ${trickled} bytes trickled`, 'reported', true);
-    summary.add('slowloris: worker survives', sameProcesses(server, worker) ? 'same pids' : 'replaced', 'same pids', sameProcesses(server, worker));
+    addSurvives(summary, 'slowloris', server, worker);
   } finally {
     for (const s of sockets) s.destroy();
   }
@@ -261,7 +268,7 @@ async function neverReading(summary) {
     rss.stop();
     reader.destroy();
   }
-  summary.add('reader: worker survives', sameProcesses(server, worker) ? 'same pids' : 'replaced', 'same pids', sameProcesses(server, worker));
+  addSurvives(summary, 'reader', server, worker);
   await server.stop();
 }
 

@@ -17,7 +17,7 @@ import type { ExchangeLog } from './access.js';
 import { loopNow } from './clock.js';
 import type { ParseError } from './errors.js';
 import { AddressesOf, Exchange, type ConnectionAddresses, type ExchangeLink, type HandedOver } from './exchange.js';
-import { ForwardedAddresses, type ForwardingTrust } from './forwarded.js';
+import { ForwardedAddresses, headForwardingValues, type ForwardingTrust } from './forwarded.js';
 import { LINGER_MS } from './limits.js';
 import { RequestParser, type ParserEvents, type ParserLimits, type RequestHead } from './parser.js';
 import { ResponseState, type ResponseWriter } from './response.js';
@@ -369,7 +369,8 @@ export class Connection implements ParserEvents, ExchangeLink {
   private forwardedAddresses(head: RequestHead): ConnectionAddresses {
     const trust = this.host.forwarding;
     if (trust === null || !trust.trusts(this.addresses.remoteAddress)) return this.addresses;
-    const facts = trust.facts(head);
+    const values = headForwardingValues(head);
+    const facts = values === null ? null : trust.facts(values);
     return facts === null ? this.addresses : new ForwardedAddresses(this.addresses, facts);
   }
 

@@ -39,9 +39,8 @@ export class ForwardingTrust {
     return address !== undefined && (this.any || this.peers.has(plainAddress(address)));
   }
 
-  /** What a request from a trusted peer says of its client, from its head's fields or their forwarding values; null when it says nothing usable. */
-  facts(head: HeaderFields | ForwardingValues): ForwardedFacts | null {
-    const fields = 'fieldCount' in head ? headForwardingValues(head) : head;
+  /** What the forwarding values of a request from a trusted peer say of its client; null when they say nothing usable. */
+  facts(fields: ForwardingValues): ForwardedFacts | null {
     const facts = fields.forwarded.length > 0 ? this.fromForwarded(fields.forwarded) : this.fromXForwarded(fields);
     return facts === null || (facts.remoteAddress === undefined && facts.scheme === undefined && facts.host === undefined) ? null : facts;
   }
@@ -123,11 +122,11 @@ function sortField(values: ForwardingValues | null, name: string, value: string)
   return values;
 }
 
-/** The forwarding values of a head whose names are lower-case (the engine's RequestHead). */
-function headForwardingValues(head: HeaderFields): ForwardingValues {
+/** The forwarding values of the engine's RequestHead; null when none is a forwarding field. */
+export function headForwardingValues(head: HeaderFields): ForwardingValues | null {
   let values: ForwardingValues | null = null;
   for (let i = 0; i < head.fieldCount; i++) values = sortField(values, head.name(i), head.value(i));
-  return values ?? { forwarded: [], for: [], host: [], proto: [] };
+  return values;
 }
 
 /** The forwarding values of node:http's rawHeaders (name, value, ...); null when none is a forwarding field. */
@@ -146,18 +145,17 @@ function plainAddress(address: string): string {
 function listElements(values: readonly string[]): string[] {
   const elements: string[] = [];
   for (const value of values) {
-    if (!value.includes(',') && !value.includes('"')) {
-      const element = value.trim();
-      if (element !== '') elements.push(element);
-      continue;
-    }
-    const parts = value.includes('"') ? (value.match(/(?:"(?:[^"\\]|\\.)*"|[^,])+/g) ?? []) : value.split(',');
-    for (const part of parts) {
-      const element = part.trim();
-      if (element !== '') elements.push(element);
-    }
+    // (A value with neither comma nor quote, the usual one, is taken whole: no split, no pattern.)
+    if (value.includes('"')) for (const part of value.match(/(?:"(?:[^"\\]|\\.)*"|[^,])+/g) ?? []) addElement(elements, part);
+    else if (value.includes(',')) for (const part of value.split(',')) addElement(elements, part);
+    else addElement(elements, value);
   }
   return elements;
+}
+
+function addElement(elements: string[], part: string): void {
+  const element = part.trim();
+  if (element !== '') elements.push(element);
 }
 
 /** A Forwarded element's pairs, names lower-cased, quoted values unquoted. */

@@ -429,8 +429,7 @@ export class NodeAppServer extends BaseServer {
     const fields = fieldFacts(req.rawHeaders, !http10);
     // node:http answers `Connection: close` when the request asked for it (or is HTTP/1.0 without
     // keep-alive); an HTTP/1.0 request with Transfer-Encoding has faulty framing (RFC 9112 §6.1).
-    if (!res.shouldKeepAlive) this.lastOn(res);
-    else if ((http10 && fields.transferEncoding) || this.draining || state.requests >= options.maxKeepaliveRequests) this.lastOn(res);
+    if (!res.shouldKeepAlive || (http10 && fields.transferEncoding) || this.draining || state.requests >= options.maxKeepaliveRequests) this.lastOn(res);
 
     const fault = this.headFault(req, fields) || refusal;
     if (fault !== 0) return this.refuse(res, fault);

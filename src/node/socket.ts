@@ -94,12 +94,12 @@ export class ServedPlainSocket extends Socket {
     const held = this.held;
     if (held === null) return;
     this.held = null;
+    this.heldBytes = 0;
     super._writev!(held, (error) => error && this.destroy(error));
   }
 
   private hold(chunks: Chunk[], callback: (error?: Error | null) => void): void {
-    // (heldBytes is stale while nothing is held.)
-    let bytes = this.held === null ? 0 : this.heldBytes;
+    let bytes = this.heldBytes;
     for (const { chunk } of chunks) bytes += chunk.length;
     if (bytes > HOLD_LIMIT) {
       this.sendHeld();

@@ -276,10 +276,11 @@ export class Worker {
     // accepted nothing, for ACCEPT_AT_STOP_MS at most (under a steady load the queue never empties).
     const acceptUntil = Math.min(deadline, Date.now() + ACCEPT_AT_STOP_MS);
     await nextTurn();
-    for (let before = -1; before !== this.accepts && Date.now() < acceptUntil; ) {
+    let before: number;
+    do {
       before = this.accepts;
       await nextTurn();
-    }
+    } while (this.accepts !== before && Date.now() < acceptUntil);
     this.closeListeners();
     const drained = await Promise.race([this.http.shutdown(closeIdle).then(() => true), delay(graceMs).then(() => false)]);
     this.accepting = false;
