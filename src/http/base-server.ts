@@ -33,6 +33,8 @@ export interface ServerOptions {
   serverSoftware: string;
   /** Called for each request once it is counted, before the app is handed it. */
   onRequest?: () => void;
+  /** Called after each connection has closed. */
+  onConnectionGone?: () => void;
   /** --ssl: connections accepted on TCP listeners are served over TLS (its handshake within headerTimeout). */
   tls?: TlsMaterial | null;
   /** --forwarded-allow-ips: the peers whose forwarding fields are believed ('*': any); none when absent. */
@@ -59,12 +61,14 @@ export abstract class BaseServer {
   private emptied: (() => void) | null = null;
 
   private readonly onRequest: (() => void) | undefined;
+  private readonly onConnectionGone: (() => void) | undefined;
   private readonly handshaker: TlsHandshaker | null;
   private readonly proxyProtocol: boolean;
   private readonly headerTimeout: number;
 
   constructor(options: ServerOptions) {
     this.onRequest = options.onRequest;
+    this.onConnectionGone = options.onConnectionGone;
     this.handshaker = options.tls == null ? null : new TlsHandshaker(options.tls, options.headerTimeout, (socket, client) => this.acceptSecure(socket, client));
     this.proxyProtocol = options.proxyProtocol === true;
     this.headerTimeout = options.headerTimeout;
@@ -151,6 +155,11 @@ export abstract class BaseServer {
 
   /** A connection has closed (and left `connections`). */
   protected connectionGone(): void {
+    if (this.onConnectionGone !== undefined) this.onConnectionGone();
+    this.resolveIfEmptied();
+  }
+
+  private resolveIfEmptied(): void {
     if (this.connections.size === 0 && this.emptied !== null) this.emptied();
   }
 
@@ -166,7 +175,7 @@ export abstract class BaseServer {
       this.emptied = resolve;
     });
     this.drainConnections(closeIdle);
-    this.connectionGone(); // (none may be open)
+    this.resolveIfEmptied(); // (none may be open)
     return this.drained;
   }
 }

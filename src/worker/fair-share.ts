@@ -81,6 +81,18 @@ export class FairShare {
     this.reportSoon();
   }
 
+  /**
+   * After each connection has closed: its count is reported as after an
+   * accept, and at once when none is left. Without it a worker's last word
+   * after a burst was the count of its busiest moment, and until its next
+   * accept the others judged their share against connections it no longer
+   * had: one took a whole next burst without pausing.
+   */
+  closed(): void {
+    if (this.hooks.connections() === 0) this.report(0);
+    else this.reportSoon();
+  }
+
   /** Reports this worker's count, now or (a report went out less than REPORT_MS ago) once that much time has passed. */
   private reportSoon(): void {
     if (this.trailing !== null) return;

@@ -104,6 +104,7 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
       accessLog,
       firstRequest: () => send({ type: 'served' }),
       accepted: () => share.accepted(),
+      closed: () => share.closed(),
       retire: (reason) => send({ type: 'retire', reason }),
     });
     send({ type: 'booted', port: app.port, hostname: app.hostname });

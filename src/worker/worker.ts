@@ -38,6 +38,8 @@ export interface WorkerSetup {
   firstRequest?(): void;
   /** Called after each connection accepted on a listener (with several workers: fair-share.ts). */
   accepted?(): void;
+  /** Called after each connection has closed (fair-share.ts, as accepted()). */
+  closed?(): void;
   /**
    * This worker retired (its request limit was reached, or the app asked:
    * harakiri): it accepts nothing more, finishes what it has in flight, and
@@ -185,6 +187,7 @@ export class Worker {
       maxKeepaliveRequests: options.maxKeepaliveReqs,
       serverSoftware: options.serverSoftware,
       onRequest: () => this.counted(),
+      onConnectionGone: () => this.setup.closed?.(),
       tls: this.setup.tls,
       proxyProtocol: options.proxyProtocol,
       forwardedAllowIps: options.forwardedAllowIps,
