@@ -1,7 +1,8 @@
 // Creating the listening sockets. A socket is bound here but not listened on
 // and not polled: whoever serves it (a worker, or this process with
 // --workers=0) calls listen() on it and accepts, so the process that binds
-// never takes connections it does not serve.
+// never takes connections it does not serve. A worker can pause its accepting
+// for a moment and resume (pauseAccepting()), its copy left open.
 //
 // A UNIX socket's file belongs to the handle that bound it: libuv removes the
 // file when that handle closes, and only then. The handles workers receive
@@ -12,9 +13,13 @@
 import { lstatSync, chmodSync, linkSync, renameSync, unlinkSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
+import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import type { ListenSpec } from '../config/listen.js';
 import { listenerRefusal } from '../config/platform.js';
+
+/** libuv's answer to a read start on a handle that reads already. */
+const UV_EALREADY = -constants.errno.EALREADY;
 
 /** A bound, not yet listening, TCP or pipe handle of Node's: opaque to us but for what listening needs. */
 export interface ListenHandle {
@@ -24,6 +29,9 @@ export interface ListenHandle {
   onconnection: ((status: number, client?: ClientHandle) => void) | null;
   /** Starts listening; 0 or an errno. */
   listen(backlog: number): number;
+  /** libuv's read start and stop, which on a listening handle start and stop the polling that accepts (see pauseAccepting()). */
+  readStart(): number;
+  readStop(): number;
 }
 
 /** An accepted connection's handle, as libuv gives it to the listening handle. */
@@ -226,6 +234,28 @@ export function acceptOn(handle: ListenHandle, backlog: number, accepted: (clien
   };
   const status = handle.listen(backlog);
   if (status !== 0) throw new Error(`cannot listen${where === undefined ? '' : ` on ${where}`}: ${getSystemErrorName(status)}`);
+}
+
+/**
+ * Stops accepting on a listening handle for a while without closing it: what
+ * arrives waits in the backlog for the other processes that accept on the
+ * same socket, or for resumeAccepting(). Node has no call for it, but libuv
+ * accepts from the handle's poll, and its read stop stops that poll (its read
+ * start starts it again; the accepting callback stays). The stop acts only on
+ * a handle marked as reading, so the start comes first: on a listening handle
+ * it only marks it (the poll runs already). A handle opened from a descriptor
+ * (every listener a worker receives) can be marked; one this process bound
+ * cannot (ENOTCONN: then nothing is paused, and false is returned).
+ */
+export function pauseAccepting(handle: ListenHandle): boolean {
+  const marked = handle.readStart();
+  if (marked !== 0 && marked !== UV_EALREADY) return false;
+  return handle.readStop() === 0;
+}
+
+/** Accepts again on a handle that pauseAccepting() paused. */
+export function resumeAccepting(handle: ListenHandle): void {
+  handle.readStart();
 }
 
 /**

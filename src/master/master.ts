@@ -21,9 +21,9 @@
 //      their heartbeats) once a second: the worker a status request reaches
 //      answers it, and the master does no work per request,
 //  10. passes on each serving worker's open connections, as the workers
-//      report them (at most every few ms each, not per connection), to all:
-//      a worker over its share stops accepting for a moment
-//      (worker/fair-share.ts),
+//      report them (at most every 50 ms each, not per connection), to all,
+//      at most every LOADS_SHARE_MS: a worker over its share stops accepting
+//      for a moment (worker/fair-share.ts),
 // then sleeps for --main-process-delay or until the next event. It never
 // loads app code: workers do, and report what the app exported.
 //
@@ -70,6 +70,8 @@ const IMMEDIATE_STOP_MS = 1000;
 const EXIT_MARGIN_MS = 1000;
 /** How often the workers are sent the status page's figures (--status-path). */
 const STATUS_SHARE_MS = 1000;
+/** How often at most the workers are sent each other's open connections: a message to each, whatever the number of reports. */
+const LOADS_SHARE_MS = 10;
 
 /** What --reload's watcher queues: a rolling restart, as SIGHUP does. */
 const FILE_CHANGED = 'file-changed';
@@ -149,6 +151,7 @@ export class Master {
   private statusSharedAt = 0;
   /** The serving workers' open connections as last passed on to them (shareLoads()). */
   private loadsShared = '';
+  private loadsSharedAt = 0;
 
   constructor(
     private readonly commandLine: CommandLine,
@@ -464,12 +467,6 @@ export class Master {
       if (this.roll?.fresh !== worker && !this.giveSockets(worker)) continue;
       worker.send({ type: 'serve' });
     }
-    // Workers that stopped accepting for a moment, over their share (worker/fair-share.ts).
-    for (const worker of this.pool.inState(WorkerState.READY)) {
-      if (!worker.wantsListeners) continue;
-      worker.wantsListeners = false;
-      this.sendShared(worker);
-    }
   }
 
   /** Sends the worker the listeners that every worker accepts on (all but --reuse-port's). */
@@ -675,8 +672,11 @@ export class Master {
     // A lone worker has no share to keep: it is told so once (no entry), not each count.
     const loads = serving.length < 2 ? [] : serving.map((worker): [number, number] => [worker.id, worker.connections]);
     const shown = loads.join(';');
-    if (shown === this.loadsShared) return;
+    const now = Date.now();
+    // (A change held back is sent at a pass after LOADS_SHARE_MS: the next report or tick.)
+    if (shown === this.loadsShared || now - this.loadsSharedAt < LOADS_SHARE_MS) return;
     this.loadsShared = shown;
+    this.loadsSharedAt = now;
     for (const worker of serving) if (worker.reachable) worker.send({ type: 'loads', loads });
   }
 }

@@ -85,8 +85,6 @@ export class WorkerProcess {
   figures: WorkerFigures | null = null;
   /** Its open connections, as it last said. */
   connections = 0;
-  /** It stopped accepting for a moment (over its share) and waits for the shared listeners again. */
-  wantsListeners = false;
   exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
 
   constructor(
@@ -232,9 +230,6 @@ function record(worker: WorkerProcess, message: Exclude<FromWorker, { type: 'hel
       break;
     case 'load':
       worker.connections = message.connections;
-      break;
-    case 'listen-again':
-      worker.wantsListeners = true;
       break;
     case 'retire':
       worker.retireReason = message.reason;

@@ -92,7 +92,7 @@ async function start(message: StartMessage, load: AppLoader): Promise<void> {
       connections: () => worker?.http.connections.size ?? 0,
       report: (connections) => send({ type: 'load', connections }),
       pause: () => worker?.pauseShared() ?? false,
-      resume: () => send({ type: 'listen-again' }),
+      resume: () => worker?.resumeShared(),
     });
     fairShare = share;
     worker = await createWorker({
@@ -175,8 +175,8 @@ export function runWorkerProcess(load: AppLoader): void {
         break;
       case 'listener': {
         const listener = handle as ListenHandle;
-        // Once serving, one more (a shared one again after a pause; --reuse-port: the sockets of the
-        // worker this one replaces) is accepted on at once.
+        // Once serving, one more (--reuse-port: the sockets of the worker this one replaces) is
+        // accepted on at once.
         if (stopState.stopping !== null) listener.close();
         else if (!serving) listeners.push({ handle: listener, shared: message.shared });
         else {

@@ -11,8 +11,8 @@ export type ToWorker =
   /** The first message: who the worker is and what it serves (with --ssl, the PEM files the master read). */
   | { type: 'start'; id: number; options: WireOptions; app: string | undefined; cwd: string; identity: Identity | null; tls: TlsMaterial | null }
   /**
-   * A listening socket to accept on (handle attached): `shared`, one all workers accept on (again,
-   * after `listen-again`); else a --reuse-port socket of this worker's own.
+   * A listening socket to accept on (handle attached): `shared`, one all workers accept on; else a
+   * --reuse-port socket of this worker's own.
    */
   | { type: 'listener'; shared: boolean }
   /** All listeners sent: start serving. */
@@ -45,8 +45,6 @@ export type FromWorker =
   | { type: 'heartbeat'; connections: number; figures?: WorkerFigures }
   /** Its open connections changed (at most every few ms: fair-share.ts). */
   | { type: 'load'; connections: number }
-  /** It stopped accepting for a moment (over its share) and wants the shared listeners back. */
-  | { type: 'listen-again' }
   /**
    * Reached its request limit, or the app called harakiri: it has stopped
    * accepting and finishes what it has in flight; the master replaces it and

@@ -1,7 +1,7 @@
 // A serving process's work, whoever started it: the app behind its HTTP
 // engine (starlight's own for a Fetch app, node:http's for a Node app), the
-// listeners it accepts on (closing its copies of the shared ones for a moment
-// when fair-share.ts says so), its request count and the limit drawn
+// listeners it accepts on (pausing on the shared ones for a moment when
+// fair-share.ts says so), its request count and the limit drawn
 // for it (--max/--min-reqs-per-child), harakiri, waitUntil work, and stopping
 // (stop accepting, finish or cut what is in flight, wait for cleanups). With
 // --status-path, its figures, and the status page put before the app.
@@ -14,7 +14,7 @@ import type { ServerHooks, WorkerInfo } from '../fetch/context.js';
 import type { BaseServer, ServerOptions } from '../http/base-server.js';
 import type { Exchange } from '../http/exchange.js';
 import { HttpServer } from '../http/server.js';
-import { acceptOn, type ListenHandle } from '../listen/bind.js';
+import { acceptOn, pauseAccepting, resumeAccepting, type ListenHandle } from '../listen/bind.js';
 import type { TlsMaterial } from '../listen/tls.js';
 import type { AccessLog } from '../log/access-log.js';
 import type { Logger } from '../log/logger.js';
@@ -215,20 +215,20 @@ export class Worker {
   }
 
   /**
-   * Closes this process's copies of the shared listeners (the sockets stay open in the master);
-   * false if it had none. It accepts on them again once the master sends them again. A stopping
-   * worker does not pause: it takes what the backlog holds before it closes them (stop()), and
-   * the master sends nothing again to a worker that stops.
+   * Stops accepting on the shared listeners for a while, keeping them open (resumeShared()
+   * accepts on them again); false if there was none to pause. A stopping worker does not pause:
+   * it takes what the backlog holds before it closes them (stop()).
    */
   pauseShared(): boolean {
     if (this.stopping) return false;
-    const shared = this.listening.filter((listener) => listener.shared);
-    if (shared.length === 0) return false;
-    for (const listener of shared) {
-      listener.handle.close();
-      this.listening.splice(this.listening.indexOf(listener), 1);
-    }
-    return true;
+    let paused = false;
+    for (const { handle, shared } of this.listening) if (shared && pauseAccepting(handle)) paused = true;
+    return paused;
+  }
+
+  /** Accepts again on the shared listeners that pauseShared() paused. */
+  resumeShared(): void {
+    for (const { handle, shared } of this.listening) if (shared) resumeAccepting(handle);
   }
 
   /**
@@ -278,6 +278,7 @@ export class Worker {
     // (the next is seen at the next poll), so the listeners stay open until a whole turn has
     // accepted nothing, for ACCEPT_AT_STOP_MS at most (under a steady load the queue never empties).
     const acceptUntil = Math.min(deadline, Date.now() + ACCEPT_AT_STOP_MS);
+    this.resumeShared();
     await nextTurn();
     let before: number;
     do {
