@@ -21,7 +21,7 @@
 //      their heartbeats) once a second: the worker a status request reaches
 //      answers it, and the master does no work per request,
 //  10. passes on each serving worker's open connections, as the workers
-//      report them (at most every 50 ms each, not per connection), to all,
+//      report them (each at most every 25-50 ms, not per connection), to all,
 //      at most every LOADS_SHARE_MS: a worker over its share stops accepting
 //      for a moment (worker/fair-share.ts),
 // then sleeps for --main-process-delay or until the next event. It never
