@@ -32,7 +32,7 @@
 
 /** How long a worker over its share stops accepting. */
 const PAUSE_MS = 2;
-/** A burst pauses a worker at most this often. */
+/** A burst pauses a worker no sooner than this after its last pause (of either kind). */
 const PAUSE_EVERY_MS = 20;
 /** A burst: this many connections taken in a row, none closing between. */
 const BURST = 4;
@@ -66,7 +66,7 @@ export class FairShare {
   private reported = 0;
   private reportedAt = 0;
   private trailing: NodeJS.Timeout | null = null;
-  /** When this worker last paused (Date.now()). */
+  /** When this worker last paused (Date.now()): a burst pauses it again PAUSE_EVERY_MS later at the soonest. */
   private pausedAt = 0;
   /** Connections taken since this worker's last close (or pause). */
   private run = 0;
@@ -99,13 +99,13 @@ export class FairShare {
       setTimeout(() => this.hooks.resume(), PAUSE_MS).unref();
       if (over === 'drift' && now - this.reportedAt >= DRIFT_REPORT_MS) return this.report();
     }
-    this.reportSoon();
+    this.reportSoon(now);
   }
 
   /** After each connection has closed: the count is reported as after an accept. */
   closed(): void {
     this.run = 0;
-    this.reportSoon();
+    this.reportSoon(Date.now());
   }
 
   private overShare(own: number, now: number): 'burst' | 'drift' | null {
@@ -116,9 +116,9 @@ export class FairShare {
   }
 
   /** Reports this worker's count, now or (a report went out less than REPORT_MS ago) once that much time has passed. */
-  private reportSoon(): void {
+  private reportSoon(now: number): void {
     if (this.trailing !== null) return;
-    const wait = this.reportedAt + REPORT_MS - Date.now();
+    const wait = this.reportedAt + REPORT_MS - now;
     if (wait <= 0) return this.report();
     this.trailing = setTimeout(() => {
       this.trailing = null;

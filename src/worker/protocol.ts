@@ -43,7 +43,7 @@ export type FromWorker =
    * open connections, and with --status-path, the worker's figures.
    */
   | { type: 'heartbeat'; connections: number; figures?: WorkerFigures }
-  /** Its open connections changed (at most every few ms: fair-share.ts). */
+  /** Its open connections changed (at most every 25-50 ms: fair-share.ts). */
   | { type: 'load'; connections: number }
   /**
    * Reached its request limit, or the app called harakiri: it has stopped

@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import * as net from 'node:net';
 import { test } from 'node:test';
 import { acceptOn, bindListeners, pauseAccepting, resumeAccepting } from '../../dist/listen/bind.js';
 import { tempDir } from '../helpers/process.mjs';
+import { RawConnection } from '../helpers/raw.mjs';
+import { sleep } from '../helpers/wait.mjs';
 
 const BIND = new URL('../../dist/listen/bind.js', import.meta.url).href;
 
@@ -36,29 +37,20 @@ async function handOver(listener) {
   return { receiver, said, paused: first.paused };
 }
 
-/** Connects; resolves once the kernel has completed the handshake (the connection queued in the backlog). */
-function connect(options) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(options, () => resolve(socket));
-    socket.on('error', reject);
-  });
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
+/** `connectTo(listener)`: RawConnection.connect()'s port or path; it resolves once the kernel has queued the connection in the backlog. */
 async function pausedThenResumed(spec, connectTo) {
   const [listener] = await bindListeners([spec], { ipv6: false });
   const { receiver, said, paused } = await handOver(listener);
   try {
     assert.equal(paused, true, 'the handed-over listener paused');
-    const client = await connect(connectTo(listener));
+    const client = await RawConnection.connect(connectTo(listener));
     await sleep(300);
     assert.deepEqual(said.slice(1), [], 'accepted while paused');
+    assert.equal(client.closed, null);
     receiver.send('resume');
-    await once(client, 'close');
+    assert.equal(await client.waitClosed(), 'fin');
     assert.deepEqual(said.slice(1), ['accepted'], 'the queued connection accepted once resumed');
+    client.destroy();
   } finally {
     receiver.kill();
     listener.handle.close();
@@ -66,14 +58,14 @@ async function pausedThenResumed(spec, connectTo) {
 }
 
 test('a TCP listener handed to another process waits, paused, with the connection in the backlog, and accepts it once resumed', async () => {
-  await pausedThenResumed({ kind: 'tcp', host: '127.0.0.1', port: 0 }, (listener) => ({ host: '127.0.0.1', port: listener.port }));
+  await pausedThenResumed({ kind: 'tcp', host: '127.0.0.1', port: 0 }, (listener) => listener.port);
 });
 
 test('so does a UNIX socket listener', async () => {
   const dir = tempDir();
   try {
     const path = dir.file('pause.sock');
-    await pausedThenResumed({ kind: 'unix', path }, () => ({ path }));
+    await pausedThenResumed({ kind: 'unix', path }, () => path);
   } finally {
     dir.remove();
   }
@@ -89,9 +81,10 @@ test('a listener bound in this process cannot be paused, and accepts on', async 
   try {
     assert.equal(pauseAccepting(listener.handle), false);
     resumeAccepting(listener.handle); // (harmless on a listener that was not paused)
-    const client = await connect({ host: '127.0.0.1', port: listener.port });
-    await once(client, 'close');
+    const client = await RawConnection.connect(listener.port);
+    assert.equal(await client.waitClosed(), 'fin');
     assert.equal(accepted, 1);
+    client.destroy();
   } finally {
     listener.handle.close();
   }
