@@ -1,16 +1,16 @@
-// One client socket: reads into the parser, hands each request to its server
-// as an Exchange, and decides what happens between requests: keep-alive,
+// One client connection: reads into the parser, hands each request to its
+// server as an Exchange, and decides what happens between requests: keep-alive,
 // pipelining (one request at a time, in order), timeouts, flow control, and
 // closing. After a `close` nothing more is parsed; bytes still arriving are
 // read and dropped for a moment (a lingering close) so that the last response
-// is not lost to a reset. It knows its server only as a ConnectionHost, and is
-// the link through which its exchange's body and response reach the socket.
-// An upgrade hands the socket over (handOver()): from then on the connection
-// only waits for it to close, and tells its new owner when the server stops.
+// is not lost to a reset. It knows its server only as a ConnectionHost and its
+// bytes only as a ClientStream, and is the link through which its exchange's
+// body and response reach them. An upgrade hands the connection over
+// (handOver()): from then on it only waits for it to close, and tells its new
+// owner when the server stops.
 
-import { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
-import type { ClientHandle } from '../listen/bind.js';
+import type { ClientStream, Endpoints, StreamEvents } from '../listen/client-stream.js';
 import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import { peerCertificateOf } from '../listen/tls.js';
 import type { ExchangeLog } from './access.js';
@@ -62,62 +62,24 @@ type Phase = (typeof Phase)[keyof typeof Phase];
 /** Pipelined bytes held while a request is answered before the socket stops being read. */
 const PIPELINE_BUFFER_LIMIT = 64 * 1024;
 
-const ignore = () => {};
-
-/**
- * What every socket reads into: libuv fills it and the callback below lends
- * the bytes to the parser, which copies what it keeps. Sockets reading into
- * buffers of their own allocate 64 KiB and make an ArrayBuffer for each read.
- */
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-
-const CONNECTION = Symbol('connection');
-type SocketWithConnection = Socket & { [CONNECTION]: Connection };
-/** False: stop reading (a handed-over socket's reader is full; node:net reads again when it is read). */
-function onSocketRead(this: SocketWithConnection, length: number, buffer: Buffer): boolean {
-  const connection = this[CONNECTION];
-  // A handed-over socket is read as any other: its new owner gets 'data' events, of bytes of their own.
-  if (connection.handedOver) return this.push(Buffer.from(buffer.subarray(0, length)));
-  connection.onData(buffer.subarray(0, length));
-  return true;
-}
-/** A TLS socket's reads (decrypted) and a proxied one's: in buffers of their own. */
-function onSocketData(this: SocketWithConnection, chunk: Buffer): void {
-  this[CONNECTION].onData(chunk);
-}
-function onSocketEnd(this: SocketWithConnection): void {
-  this[CONNECTION].onEnd();
-}
-function onSocketDrain(this: SocketWithConnection): void {
-  this[CONNECTION].onDrain();
-}
-function onSocketClose(this: SocketWithConnection): void {
-  this[CONNECTION].onClose();
-}
-
-/** A plain socket on an accepted connection's handle, reading into READ_BUFFER. */
-export function plainSocket(handle: ClientHandle): Socket {
-  return new Socket({ handle, allowHalfOpen: true, onread: { buffer: READ_BUFFER, callback: onSocketRead } } as ConstructorParameters<typeof Socket>[0]);
-}
-
-/** The socket's addresses, read when asked (node:net keeps them once read). */
-class SocketAddresses implements ConnectionAddresses {
-  constructor(protected readonly socket: Socket) {}
+/** A plain connection's addresses, read when asked (the stream keeps them once read). */
+class PlainAddresses implements ConnectionAddresses {
+  constructor(protected readonly ends: Endpoints) {}
 
   get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
+    return this.ends.remoteAddress;
   }
   get remotePort(): number | undefined {
-    return this.socket.remotePort;
+    return this.ends.remotePort;
   }
   get remoteFamily(): string | undefined {
-    return this.socket.remoteFamily;
+    return this.ends.remoteFamily;
   }
   get localAddress(): string | undefined {
-    return this.socket.localAddress;
+    return this.ends.localAddress;
   }
   get localPort(): number | undefined {
-    return this.socket.localPort;
+    return this.ends.localPort;
   }
   get secure(): boolean {
     return false;
@@ -137,15 +99,19 @@ class SocketAddresses implements ConnectionAddresses {
 }
 
 /** A TLS socket's addresses, and the client's certificate. */
-class TlsSocketAddresses extends SocketAddresses {
+class TlsSocketAddresses extends PlainAddresses {
+  constructor(private readonly socket: TLSSocket) {
+    super(socket);
+  }
+
   override get secure(): boolean {
     return true;
   }
   override get peerCertificate(): PeerCertificate | null {
-    return peerCertificateOf(this.socket as TLSSocket);
+    return peerCertificateOf(this.socket);
   }
   override get peerAuthorized(): boolean {
-    return (this.socket as TLSSocket).authorized;
+    return this.socket.authorized;
   }
   override get scheme(): string {
     return 'https';
@@ -172,12 +138,12 @@ class ProxiedAddresses extends AddressesOf {
   }
 }
 
-export class Connection implements ParserEvents, ExchangeLink {
+export class Connection implements ParserEvents, ExchangeLink, StreamEvents {
   readonly serverSoftware: string;
   /** When the current wait times out (ms since the epoch); 0: no deadline. */
   deadline: number;
   private readonly parser: RequestParser;
-  private readonly socket: Socket;
+  private readonly stream: ClientStream;
   private readonly addresses: ConnectionAddresses;
   private phase: Phase = Phase.HEAD;
   private exchange: Exchange | null = null;
@@ -202,43 +168,24 @@ export class Connection implements ParserEvents, ExchangeLink {
   private onStop: (() => void) | null = null;
 
   /**
-   * `socket`: from plainSocket() (`lentReads`), or one that emits its reads
-   * (a TLS socket whose handshake is done, a socket whose PROXY header naming
-   * `client` was read).
+   * `tls`: the TLS socket `stream` is on, its handshake done; `client`: whom
+   * the connection's PROXY header named.
    */
-  constructor(
-    socket: Socket,
-    private readonly host: ConnectionHost,
-    lentReads: boolean,
-    client: ProxiedClient | null,
-  ) {
+  constructor(stream: ClientStream, private readonly host: ConnectionHost, tls: TLSSocket | null, client: ProxiedClient | null) {
     this.serverSoftware = host.serverSoftware;
     this.parser = new RequestParser(host.limits, this);
     this.deadline = loopNow() + host.timeouts.header;
-    this.socket = socket;
-    const secure = (socket as Partial<TLSSocket>).encrypted === true;
-    const addresses = secure ? new TlsSocketAddresses(socket) : new SocketAddresses(socket);
+    this.stream = stream;
+    const addresses = tls === null ? new PlainAddresses(stream.ends) : new TlsSocketAddresses(tls);
     this.addresses = client === null ? addresses : new ProxiedAddresses(addresses, client);
-    if (!lentReads) socket.on('data', onSocketData);
-    socket.setNoDelay(true);
-    // Shared listeners that find the connection on the socket: nothing allocated per connection for them.
-    (socket as SocketWithConnection)[CONNECTION] = this;
-    socket.on('end', onSocketEnd);
-    socket.on('drain', onSocketDrain);
-    socket.on('error', ignore);
-    socket.on('close', onSocketClose);
-  }
-
-  /** The socket was handed over to another protocol. */
-  get handedOver(): boolean {
-    return this.phase === Phase.UPGRADED;
+    stream.start(this);
   }
 
   private get idle(): boolean {
     return this.phase === Phase.IDLE || (this.phase === Phase.HEAD && this.parser.buffered === 0);
   }
 
-  // ---- socket events --------------------------------------------------------
+  // ---- stream events --------------------------------------------------------
 
   /** Bytes read, lent: valid only until this returns (the parser copies what it keeps). */
   onData(chunk: Buffer): void {
@@ -295,15 +242,9 @@ export class Connection implements ParserEvents, ExchangeLink {
     const batch = this.batch;
     this.batch = null;
     if (batch === null || batch.length === 0 || this.phase === Phase.CLOSED) return;
-    if (batch.length === 1) {
-      this.send(batch[0]!);
-    } else if (batch.every((piece) => typeof piece === 'string')) {
-      this.socket.write(batch.join(''), 'latin1');
-    } else {
-      this.socket.cork();
-      for (const piece of batch) this.send(piece);
-      this.socket.uncork();
-    }
+    if (batch.length === 1) this.stream.write(batch[0]!);
+    else if (batch.every((piece) => typeof piece === 'string')) this.stream.write(batch.join(''));
+    else this.stream.writev(batch);
   }
 
   onEnd(): void {
@@ -430,21 +371,12 @@ export class Connection implements ParserEvents, ExchangeLink {
       if (more !== undefined) this.batch.push(more);
       return true;
     }
-    if (more === undefined) return this.send(data);
-    this.socket.cork();
-    this.send(data);
-    const writable = this.send(more);
-    this.socket.uncork();
-    return writable;
-  }
-
-  private send(data: Uint8Array | string): boolean {
-    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+    return more === undefined ? this.stream.write(data) : this.stream.writev([data, more]);
   }
 
   /** Resolves once the socket's buffer has drained (or the connection is gone). */
   drained(): Promise<void> {
-    if (this.phase === Phase.CLOSED || !this.socket.writableNeedDrain) return Promise.resolve();
+    if (this.phase === Phase.CLOSED || !this.stream.needsDrain) return Promise.resolve();
     this.awaitClient(true);
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
@@ -509,10 +441,10 @@ export class Connection implements ParserEvents, ExchangeLink {
       ((exchange !== null && exchange.body.backlogged) || this.parser.buffered > PIPELINE_BUFFER_LIMIT);
     if (full && !this.paused) {
       this.paused = true;
-      this.socket.pause();
+      this.stream.pause();
     } else if (!full && this.paused) {
       this.paused = false;
-      this.socket.resume();
+      this.stream.resume();
     }
   }
 
@@ -524,17 +456,9 @@ export class Connection implements ParserEvents, ExchangeLink {
     this.exchange = null;
     this.onStop = onStop;
     const head = this.parser.detach();
-    const socket = this.socket;
-    socket.off('data', onSocketData);
-    socket.off('end', onSocketEnd);
-    socket.off('drain', onSocketDrain);
     this.releaseDrainWaiters();
-    if (this.paused) {
-      this.paused = false;
-      socket.resume();
-    }
-    // As node:http leaves an upgraded socket: read, but held until its new owner listens for data.
-    (socket as { readableFlowing: boolean | null }).readableFlowing = null;
+    this.paused = false;
+    const socket = this.stream.handOver();
     // Upgraded while the server stops (a request that came as it began): told once its new owner has it.
     if (this.host.draining) queueMicrotask(() => this.shutdown(false));
     return { socket, head };
@@ -548,7 +472,7 @@ export class Connection implements ParserEvents, ExchangeLink {
       this.closeGracefully();
       return;
     }
-    if (this.socket.writableNeedDrain) {
+    if (this.stream.needsDrain) {
       // The client is not reading the answers: take no further (pipelined)
       // request until it does, or their answers would pile up here without
       // bound. Still ACTIVE meanwhile, under --timeout.
@@ -597,13 +521,13 @@ export class Connection implements ParserEvents, ExchangeLink {
     this.phase = Phase.CLOSING;
     this.parser.stop();
     this.deadline = loopNow() + LINGER_MS;
-    this.socket.end();
+    this.stream.end();
     this.updateFlow();
   }
 
   closeNow(): void {
     if (this.phase === Phase.CLOSED) return;
     this.parser.stop();
-    this.socket.destroy();
+    this.stream.destroy();
   }
 }

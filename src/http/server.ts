@@ -8,11 +8,13 @@
 import { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
+import { SocketStream, type ClientStream } from '../listen/client-stream.js';
+import { HandleStream } from '../listen/handle-stream.js';
 import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import { ExchangeLog } from './access.js';
 import { BaseServer, forwardingTrust, type ServerOptions } from './base-server.js';
 import { loopNow } from './clock.js';
-import { Connection, plainSocket, type ConnectionHost } from './connection.js';
+import { Connection, type ConnectionHost } from './connection.js';
 import type { Exchange } from './exchange.js';
 import { ForwardingTrust } from './forwarded.js';
 import { MAX_CHUNK_EXTENSIONS, MAX_REQUEST_LINE, deadlineCheckPeriod } from './limits.js';
@@ -58,16 +60,15 @@ export class HttpServer extends BaseServer implements ConnectionHost {
   }
 
   protected acceptPlain(accepted: ClientHandle | Socket, client: ProxiedClient | null): void {
-    if (accepted instanceof Socket) this.serve(accepted, false, client);
-    else this.serve(plainSocket(accepted), true, null);
+    this.serve(accepted instanceof Socket ? new SocketStream(accepted) : new HandleStream(accepted), null, client);
   }
 
   protected acceptSecure(socket: TLSSocket, client: ProxiedClient | null): void {
-    this.serve(socket, false, client);
+    this.serve(new SocketStream(socket), socket, client);
   }
 
-  private serve(socket: Socket, lentReads: boolean, client: ProxiedClient | null): void {
-    const connection = new Connection(socket, this, lentReads, client);
+  private serve(stream: ClientStream, tls: TLSSocket | null, client: ProxiedClient | null): void {
+    const connection = new Connection(stream, this, tls, client);
     this.connections.add(connection);
     if (this.draining) connection.shutdown(false);
   }

@@ -1,0 +1,265 @@
+// A plain connection driven on its libuv handle, without a node:net socket.
+// A net.Socket is a duplex stream: building one, its two stream states, and
+// its writes, end and close through node:stream cost about a fifth of a
+// connection's CPU when each connection carries one request (a profile of
+// 44 µs per connection: 9 µs in node:net and node:stream's code, more in the
+// collection of their objects). The engine needs none of it: it parses from
+// a buffer it is lent, writes whole responses, and keeps its own timeouts.
+//
+// The handle is Node's TCP or pipe wrap, as the listening handle accepts it.
+// Its calls are Node's stream base, which node:net drives too and which
+// Node offers only through process.binding('stream_wrap') (allowed, not
+// documented): reads come to `onread` (the byte count in a shared state
+// array, the bytes in the buffer the handle was lent), a write or shutdown
+// takes a request object whose `oncomplete` libuv calls when it finishes
+// later (a write done at once calls nothing), and `close(callback)` closes.
+// An upgraded connection is given to a net.Socket made on the same handle.
+
+import { Socket } from 'node:net';
+import type { ClientHandle } from './bind.js';
+import type { ClientStream, Endpoints, StreamEvents } from './client-stream.js';
+
+interface Request {
+  handle: StreamHandle;
+  oncomplete: (status: number) => void;
+  /** Kept referenced while a write is in flight. */
+  data?: unknown;
+  stream?: HandleStream;
+}
+
+/** The stream base calls of a TCP or pipe handle that this module uses. */
+interface StreamHandle {
+  onread: (arrayBuffer: ArrayBuffer | undefined) => void;
+  useUserBuffer(buffer: Uint8Array): void;
+  readStart(): number;
+  readStop(): number;
+  writeBuffer(request: Request, data: Uint8Array): number;
+  writeLatin1String(request: Request, data: string): number;
+  /** `pieces`: chunk, encoding, chunk, encoding… */
+  writev(request: Request, pieces: unknown[], allBuffers: boolean): number;
+  shutdown(request: Request): number;
+  close(callback: () => void): void;
+  readonly writeQueueSize: number;
+  setNoDelay?(enable: boolean): number;
+  getpeername?(out: AddressOut): number;
+  getsockname?(out: AddressOut): number;
+  [STREAM]?: HandleStream;
+}
+
+interface AddressOut {
+  address?: string;
+  family?: string;
+  port?: number;
+}
+
+interface StreamBinding {
+  WriteWrap: new () => Request;
+  ShutdownWrap: new () => Request;
+  streamBaseState: Int32Array;
+  kReadBytesOrError: number;
+  kLastWriteWasAsync: number;
+}
+
+const binding = (process as unknown as { binding(name: string): unknown }).binding('stream_wrap') as StreamBinding;
+const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = binding;
+
+/** libuv's end of stream, as a read's byte count. */
+const UV_EOF = -4095;
+/** Unsent bytes past which a write says to wait for onDrain(), as node:net's sockets do. */
+const HIGH_WATER_MARK = 16 * 1024;
+
+const STREAM = Symbol('stream');
+
+/**
+ * What every handle reads into: libuv fills it, and the reader is lent the
+ * bytes (it copies what it keeps). One buffer for all: each read is handed
+ * on before the next begins.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+function onHandleRead(this: StreamHandle): void {
+  this[STREAM]!.read(streamBaseState[kReadBytesOrError]!);
+}
+function afterWrite(this: Request, status: number): void {
+  this.stream!.written(status);
+}
+const afterShutdown = () => {};
+
+/** Accepted connections' handles on which HandleStream works: Node's TCP and pipe wraps. */
+export function isStreamHandle(handle: ClientHandle): boolean {
+  return typeof (handle as Partial<StreamHandle>).writeLatin1String === 'function';
+}
+
+export class HandleStream implements ClientStream, Endpoints {
+  private readonly handle: StreamHandle;
+  private events: StreamEvents | null = null;
+  /** Writes libuv has not finished. */
+  private inFlight = 0;
+  private waitingForDrain = false;
+  private ended = false;
+  private closed = false;
+  /** Once handed over: the socket its new owner has. */
+  private socket: Socket | null = null;
+  private peer: AddressOut | null = null;
+  private own: AddressOut | null = null;
+
+  constructor(handle: ClientHandle) {
+    this.handle = handle as unknown as StreamHandle;
+  }
+
+  start(events: StreamEvents): void {
+    const streamHandle = this.handle;
+    this.events = events;
+    streamHandle[STREAM] = this;
+    streamHandle.onread = onHandleRead;
+    streamHandle.useUserBuffer(READ_BUFFER);
+    streamHandle.setNoDelay?.(true);
+    if (streamHandle.readStart() !== 0) this.destroy();
+  }
+
+  /** From the handle: `count` bytes in READ_BUFFER, or libuv's end of stream or error. */
+  read(count: number): void {
+    const events = this.events;
+    if (events === null || this.closed) return;
+    if (count > 0) events.onData(READ_BUFFER.subarray(0, count));
+    else if (count === UV_EOF) events.onEnd();
+    else if (count < 0) this.destroy();
+  }
+
+  write(data: Uint8Array | string): boolean {
+    if (this.socket !== null) return this.socket.write(data);
+    if (this.closed) return false;
+    const request = this.request(data);
+    return this.dispatched(typeof data === 'string' ? this.handle.writeLatin1String(request, data) : this.handle.writeBuffer(request, data));
+  }
+
+  writev(pieces: ReadonlyArray<Uint8Array | string>): boolean {
+    if (this.socket !== null || this.closed) {
+      let writable = !this.closed;
+      for (const piece of pieces) writable = this.write(piece);
+      return writable;
+    }
+    const chunks: unknown[] = [];
+    for (const piece of pieces) chunks.push(piece, 'latin1');
+    return this.dispatched(this.handle.writev(this.request(chunks), chunks, false));
+  }
+
+  private request(data: unknown): Request {
+    const request = new WriteWrap();
+    request.handle = this.handle;
+    request.oncomplete = afterWrite;
+    request.data = data;
+    request.stream = this;
+    return request;
+  }
+
+  /** After a write was handed to libuv: `status` 0, or an errno (the connection is gone: closed). The request, in flight, is kept by the handle. */
+  private dispatched(status: number): boolean {
+    if (status !== 0) {
+      this.destroy();
+      return false;
+    }
+    if (streamBaseState[kLastWriteWasAsync] === 0) return true;
+    this.inFlight++;
+    if (this.handle.writeQueueSize < HIGH_WATER_MARK) return true;
+    this.waitingForDrain = true;
+    return false;
+  }
+
+  /** From libuv, for a write it finished later. */
+  written(status: number): void {
+    this.inFlight--;
+    if (this.closed || this.socket !== null) return;
+    if (status !== 0) return this.destroy();
+    if (this.waitingForDrain && this.inFlight === 0) {
+      this.waitingForDrain = false;
+      this.events?.onDrain();
+    }
+  }
+
+  get needsDrain(): boolean {
+    return this.socket !== null ? this.socket.writableNeedDrain : this.waitingForDrain;
+  }
+
+  pause(): void {
+    if (this.socket === null && !this.closed) this.handle.readStop();
+  }
+
+  resume(): void {
+    if (this.socket === null && !this.closed) this.handle.readStart();
+  }
+
+  end(): void {
+    if (this.socket !== null) return void this.socket.end();
+    if (this.ended || this.closed) return;
+    this.ended = true;
+    const request = new ShutdownWrap();
+    request.handle = this.handle;
+    request.oncomplete = afterShutdown;
+    // (libuv shuts down once the writes before it are out.)
+    if (this.handle.shutdown(request) !== 0) this.destroy();
+  }
+
+  destroy(): void {
+    if (this.socket !== null) return void this.socket.destroy();
+    if (this.closed) return;
+    this.closed = true;
+    this.handle.close(() => {
+      const events = this.events;
+      this.events = null;
+      events?.onClose();
+    });
+  }
+
+  handOver(): Socket {
+    const handle = this.handle;
+    handle.readStop();
+    delete handle[STREAM];
+    const events = this.events!;
+    this.events = null;
+    // The handle reads into READ_BUFFER for good (Node's stream base keeps a lent buffer once
+    // given one): the socket is given the same, and copies each read into a buffer of its own.
+    const socket: Socket = new Socket({
+      handle,
+      allowHalfOpen: true,
+      onread: { buffer: READ_BUFFER, callback: (count: number) => socket.push(Buffer.from(READ_BUFFER.subarray(0, count))) },
+    } as unknown as ConstructorParameters<typeof Socket>[0]);
+    socket.once('close', () => events.onClose());
+    this.socket = socket;
+    return socket;
+  }
+
+  get ends(): Endpoints {
+    return this;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.peerAddress().address;
+  }
+  get remotePort(): number | undefined {
+    return this.peerAddress().port;
+  }
+  get remoteFamily(): string | undefined {
+    return this.peerAddress().family;
+  }
+  get localAddress(): string | undefined {
+    return this.ownAddress().address;
+  }
+  get localPort(): number | undefined {
+    return this.ownAddress().port;
+  }
+
+  private peerAddress(): AddressOut {
+    return (this.peer ??= this.addressOf(this.handle.getpeername));
+  }
+
+  private ownAddress(): AddressOut {
+    return (this.own ??= this.addressOf(this.handle.getsockname));
+  }
+
+  private addressOf(read: ((out: AddressOut) => number) | undefined): AddressOut {
+    const out: AddressOut = {};
+    if (read === undefined || this.closed) return out;
+    return read.call(this.handle, out) === 0 ? out : {};
+  }
+}
