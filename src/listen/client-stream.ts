@@ -36,8 +36,9 @@ export interface ClientStream {
   destroy(): void;
   /**
    * Leaves the connection to another protocol (an upgrade): no event but onClose() from now on,
-   * which still comes; returns the node:net socket its new owner reads, read but held until it
-   * listens for data, as node:http leaves an upgraded socket. Writes before it come first.
+   * which still comes, and no call but destroy(), which destroys the socket returned: the
+   * node:net socket its new owner reads, read but held until it listens for data, as node:http
+   * leaves an upgraded socket. Writes before it come first.
    */
   handOver(): Socket;
   /** The connection's two ends. */

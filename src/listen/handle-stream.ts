@@ -85,11 +85,6 @@ function afterWrite(this: Request, status: number): void {
 }
 const afterShutdown = () => {};
 
-/** Accepted connections' handles on which HandleStream works: Node's TCP and pipe wraps. */
-export function isStreamHandle(handle: ClientHandle): boolean {
-  return typeof (handle as Partial<StreamHandle>).writeLatin1String === 'function';
-}
-
 export class HandleStream implements ClientStream, Endpoints {
   private readonly handle: StreamHandle;
   private events: StreamEvents | null = null;
@@ -97,8 +92,9 @@ export class HandleStream implements ClientStream, Endpoints {
   private inFlight = 0;
   private waitingForDrain = false;
   private ended = false;
+  /** Closed, or handed over: nothing more is read or written here. */
   private closed = false;
-  /** Once handed over: the socket its new owner has. */
+  /** Once handed over: the socket its new owner has, which destroy() destroys. */
   private socket: Socket | null = null;
   private peer: AddressOut | null = null;
   private own: AddressOut | null = null;
@@ -127,18 +123,13 @@ export class HandleStream implements ClientStream, Endpoints {
   }
 
   write(data: Uint8Array | string): boolean {
-    if (this.socket !== null) return this.socket.write(data);
     if (this.closed) return false;
     const request = this.request(data);
     return this.dispatched(typeof data === 'string' ? this.handle.writeLatin1String(request, data) : this.handle.writeBuffer(request, data));
   }
 
   writev(pieces: ReadonlyArray<Uint8Array | string>): boolean {
-    if (this.socket !== null || this.closed) {
-      let writable = !this.closed;
-      for (const piece of pieces) writable = this.write(piece);
-      return writable;
-    }
+    if (this.closed) return false;
     const chunks: unknown[] = [];
     for (const piece of pieces) chunks.push(piece, 'latin1');
     return this.dispatched(this.handle.writev(this.request(chunks), chunks, false));
@@ -169,7 +160,7 @@ export class HandleStream implements ClientStream, Endpoints {
   /** From libuv, for a write it finished later. */
   written(status: number): void {
     this.inFlight--;
-    if (this.closed || this.socket !== null) return;
+    if (this.closed) return;
     if (status !== 0) return this.destroy();
     if (this.waitingForDrain && this.inFlight === 0) {
       this.waitingForDrain = false;
@@ -178,19 +169,18 @@ export class HandleStream implements ClientStream, Endpoints {
   }
 
   get needsDrain(): boolean {
-    return this.socket !== null ? this.socket.writableNeedDrain : this.waitingForDrain;
+    return this.waitingForDrain;
   }
 
   pause(): void {
-    if (this.socket === null && !this.closed) this.handle.readStop();
+    if (!this.closed) this.handle.readStop();
   }
 
   resume(): void {
-    if (this.socket === null && !this.closed) this.handle.readStart();
+    if (!this.closed) this.handle.readStart();
   }
 
   end(): void {
-    if (this.socket !== null) return void this.socket.end();
     if (this.ended || this.closed) return;
     this.ended = true;
     const request = new ShutdownWrap();
@@ -217,6 +207,8 @@ export class HandleStream implements ClientStream, Endpoints {
     delete handle[STREAM];
     const events = this.events!;
     this.events = null;
+    this.closed = true;
+    this.waitingForDrain = false;
     // The handle reads into READ_BUFFER for good (Node's stream base keeps a lent buffer once
     // given one): the socket is given the same, and copies each read into a buffer of its own.
     const socket: Socket = new Socket({

@@ -143,7 +143,7 @@ test('a client that does not read: a write says to wait, and onDrain() comes onc
   }
 });
 
-test('handOver(): a net.Socket on the same connection reads what comes next, writes after what was written, and its close is onClose()', async () => {
+test('handOver(): a net.Socket on the same connection reads what comes next and writes after what was written; destroy() destroys it, and its close is onClose()', async () => {
   const server = await listening();
   try {
     const { socket, stream, recorder, received } = await server.client();
@@ -154,10 +154,12 @@ test('handOver(): a net.Socket on the same connection reads what comes next, wri
     const [chunk] = await once(handed, 'data');
     assert.equal(chunk.toString(), 'to the new owner');
     assert.equal(recorder.text(), '', 'the stream read nothing after the hand-over');
-    handed.end('after;');
+    assert.equal(stream.write('not ours any more'), false);
+    handed.write('after;');
+    await waitFor(() => received().toString() === 'before;after;', { message: "the new owner's write" });
+    stream.destroy(); // (what a server that stops does: it destroys the new owner's socket)
     await once(socket, 'end');
-    assert.equal(received().toString(), 'before;after;');
-    socket.end();
+    assert.equal(handed.destroyed, true);
     await waitFor(() => recorder.events.includes('close'), { message: 'the close' });
     assert.deepEqual(recorder.events, ['close']);
   } finally {
