@@ -9,7 +9,7 @@ import { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ClientHandle } from '../listen/bind.js';
 import { SocketStream, type ClientStream } from '../listen/client-stream.js';
-import { HandleStream } from '../listen/handle-stream.js';
+import { plainStream } from '../listen/handle-stream.js';
 import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import { ExchangeLog } from './access.js';
 import { BaseServer, forwardingTrust, type ServerOptions } from './base-server.js';
@@ -60,7 +60,7 @@ export class HttpServer extends BaseServer implements ConnectionHost {
   }
 
   protected acceptPlain(accepted: ClientHandle | Socket, client: ProxiedClient | null): void {
-    this.serve(accepted instanceof Socket ? new SocketStream(accepted) : new HandleStream(accepted), null, client);
+    this.serve(accepted instanceof Socket ? new SocketStream(accepted) : plainStream(accepted), null, client);
   }
 
   protected acceptSecure(socket: TLSSocket, client: ProxiedClient | null): void {

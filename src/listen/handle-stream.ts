@@ -17,7 +17,7 @@
 
 import { Socket } from 'node:net';
 import type { ClientHandle } from './bind.js';
-import type { ClientStream, Endpoints, StreamEvents } from './client-stream.js';
+import { SocketStream, type ClientStream, type Endpoints, type StreamEvents } from './client-stream.js';
 
 interface Request {
   handle: StreamHandle;
@@ -60,8 +60,36 @@ interface StreamBinding {
   kLastWriteWasAsync: number;
 }
 
-const binding = (process as unknown as { binding(name: string): unknown }).binding('stream_wrap') as StreamBinding;
-const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = binding;
+/** Node warns of process.binding() (DEP0111) only with pending deprecations on; --throw-deprecation makes the warning a crash. */
+function pendingDeprecation(): boolean {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return process.env.NODE_PENDING_DEPRECATION === '1' || flags.includes('--pending-deprecation');
+}
+
+/**
+ * Node's stream base, or null where this Node does not give it (a later Node may drop
+ * process.binding()) or would warn that it is deprecated. Then a plain connection is a net.Socket
+ * (plainStream()).
+ */
+function streamBase(): StreamBinding | null {
+  if (pendingDeprecation()) return null;
+  try {
+    const found = (process as unknown as { binding(name: string): Partial<StreamBinding> }).binding('stream_wrap');
+    const complete =
+      typeof found.WriteWrap === 'function' &&
+      typeof found.ShutdownWrap === 'function' &&
+      found.streamBaseState instanceof Int32Array &&
+      typeof found.kReadBytesOrError === 'number' &&
+      typeof found.kLastWriteWasAsync === 'number';
+    return complete ? (found as StreamBinding) : null;
+  } catch {
+    return null;
+  }
+}
+
+const binding = streamBase();
+// (Without a stream base no HandleStream is made, and these are never read.)
+const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = binding ?? ({} as StreamBinding);
 
 /** libuv's end of stream, as a read's byte count. */
 const UV_EOF = -4095;
@@ -84,6 +112,12 @@ function afterWrite(this: Request, status: number): void {
   this.stream!.written(status);
 }
 const afterShutdown = () => {};
+
+/** A plain (not TLS) connection's stream: on its handle, or a net.Socket made on it where this Node gives no stream base. */
+export function plainStream(handle: ClientHandle): ClientStream {
+  if (binding !== null) return new HandleStream(handle);
+  return new SocketStream(new Socket({ handle, allowHalfOpen: true } as unknown as ConstructorParameters<typeof Socket>[0]));
+}
 
 export class HandleStream implements ClientStream, Endpoints {
   private readonly handle: StreamHandle;

@@ -3,14 +3,17 @@
 // engine relies on: reads lent in order, the client's FIN and the close told
 // once each; latin1 strings, buffers and mixed writev in order; a FIN of ours
 // with reading going on; pausing; backpressure and its drain; the hand-over to
-// a net.Socket on an upgrade; the two ends' addresses.
+// a net.Socket on an upgrade; the two ends' addresses. And where Node would
+// refuse its stream base, a server that serves plain connections all the same.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
 import { test } from 'node:test';
 import { acceptOn, bindListeners } from '../../dist/listen/bind.js';
 import { HandleStream } from '../../dist/listen/handle-stream.js';
+import { startFetchApp } from '../helpers/fetch-app.mjs';
 import { tempDir } from '../helpers/process.mjs';
+import { exchange, httpRequest } from '../helpers/raw.mjs';
 import { sleep, waitFor } from '../helpers/wait.mjs';
 
 /** What a stream told: the bytes (copied, since they are lent), and its events in order. */
@@ -190,5 +193,21 @@ test("a TCP connection's two ends are the client's and the listener's; a UNIX on
   } finally {
     unix.close();
     dir.remove();
+  }
+});
+
+test('under --pending-deprecation with --throw-deprecation (process.binding() would crash the worker), plain connections are served on net.Sockets', async () => {
+  const server = await startFetchApp([], { env: { NODE_OPTIONS: '--pending-deprecation --throw-deprecation' } });
+  try {
+    const { status, text } = await server.get('/context');
+    assert.equal(status, 200);
+    assert.equal(JSON.parse(text).remoteAddress, '127.0.0.1');
+    const { responses } = await exchange(server.port, httpRequest('POST', '/echo', { body: 'once', headers: { Connection: 'close' } }));
+    const [response] = responses;
+    assert.equal(response.status, 200);
+    assert.equal(JSON.parse(response.body.toString()).body, 'once');
+    assert.doesNotMatch(server.stderr, /DeprecationWarning|DEP0111/);
+  } finally {
+    await server.stop();
   }
 });
