@@ -132,6 +132,13 @@ export class HandleStream implements ClientStream, Endpoints {
   private socket: Socket | null = null;
   private peer: AddressOut | null = null;
   private own: AddressOut | null = null;
+  /**
+   * Writes so far, counted to 2. Nagle's algorithm (Linux's, Minshall's variant) holds back a
+   * small segment only while an earlier small one is unacknowledged, which the first write of
+   * a connection never has: TCP_NODELAY, a system call, is set before the second write, and a
+   * connection that carries one response never pays for it.
+   */
+  private writes = 0;
 
   constructor(handle: ClientHandle) {
     this.handle = handle as unknown as StreamHandle;
@@ -143,7 +150,6 @@ export class HandleStream implements ClientStream, Endpoints {
     streamHandle[STREAM] = this;
     streamHandle.onread = onHandleRead;
     streamHandle.useUserBuffer(READ_BUFFER);
-    streamHandle.setNoDelay?.(true);
     if (streamHandle.readStart() !== 0) this.destroy();
   }
 
@@ -170,6 +176,7 @@ export class HandleStream implements ClientStream, Endpoints {
   }
 
   private request(data: unknown): Request {
+    if (this.writes < 2 && ++this.writes === 2) this.handle.setNoDelay?.(true);
     const request = new WriteWrap();
     request.handle = this.handle;
     request.oncomplete = afterWrite;
