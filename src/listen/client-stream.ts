@@ -1,7 +1,8 @@
 // What the HTTP engine needs of an accepted connection's byte stream, and
 // that stream on a node:net socket (SocketStream): a TLS socket once its
 // handshake is done, or a socket whose PROXY header was read. A plain
-// connection is driven on its libuv handle instead (handle-stream.ts).
+// connection is driven on its libuv handle instead (handle-stream.ts), and is
+// a SocketStream only where Node gives no way to drive the handle.
 
 import type { Socket } from 'node:net';
 
