@@ -12,7 +12,8 @@
 // documented): reads come to `onread` (the byte count in a shared state
 // array, the bytes in the buffer the handle was lent), a write or shutdown
 // takes a request object whose `oncomplete` libuv calls when it finishes
-// later (a write done at once calls nothing), and `close(callback)` closes.
+// later (a write done at once calls nothing), the handle's `writeQueueSize`
+// counts the bytes written and not yet out, and `close(callback)` closes.
 // An upgraded connection is given to a net.Socket made on the same handle.
 
 import { Socket } from 'node:net';
@@ -39,6 +40,7 @@ interface StreamHandle {
   writev(request: Request, pieces: unknown[], allBuffers: boolean): number;
   shutdown(request: Request): number;
   close(callback: () => void): void;
+  /** libuv's count of the bytes written and not yet handed to the kernel. */
   readonly writeQueueSize: number;
   setNoDelay?(enable: boolean): number;
   getpeername?(out: AddressOut): number;
@@ -57,7 +59,6 @@ interface StreamBinding {
   ShutdownWrap: new () => Request;
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
-  kLastWriteWasAsync: number;
 }
 
 /** Node warns of process.binding() (DEP0111) only with pending deprecations on; --throw-deprecation makes the warning a crash. */
@@ -79,8 +80,7 @@ function streamBase(): StreamBinding | null {
       typeof found.WriteWrap === 'function' &&
       typeof found.ShutdownWrap === 'function' &&
       found.streamBaseState instanceof Int32Array &&
-      typeof found.kReadBytesOrError === 'number' &&
-      typeof found.kLastWriteWasAsync === 'number';
+      typeof found.kReadBytesOrError === 'number';
     return complete ? (found as StreamBinding) : null;
   } catch {
     return null;
@@ -89,7 +89,7 @@ function streamBase(): StreamBinding | null {
 
 const binding = streamBase();
 // (Without a stream base no HandleStream is made, and these are never read.)
-const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = binding ?? ({} as StreamBinding);
+const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError } = binding ?? ({} as StreamBinding);
 
 /** libuv's end of stream, as a read's byte count. */
 const UV_EOF = -4095;
@@ -122,8 +122,7 @@ export function plainStream(handle: ClientHandle): ClientStream {
 export class HandleStream implements ClientStream, Endpoints {
   private readonly handle: StreamHandle;
   private events: StreamEvents | null = null;
-  /** Writes libuv has not finished. */
-  private inFlight = 0;
+  /** A write said to wait: onDrain() is owed once libuv has nothing left to write. */
   private waitingForDrain = false;
   private ended = false;
   /** Closed, or handed over: nothing more is read or written here. */
@@ -191,8 +190,7 @@ export class HandleStream implements ClientStream, Endpoints {
       this.destroy();
       return false;
     }
-    if (streamBaseState[kLastWriteWasAsync] === 0) return true;
-    this.inFlight++;
+    // (A write done at once left nothing queued.)
     if (this.handle.writeQueueSize < HIGH_WATER_MARK) return true;
     this.waitingForDrain = true;
     return false;
@@ -200,10 +198,9 @@ export class HandleStream implements ClientStream, Endpoints {
 
   /** From libuv, for a write it finished later. */
   written(status: number): void {
-    this.inFlight--;
     if (this.closed) return;
     if (status !== 0) return this.destroy();
-    if (this.waitingForDrain && this.inFlight === 0) {
+    if (this.waitingForDrain && this.handle.writeQueueSize === 0) {
       this.waitingForDrain = false;
       this.events?.onDrain();
     }
