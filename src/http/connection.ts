@@ -15,6 +15,7 @@ import type { ProxiedClient } from '../listen/proxy-protocol.js';
 import { peerCertificateOf } from '../listen/tls.js';
 import type { ExchangeLog } from './access.js';
 import { loopNow } from './clock.js';
+import type { Listed } from './connection-list.js';
 import type { ParseError } from './errors.js';
 import { AddressesOf, Exchange, type ConnectionAddresses, type ExchangeLink, type HandedOver } from './exchange.js';
 import { ForwardedAddresses, headForwardingValues, type ForwardingTrust } from './forwarded.js';
@@ -138,8 +139,10 @@ class ProxiedAddresses extends AddressesOf {
   }
 }
 
-export class Connection implements ParserEvents, ExchangeLink, StreamEvents {
+export class Connection implements ParserEvents, ExchangeLink, StreamEvents, Listed {
   readonly serverSoftware: string;
+  /** Its place in its server's ConnectionList. */
+  listIndex = -1;
   /** When the current wait times out (ms since the epoch); 0: no deadline. */
   deadline: number;
   private readonly parser: RequestParser;

@@ -15,6 +15,7 @@ import { ExchangeLog } from './access.js';
 import { BaseServer, forwardingTrust, type ServerOptions } from './base-server.js';
 import { loopNow } from './clock.js';
 import { Connection, type ConnectionHost } from './connection.js';
+import { ConnectionList } from './connection-list.js';
 import type { Exchange } from './exchange.js';
 import { ForwardingTrust } from './forwarded.js';
 import { MAX_CHUNK_EXTENSIONS, MAX_REQUEST_LINE, deadlineCheckPeriod } from './limits.js';
@@ -26,7 +27,7 @@ export interface HttpServerOptions extends ServerOptions {
 }
 
 export class HttpServer extends BaseServer implements ConnectionHost {
-  readonly connections = new Set<Connection>();
+  readonly connections = new ConnectionList<Connection>();
   readonly limits: ParserLimits;
   readonly timeouts: { readonly header: number; readonly keepalive: number; readonly inactivity: number };
   readonly maxKeepaliveRequests: number;
@@ -85,17 +86,17 @@ export class HttpServer extends BaseServer implements ConnectionHost {
 
   private sweep(): void {
     const now = loopNow();
-    for (const connection of this.connections) {
+    this.connections.forEach((connection) => {
       if (connection.deadline !== 0 && now >= connection.deadline) connection.timedOut();
-    }
+    });
   }
 
   protected drainConnections(closeIdle: boolean): void {
-    for (const connection of this.connections) connection.shutdown(closeIdle);
+    this.connections.forEach((connection) => connection.shutdown(closeIdle));
   }
 
   destroy(): void {
     clearInterval(this.sweeper);
-    for (const connection of this.connections) connection.closeNow();
+    this.connections.forEach((connection) => connection.closeNow());
   }
 }

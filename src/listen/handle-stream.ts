@@ -15,6 +15,8 @@
 // later (a write done at once calls nothing), the handle's `writeQueueSize`
 // counts the bytes written and not yet out, and `close(callback)` closes.
 // An upgraded connection is given to a net.Socket made on the same handle.
+// And a Node app's socket, once node:http is done with it, lingers on its
+// handle alone (lingerOnHandle()).
 
 import { Socket } from 'node:net';
 import type { ClientHandle } from './bind.js';
@@ -117,6 +119,37 @@ const afterShutdown = () => {};
 export function plainStream(handle: ClientHandle): ClientStream {
   if (binding !== null) return new HandleStream(handle);
   return new SocketStream(new Socket({ handle, allowHalfOpen: true } as unknown as ConstructorParameters<typeof Socket>[0]));
+}
+
+const CLOSE_LINGERING = Symbol('close lingering');
+type LingeringHandle = StreamHandle & { [CLOSE_LINGERING]: () => void };
+
+function onLingeringRead(this: LingeringHandle): void {
+  // Bytes are dropped; the client's FIN, or a failed read, ends the linger.
+  if (streamBaseState[kReadBytesOrError]! < 0) this[CLOSE_LINGERING]();
+}
+
+/**
+ * A lingering close on a handle that nothing else reads any more (its socket's
+ * owner has let it go, our FIN sent): what the client still sends is read and
+ * dropped, so that the kernel does not answer it with a reset, and the handle
+ * is closed at the client's FIN, a failed read, or a call of the function
+ * returned, whichever comes first; `closed` is called once it is. Null where
+ * this Node gives no stream base: then the socket lingers itself.
+ */
+export function lingerOnHandle(handle: ClientHandle, closed: () => void): (() => void) | null {
+  if (binding === null) return null;
+  const lingering = handle as unknown as LingeringHandle;
+  let open = true;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    lingering.close(closed);
+  };
+  lingering[CLOSE_LINGERING] = close;
+  lingering.onread = onLingeringRead;
+  lingering.readStart();
+  return close;
 }
 
 export class HandleStream implements ClientStream, Endpoints {

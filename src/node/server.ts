@@ -36,6 +36,7 @@ import { forwardingValues, type ForwardedFacts, type ForwardingTrust } from '../
 import { loopNow } from '../http/clock.js';
 import { deadlineCheckPeriod } from '../http/limits.js';
 import { HOST_VALUE, isUnsafeValue, lowerCaseToken } from '../http/syntax.js';
+import { ConnectionList, type Listed } from '../http/connection-list.js';
 import { ERROR_FIELDS, errorBody, errorResponse, exposedErrorBody } from '../http/writer.js';
 import type { ClientHandle } from '../listen/bind.js';
 import type { ProxiedClient } from '../listen/proxy-protocol.js';
@@ -61,8 +62,9 @@ export interface NodeServerOptions extends ServerOptions {
 }
 
 /** What this server knows of one connection, beyond node:http. */
-interface ConnectionState {
+interface ConnectionState extends Listed {
   readonly server: NodeAppServer;
+  readonly socket: Socket;
   requests: number;
   /** Its last request has come (answered `Connection: close`): later ones are not the app's. */
   closing: boolean;
@@ -226,9 +228,16 @@ const CONNECTION_STATE = Symbol('connection state');
 type Served = Socket & { [CONNECTION_STATE]: ConnectionState };
 type TrackedResponse = ServerResponse & { [CONNECTION_STATE]: ConnectionState };
 
-/** On a served socket's 'close' (one function for all, so no closure per connection). */
+/** When a served socket's connection has closed (one function for all, so no closure per connection). */
 function servedSocketClosed(this: Served): void {
-  this[CONNECTION_STATE].server.forget(this);
+  const state = this[CONNECTION_STATE];
+  state.server.forget(state);
+}
+
+/** The state of a socket this server serves, undefined once its connection has closed (or for another socket). */
+function stateOf(socket: Socket): ConnectionState | undefined {
+  const state = (socket as Partial<Served>)[CONNECTION_STATE];
+  return state !== undefined && state.listIndex !== -1 ? state : undefined;
 }
 
 /** On a response's 'finish' (one function for all, so no closure per response). */
@@ -271,7 +280,7 @@ function fieldFacts(rawHeaders: readonly string[], hostRequired: boolean): Field
 }
 
 export class NodeAppServer extends BaseServer {
-  readonly connections = new Map<Socket, ConnectionState>();
+  readonly connections = new ConnectionList<ConnectionState>();
   private readonly server: Server;
   /** The writeHead() each response gets, null without a Server header. */
   private readonly writeHead: WriteHead | null;
@@ -323,7 +332,7 @@ export class NodeAppServer extends BaseServer {
       // Without `upgrade` the app cannot take a tunnel (it never sees the server), so CONNECT
       // is answered 501, as for a Fetch app, where node:http would drop the connection.
       this.server.on('connect', (req: IncomingMessage, socket: Socket) => {
-        const state = this.connections.get(socket);
+        const state = stateOf(socket);
         if (state === undefined) return void socket.destroy();
         this.answerError(socket, state, 501, requestLine(req));
       });
@@ -349,18 +358,23 @@ export class NodeAppServer extends BaseServer {
   }
 
   private serve(socket: Socket, client: ProxiedClient | null): void {
-    socket.setNoDelay(true);
-    const state: ConnectionState = { server: this, requests: 0, closing: false, latest: null, answered: false, client, moved: -1, movedAt: 0, readAtFinish: 0 };
-    this.connections.set(socket, state);
+    const state: ConnectionState = { server: this, socket, listIndex: -1, requests: 0, closing: false, latest: null, answered: false, client, moved: -1, movedAt: 0, readAtFinish: 0 };
+    this.connections.add(state);
     (socket as Served)[CONNECTION_STATE] = state;
-    // (Not once(): 'close' comes once, and once() wraps the listener anew for each socket.)
-    socket.on('close', servedSocketClosed);
+    if (socket instanceof ServedPlainSocket) {
+      // It sets TCP_NODELAY itself, before its second send; its close may outlast its 'close'.
+      (socket as ServedPlainSocket & Served).onceClosed(servedSocketClosed);
+    } else {
+      socket.setNoDelay(true);
+      // (Not once(): 'close' comes once, and once() wraps the listener anew for each socket.)
+      socket.on('close', servedSocketClosed);
+    }
     this.server.emit('connection', socket);
   }
 
-  /** A served socket has closed. */
-  forget(socket: Socket): void {
-    this.connections.delete(socket);
+  /** A served connection has closed. */
+  forget(state: ConnectionState): void {
+    this.connections.delete(state);
     this.connectionGone();
   }
 
@@ -380,13 +394,14 @@ export class NodeAppServer extends BaseServer {
   private sweep(): void {
     const now = loopNow();
     const { timeout, keepaliveTimeout } = this.options;
-    for (const [socket, state] of this.connections) {
+    this.connections.forEach((state) => {
+      const socket = state.socket;
       const between = state.latest === null;
       const idle = between && state.requests > 0 && !state.closing && socket.bytesRead === state.readAtFinish;
       const deadline = idle ? keepaliveTimeout : between ? 0 : timeout;
       if (deadline === 0) {
         state.moved = -1;
-        continue;
+        return;
       }
       const moved = socket.bytesRead + (socket as { _bytesDispatched?: number })._bytesDispatched!;
       if (moved !== state.moved) {
@@ -397,7 +412,7 @@ export class NodeAppServer extends BaseServer {
         if (idle) socket.destroy();
         else socket.emit('timeout');
       }
-    }
+    });
   }
 
   /** What a request's forwarding fields say, if it has any and its peer (the PROXY header's client, else the socket's) is trusted. */
@@ -474,7 +489,7 @@ export class NodeAppServer extends BaseServer {
    * is logged and the connection cut.
    */
   private upgraded(upgrade: NodeUpgradeHandler, req: IncomingMessage, socket: Socket, head: Buffer): void {
-    const state = this.connections.get(socket);
+    const state = stateOf(socket);
     if (state === undefined || state.closing) return void socket.destroy();
     this.countRequest();
     state.requests++;
@@ -505,7 +520,7 @@ export class NodeAppServer extends BaseServer {
 
   /** A request node:http's parser refused (or its header deadline passed). */
   private clientError(error: Error & { code?: string }, socket: Socket): void {
-    const state = this.connections.get(socket);
+    const state = stateOf(socket);
     if (state === undefined || error.code === 'ECONNRESET') return void socket.destroy();
     // node:http's dead parser says so again for every read while the close lingers.
     if (state.answered) return;
@@ -579,20 +594,20 @@ export class NodeAppServer extends BaseServer {
   }
 
   protected drainConnections(closeIdle: boolean): void {
-    for (const [socket, state] of this.connections) {
+    this.connections.forEach((state) => {
       const latest = state.latest;
-      if (latest === null || latest.writableFinished) continue;
+      if (latest === null || latest.writableFinished) return;
       // A response in flight closes its connection, and one that has already
       // promised keep-alive leaves it idle: closed then if idle ones are.
       if (!latest.headersSent) this.lastOn(latest);
-      else if (closeIdle) latest.once('finish', () => socket.destroySoon());
-    }
+      else if (closeIdle) latest.once('finish', () => state.socket.destroySoon());
+    });
     if (closeIdle) this.server.closeIdleConnections();
   }
 
   destroy(): void {
     if (this.sweeper !== null) clearInterval(this.sweeper);
-    for (const socket of this.connections.keys()) socket.destroy();
+    this.connections.forEach((state) => state.socket.destroy());
     this.server.close(() => {});
   }
 }

@@ -9,7 +9,8 @@
 // check phase (a write that would hold more than HOLD_LIMIT goes out at once,
 // after what is held: the app's backpressure is never hidden for more than
 // that). Ending or destroying the socket sends what is held first: a write
-// reported done is on its way, as node:net's own are once written.
+// reported done is on its way, as node:net's own are once written. (And
+// TCP_NODELAY waits for the second send, as on the Fetch engine's handles.)
 //
 // Its close lingers. node:http closes a connection after a last response
 // with destroySoon(), which tears it down as soon as the response is written:
@@ -19,11 +20,16 @@
 // client has read it (RFC 9112 §9.6). Here the close is staged, as in
 // starlight's own engine: the socket is ended, late bytes are read and
 // dropped, and it is torn down when the client closes its side or after
-// LINGER_MS.
+// LINGER_MS. Once our FIN is out, the socket lets its handle linger alone
+// (listen/handle-stream.ts's lingerOnHandle()) and closes as a socket at once,
+// so that node:http lets go of the connection's parser, request and response
+// then, and the client's FIN is not carried through node:stream's end of a
+// stream; the connection counts as closed (onceClosed()) when the handle is.
 
 import { Socket } from 'node:net';
 import { LINGER_MS } from '../http/limits.js';
 import type { ClientHandle } from '../listen/bind.js';
+import { lingerOnHandle } from '../listen/handle-stream.js';
 
 /** Held writes past this many bytes (string lengths, near enough) go out at once. */
 const HOLD_LIMIT = 16384;
@@ -43,22 +49,86 @@ function sendHeld(): void {
   for (const socket of sockets) socket.sendHeld();
 }
 
+/** A socket's 'close': the connection is closed too, unless its handle lingers on. */
+function socketClosed(this: ServedPlainSocket): void {
+  if (!this.lingersOnHandle) this.connectionClosed();
+}
+
+function lingerOver(socket: ServedPlainSocket): void {
+  socket.destroy();
+}
+
+/** The net.Socket fields this module reads and clears: the handle, and the socket's own when it lets the handle go. */
+type HandleOwner = { _handle: ClientHandle | null };
+
 export class ServedPlainSocket extends Socket {
   // Their defaults are the prototype's (below): a socket is given only those it uses, when it
   // uses them, rather than all of them at its construction, where they cost every connection.
   declare private lingering: NodeJS.Timeout | null;
+  /** Closes the handle lingering after this socket closed (see letHandleLinger()). */
+  declare private closeLingeringHandle: (() => void) | null;
+  declare private closedListener: ((this: ServedPlainSocket) => void) | null;
   declare private held: Chunk[] | null;
   declare private heldBytes: number;
+  /** Sends so far, counted to 2 (see send()). */
+  declare private sends: number;
 
   constructor(handle: ClientHandle) {
     super({ handle, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
+    this.on('close', socketClosed);
+  }
+
+  /**
+   * Calls `listener` (with the socket as `this`) once the connection is
+   * closed: at the socket's 'close', or, when its close lingers on the handle
+   * after that, when the handle closes.
+   */
+  onceClosed(listener: (this: this) => void): void {
+    this.closedListener = listener as (this: ServedPlainSocket) => void;
+  }
+
+  get lingersOnHandle(): boolean {
+    return this.closeLingeringHandle !== null;
   }
 
   override destroySoon(): void {
     if (this.writable) this.end();
     if (this.lingering !== null || this.destroyed) return;
-    this.lingering = setTimeout(() => this.destroy(), LINGER_MS).unref();
-    this.once('close', () => clearTimeout(this.lingering!));
+    this.lingering = setTimeout(lingerOver, LINGER_MS, this).unref();
+    if (this.writableFinished) this.letHandleLinger();
+    else this.on('finish', this.letHandleLinger);
+  }
+
+  /** Destroying a socket that has closed while its handle lingers closes the handle. */
+  override destroy(error?: Error): this {
+    if (this.closeLingeringHandle !== null) {
+      this.closeLingeringHandle();
+      return this;
+    }
+    return super.destroy(error);
+  }
+
+  /**
+   * At 'finish', our FIN out: the handle lingers alone, and the socket closes
+   * without it (net.Socket closes no handle it no longer has). Not if the
+   * client's FIN has already been read (the socket is about to close), or
+   * where Node gives no stream base (the socket lingers as one).
+   */
+  letHandleLinger(): void {
+    const owner = this as unknown as HandleOwner;
+    const handle = owner._handle;
+    if (handle === null || this.destroyed || this.readableEnded) return;
+    const close = lingerOnHandle(handle, () => this.connectionClosed());
+    if (close === null) return;
+    owner._handle = null;
+    this.closeLingeringHandle = close;
+    super.destroy();
+  }
+
+  /** The connection is closed: the linger's deadline is cleared, the listener told. */
+  connectionClosed(): void {
+    if (this.lingering !== null) clearTimeout(this.lingering);
+    this.closedListener?.call(this);
   }
 
   /**
@@ -95,7 +165,18 @@ export class ServedPlainSocket extends Socket {
     if (held === null) return;
     this.held = null;
     this.heldBytes = 0;
-    super._writev!(held, (error) => error && this.destroy(error));
+    this.send(held, (error) => error && this.destroy(error));
+  }
+
+  /**
+   * Hands chunks to the handle. TCP_NODELAY is set before a connection's
+   * second send, not at its accept: a system call that a connection carrying
+   * one response does without (see listen/handle-stream.ts).
+   */
+  private send(chunks: Chunk[], callback: (error?: Error | null) => void): void {
+    if (this.sends < 2 && ++this.sends === 2) this.setNoDelay(true);
+    if (chunks.length === 1) super._write(chunks[0]!.chunk, chunks[0]!.encoding, callback);
+    else super._writev!(chunks, callback);
   }
 
   private hold(chunks: Chunk[], callback: (error?: Error | null) => void): void {
@@ -103,7 +184,7 @@ export class ServedPlainSocket extends Socket {
     for (const { chunk } of chunks) bytes += chunk.length;
     if (bytes > HOLD_LIMIT) {
       this.sendHeld();
-      return super._writev!(chunks, callback);
+      return this.send(chunks, callback);
     }
     if (this.held === null) {
       this.held = [];
@@ -116,4 +197,4 @@ export class ServedPlainSocket extends Socket {
   }
 }
 
-Object.assign(ServedPlainSocket.prototype, { lingering: null, held: null, heldBytes: 0 });
+Object.assign(ServedPlainSocket.prototype, { lingering: null, closeLingeringHandle: null, closedListener: null, held: null, heldBytes: 0, sends: 0 });

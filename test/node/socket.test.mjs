@@ -1,8 +1,10 @@
 // The Node-app connection socket (src/node/socket.ts), on real TCP handles:
 // writes of one event-loop turn go out in one system call, in order, with a
 // large write sent at once after what was held, and ending or destroying the
-// socket sends what is held first. The handle's write calls are counted on the
-// handle itself (its own properties, wrapping node's).
+// socket sends what is held first; TCP_NODELAY waits for the second send; and
+// a lingering close outlives the socket on its handle. The handle's write and
+// setNoDelay calls are counted on the handle itself (its own properties,
+// wrapping node's).
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -25,14 +27,14 @@ after(() => {
   listener.close();
 });
 
-/** A connected pair: the client's socket, and a ServedPlainSocket on the server's end, with its handle's write calls counted. */
-async function pair() {
+/** A connected pair: the client's socket (`clientOptions` for net.connect()), and a ServedPlainSocket on the server's end, with its handle's write calls counted. */
+async function pair(clientOptions = {}) {
   const accepted = once(listener, 'connection');
-  const client = net.connect(listener.address().port, '127.0.0.1');
+  const client = net.connect({ port: listener.address().port, host: '127.0.0.1', ...clientOptions });
   const [raw] = await accepted;
   const handle = raw._handle;
   const calls = [];
-  for (const method of ['writev', 'writeBuffer', 'writeLatin1String', 'writeUtf8String']) {
+  for (const method of ['writev', 'writeBuffer', 'writeLatin1String', 'writeUtf8String', 'setNoDelay']) {
     const original = handle[method];
     handle[method] = function (...args) {
       calls.push(method);
@@ -76,7 +78,7 @@ test('a write that would hold more than the limit goes out at once, after what w
   const large = 'x'.repeat(20000);
   socket.write(large);
   await new Promise((resolve) => process.nextTick(resolve));
-  assert.equal(calls.length, 2, 'the held write, then the large one, both before the check phase');
+  assert.deepEqual(calls.filter((call) => call !== 'setNoDelay'), ['writeUtf8String', 'writeUtf8String'], 'the held write, then the large one, both before the check phase');
   socket.end('last\n');
   await soon(ended);
   assert.equal(received(), `small first\n${large}last\n`);
@@ -98,4 +100,63 @@ test('destroying the socket sends what is held before the close', async () => {
   socket.destroy();
   await soon(once(client, 'close'));
   assert.equal(received(), 'held, then destroyed\n');
+});
+
+test('TCP_NODELAY is set before the second send, not before the first', async () => {
+  const { client, socket, calls, ended } = await pair();
+  socket.write('first\n');
+  await turn();
+  assert.deepEqual(calls, ['writeUtf8String'], 'one write, alone, and no setNoDelay');
+  socket.write('second\n');
+  await turn();
+  assert.deepEqual(calls, ['writeUtf8String', 'setNoDelay', 'writeUtf8String']);
+  socket.end();
+  await soon(ended);
+  client.destroy();
+});
+
+/** A socket closing with destroySoon() after `last`, its connection's close counted by onceClosed(). */
+async function lingering() {
+  // The client does not answer our FIN with its own.
+  const connection = await pair({ allowHalfOpen: true });
+  let closedCount = 0;
+  let connectionClosed;
+  const closed = new Promise((resolve) => (connectionClosed = resolve));
+  connection.socket.onceClosed(function () {
+    assert.equal(this, connection.socket);
+    closedCount++;
+    connectionClosed();
+  });
+  connection.socket.write('last\n');
+  connection.socket.destroySoon();
+  await soon(once(connection.socket, 'close'));
+  return { ...connection, closed, closedCount: () => closedCount };
+}
+
+test('destroySoon(): once the FIN is out the socket closes and its handle lingers, dropping what the client sends, until the client closes', async () => {
+  const { client, socket, received, ended, closed, closedCount } = await lingering();
+  await soon(ended);
+  assert.equal(received(), 'last\n');
+  assert.equal(socket.lingersOnHandle, true);
+  assert.equal(closedCount(), 0, "the connection outlives the socket's close");
+  let clientError = null;
+  client.on('error', (error) => (clientError = error));
+  // Unread, these would make the kernel reset the connection at its close.
+  client.write('x'.repeat(64 * 1024));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(closedCount(), 0);
+  client.end();
+  await soon(closed);
+  await soon(once(client, 'close'));
+  assert.equal(clientError, null, 'no reset');
+  assert.equal(closedCount(), 1);
+});
+
+test('destroy() of a socket whose handle lingers closes the handle at once', async () => {
+  const { client, socket, ended, closed, closedCount } = await lingering();
+  await soon(ended);
+  socket.destroy();
+  await soon(closed);
+  assert.equal(closedCount(), 1);
+  client.destroy();
 });
