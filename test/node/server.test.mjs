@@ -201,6 +201,16 @@ describe('a Node app', AT_ONCE, () => {
   });
 });
 
+test('under --pending-deprecation with --throw-deprecation (process.binding() would crash the worker), a close lingers on the socket itself: no warning, late bytes dropped', async () => {
+  const server = await startServer(['--workers=0', APP], { env: { NODE_OPTIONS: '--pending-deprecation --throw-deprecation' } });
+  try {
+    assert.equal(await writeAfterFin(server.port, httpRequest('GET', '/inspect', { headers: { Connection: 'close' } })), 'read and dropped');
+    assert.doesNotMatch(server.stderr, /DeprecationWarning|DEP0111/);
+  } finally {
+    await server.stop();
+  }
+});
+
 describe('a Node app under limits and timeouts', AT_ONCE, () => {
   let server;
   before(async () => {
