@@ -15,10 +15,11 @@
 // later (a write done at once calls nothing), the handle's `writeQueueSize`
 // counts the bytes written and not yet out, and `close(callback)` closes.
 // An upgraded connection is given to a net.Socket made on the same handle.
-// And a Node app's socket, once node:http is done with it, lingers on its
-// handle alone (lingerOnHandle()).
+// (A Node app's socket, once node:http is done with it, lingers on a
+// HandleStream made on its handle: node/socket.ts.)
 
 import { Socket } from 'node:net';
+import { constants } from 'node:os';
 import type { ClientHandle } from './bind.js';
 import { SocketStream, type ClientStream, type Endpoints, type StreamEvents } from './client-stream.js';
 
@@ -95,6 +96,8 @@ const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError } = binding 
 
 /** libuv's end of stream, as a read's byte count. */
 const UV_EOF = -4095;
+/** libuv's answer to readStart() on a handle already reading (a socket's, let go to linger here). */
+const UV_EALREADY = -constants.errno.EALREADY;
 /** Unsent bytes past which a write says to wait for onDrain(), as node:net's sockets do. */
 const HIGH_WATER_MARK = 16 * 1024;
 
@@ -115,41 +118,14 @@ function afterWrite(this: Request, status: number): void {
 }
 const afterShutdown = () => {};
 
+/** A stream on an accepted connection's handle; null where this Node gives no stream base. */
+export function handleStream(handle: ClientHandle): HandleStream | null {
+  return binding === null ? null : new HandleStream(handle);
+}
+
 /** A plain (not TLS) connection's stream: on its handle, or a net.Socket made on it where this Node gives no stream base. */
 export function plainStream(handle: ClientHandle): ClientStream {
-  if (binding !== null) return new HandleStream(handle);
-  return new SocketStream(new Socket({ handle, allowHalfOpen: true } as unknown as ConstructorParameters<typeof Socket>[0]));
-}
-
-const CLOSE_LINGERING = Symbol('close lingering');
-type LingeringHandle = StreamHandle & { [CLOSE_LINGERING]: () => void };
-
-function onLingeringRead(this: LingeringHandle): void {
-  // Bytes are dropped; the client's FIN, or a failed read, ends the linger.
-  if (streamBaseState[kReadBytesOrError]! < 0) this[CLOSE_LINGERING]();
-}
-
-/**
- * A lingering close on a handle that nothing else reads any more (its socket's
- * owner has let it go, our FIN sent): what the client still sends is read and
- * dropped, so that the kernel does not answer it with a reset, and the handle
- * is closed at the client's FIN, a failed read, or a call of the function
- * returned, whichever comes first; `closed` is called once it is. Null where
- * this Node gives no stream base: then the socket lingers itself.
- */
-export function lingerOnHandle(handle: ClientHandle, closed: () => void): (() => void) | null {
-  if (binding === null) return null;
-  const lingering = handle as unknown as LingeringHandle;
-  let open = true;
-  const close = () => {
-    if (!open) return;
-    open = false;
-    lingering.close(closed);
-  };
-  lingering[CLOSE_LINGERING] = close;
-  lingering.onread = onLingeringRead;
-  lingering.readStart();
-  return close;
+  return handleStream(handle) ?? new SocketStream(new Socket({ handle, allowHalfOpen: true } as unknown as ConstructorParameters<typeof Socket>[0]));
 }
 
 export class HandleStream implements ClientStream, Endpoints {
@@ -182,7 +158,8 @@ export class HandleStream implements ClientStream, Endpoints {
     streamHandle[STREAM] = this;
     streamHandle.onread = onHandleRead;
     streamHandle.useUserBuffer(READ_BUFFER);
-    if (streamHandle.readStart() !== 0) this.destroy();
+    const status = streamHandle.readStart();
+    if (status !== 0 && status !== UV_EALREADY) this.destroy();
   }
 
   /** From the handle: `count` bytes in READ_BUFFER, or libuv's end of stream or error. */

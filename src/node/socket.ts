@@ -21,7 +21,7 @@
 // starlight's own engine: the socket is ended, late bytes are read and
 // dropped, and it is torn down when the client closes its side or after
 // LINGER_MS. Once our FIN is out, the socket lets its handle linger alone
-// (listen/handle-stream.ts's lingerOnHandle()) and closes as a socket at once,
+// (on a HandleStream, listen/handle-stream.ts) and closes as a socket at once,
 // so that node:http lets go of the connection's parser, request and response
 // then, and the client's FIN is not carried through node:stream's end of a
 // stream; the connection counts as closed (onceClosed()) when the handle is.
@@ -29,7 +29,8 @@
 import { Socket } from 'node:net';
 import { LINGER_MS } from '../http/limits.js';
 import type { ClientHandle } from '../listen/bind.js';
-import { lingerOnHandle } from '../listen/handle-stream.js';
+import type { StreamEvents } from '../listen/client-stream.js';
+import { handleStream, type HandleStream } from '../listen/handle-stream.js';
 
 /** Held writes past this many bytes (string lengths, near enough) go out at once. */
 const HOLD_LIMIT = 16384;
@@ -58,15 +59,37 @@ function lingerOver(socket: ServedPlainSocket): void {
   socket.destroy();
 }
 
-/** The net.Socket fields this module reads and clears: the handle, and the socket's own when it lets the handle go. */
+/**
+ * A handle lingering after its socket closed: what the client still sends is
+ * dropped, and its FIN (or a failed read, which HandleStream turns into a
+ * close) closes the handle; then the socket's connection is closed.
+ */
+class HandleLinger implements StreamEvents {
+  constructor(
+    readonly stream: HandleStream,
+    private readonly socket: ServedPlainSocket,
+  ) {
+    stream.start(this);
+  }
+  onData(): void {}
+  onDrain(): void {}
+  onEnd(): void {
+    this.stream.destroy();
+  }
+  onClose(): void {
+    this.socket.connectionClosed();
+  }
+}
+
+/** The net.Socket field this module reads and clears: its handle, when it lets the handle linger alone. */
 type HandleOwner = { _handle: ClientHandle | null };
 
 export class ServedPlainSocket extends Socket {
   // Their defaults are the prototype's (below): a socket is given only those it uses, when it
   // uses them, rather than all of them at its construction, where they cost every connection.
   declare private lingering: NodeJS.Timeout | null;
-  /** Closes the handle lingering after this socket closed (see letHandleLinger()). */
-  declare private closeLingeringHandle: (() => void) | null;
+  /** The handle lingering after this socket closed (see letHandleLinger()). */
+  declare private handleLinger: HandleLinger | null;
   declare private closedListener: ((this: ServedPlainSocket) => void) | null;
   declare private held: Chunk[] | null;
   declare private heldBytes: number;
@@ -88,7 +111,7 @@ export class ServedPlainSocket extends Socket {
   }
 
   get lingersOnHandle(): boolean {
-    return this.closeLingeringHandle !== null;
+    return this.handleLinger !== null;
   }
 
   override destroySoon(): void {
@@ -101,8 +124,8 @@ export class ServedPlainSocket extends Socket {
 
   /** Destroying a socket that has closed while its handle lingers closes the handle. */
   override destroy(error?: Error): this {
-    if (this.closeLingeringHandle !== null) {
-      this.closeLingeringHandle();
+    if (this.handleLinger !== null) {
+      this.handleLinger.stream.destroy();
       return this;
     }
     return super.destroy(error);
@@ -118,10 +141,10 @@ export class ServedPlainSocket extends Socket {
     const owner = this as unknown as HandleOwner;
     const handle = owner._handle;
     if (handle === null || this.destroyed || this.readableEnded) return;
-    const close = lingerOnHandle(handle, () => this.connectionClosed());
-    if (close === null) return;
+    const stream = handleStream(handle);
+    if (stream === null) return;
     owner._handle = null;
-    this.closeLingeringHandle = close;
+    this.handleLinger = new HandleLinger(stream, this);
     super.destroy();
   }
 
@@ -197,4 +220,4 @@ export class ServedPlainSocket extends Socket {
   }
 }
 
-Object.assign(ServedPlainSocket.prototype, { lingering: null, closeLingeringHandle: null, closedListener: null, held: null, heldBytes: 0, sends: 0 });
+Object.assign(ServedPlainSocket.prototype, { lingering: null, handleLinger: null, closedListener: null, held: null, heldBytes: 0, sends: 0 });

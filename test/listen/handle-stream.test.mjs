@@ -67,9 +67,18 @@ async function listening(spec = { kind: 'tcp', host: '127.0.0.1', port: 0 }) {
   };
 }
 
-test('reads come in order, the client FIN is onEnd, and destroy() closes: onClose once, last', async () => {
-  const server = await listening();
+/** Runs `body` with a listening() server, closed after whatever happens. */
+async function withListener(body, spec) {
+  const server = await listening(spec);
   try {
+    await body(server);
+  } finally {
+    server.close();
+  }
+}
+
+test('reads come in order, the client FIN is onEnd, and destroy() closes: onClose once, last', () =>
+  withListener(async (server) => {
     const { socket, stream, recorder } = await server.client();
     socket.write('abc');
     await waitFor(() => recorder.text() === 'abc', { message: 'the first read' });
@@ -82,14 +91,10 @@ test('reads come in order, the client FIN is onEnd, and destroy() closes: onClos
     await waitFor(() => recorder.events.includes('close'), { message: 'the close' });
     assert.deepEqual(recorder.events, ['data', 'end', 'close']);
     assert.equal(stream.write('late'), false, 'nothing is written once closed');
-  } finally {
-    server.close();
-  }
-});
+  }));
 
-test('strings go out as latin1, buffers as they are, writev in order; end() sends a FIN and reading goes on', async () => {
-  const server = await listening();
-  try {
+test('strings go out as latin1, buffers as they are, writev in order; end() sends a FIN and reading goes on', () =>
+  withListener(async (server) => {
     const { socket, stream, recorder, received } = await server.client();
     assert.equal(stream.write('caf\xe9 '), true);
     assert.equal(stream.write(Buffer.from([0x00, 0xff])), true);
@@ -102,14 +107,10 @@ test('strings go out as latin1, buffers as they are, writev in order; end() send
     assert.equal(recorder.text(), 'after our FIN');
     stream.destroy();
     await waitFor(() => recorder.events.includes('close'), { message: 'the close' });
-  } finally {
-    server.close();
-  }
-});
+  }));
 
-test('pause() stops reading until resume()', async () => {
-  const server = await listening();
-  try {
+test('pause() stops reading until resume()', () =>
+  withListener(async (server) => {
     const { socket, stream, recorder } = await server.client();
     stream.pause();
     socket.write('held');
@@ -117,14 +118,10 @@ test('pause() stops reading until resume()', async () => {
     assert.equal(recorder.text(), '', 'read while paused');
     stream.resume();
     await waitFor(() => recorder.text() === 'held', { message: 'the read after resume()' });
-  } finally {
-    server.close();
-  }
-});
+  }));
 
-test('a client that does not read: a write says to wait, and onDrain() comes once it has read it all', async () => {
-  const server = await listening();
-  try {
+test('a client that does not read: a write says to wait, and onDrain() comes once it has read it all', () =>
+  withListener(async (server) => {
     const { socket, stream, recorder, received } = await server.client();
     socket.pause();
     const chunk = Buffer.alloc(1024 * 1024, 0x61);
@@ -141,14 +138,10 @@ test('a client that does not read: a write says to wait, and onDrain() comes onc
     await waitFor(() => recorder.events.includes('drain'), { message: 'the drain', timeoutMs: 20000 });
     assert.equal(stream.needsDrain, false);
     await waitFor(() => received().length === written, { message: 'every byte', timeoutMs: 20000 });
-  } finally {
-    server.close();
-  }
-});
+  }));
 
-test('handOver(): a net.Socket on the same connection reads what comes next and writes after what was written; destroy() destroys it, and its close is onClose()', async () => {
-  const server = await listening();
-  try {
+test('handOver(): a net.Socket on the same connection reads what comes next and writes after what was written; destroy() destroys it, and its close is onClose()', () =>
+  withListener(async (server) => {
     const { socket, stream, recorder, received } = await server.client();
     stream.write('before;');
     const handed = stream.handOver();
@@ -165,33 +158,27 @@ test('handOver(): a net.Socket on the same connection reads what comes next and 
     assert.equal(handed.destroyed, true);
     await waitFor(() => recorder.events.includes('close'), { message: 'the close' });
     assert.deepEqual(recorder.events, ['close']);
-  } finally {
-    server.close();
-  }
-});
+  }));
 
 test("a TCP connection's two ends are the client's and the listener's; a UNIX one has none to say", async () => {
-  const tcp = await listening();
-  try {
+  await withListener(async (tcp) => {
     const { socket, stream } = await tcp.client();
     assert.equal(stream.ends.remoteAddress, '127.0.0.1');
     assert.equal(stream.ends.remotePort, socket.localPort);
     assert.equal(stream.ends.remoteFamily, 'IPv4');
     assert.equal(stream.ends.localAddress, '127.0.0.1');
     assert.equal(stream.ends.localPort, tcp.listener.port);
-  } finally {
-    tcp.close();
-  }
+  });
   const dir = tempDir();
-  const unix = await listening({ kind: 'unix', path: dir.file('stream.sock') });
   try {
-    const { socket, stream, recorder } = await unix.client();
-    assert.equal(stream.ends.remoteAddress, undefined);
-    assert.equal(stream.ends.localPort, undefined);
-    socket.write('over UNIX');
-    await waitFor(() => recorder.text() === 'over UNIX', { message: 'the read' });
+    await withListener(async (unix) => {
+      const { socket, stream, recorder } = await unix.client();
+      assert.equal(stream.ends.remoteAddress, undefined);
+      assert.equal(stream.ends.localPort, undefined);
+      socket.write('over UNIX');
+      await waitFor(() => recorder.text() === 'over UNIX', { message: 'the read' });
+    }, { kind: 'unix', path: dir.file('stream.sock') });
   } finally {
-    unix.close();
     dir.remove();
   }
 });
