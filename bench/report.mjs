@@ -78,7 +78,9 @@ export function readmeSection(cells, servers, meta) {
     'To reproduce (needs [wrk](https://github.com/wg/wrk): `apt-get install wrk` on Debian): `npm run bench`; ' +
       '`node bench/run.mjs --help` lists its options (`--duration`, `--workloads`, `--rounds`, `--no-write`, `--access-log`). ' +
       '`npm run bench -- --scaling` measures req/s by number of workers instead, starlight against node:cluster and Starlet, ' +
-      'and writes a report with a chart to `bench/scaling/` (`--scaling --help`).',
+      'and writes a report with a chart to `bench/scaling/` (`--scaling --help`). ' +
+      '`npm run bench -- --paired` runs two servers at once on one CPU and compares their CPU per request round by round, ' +
+      'for differences smaller than the noise between runs (`--paired --help`).',
   ].join('\n');
 }
 

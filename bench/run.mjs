@@ -4,22 +4,19 @@
 // fresh port of 127.0.0.1; its answer is checked, then 1 s of warm-up and N s measured with
 // `wrk -t1 -c64`. Prints a markdown table and writes bench/results.json, docs/bench.svg and
 // the README section between the bench markers. `node bench/run.mjs --help` for the flags;
-// with --scaling it runs bench/scaling.mjs instead.
-import { execFileSync, spawnSync } from 'node:child_process';
+// with --scaling it runs bench/scaling.mjs instead, with --paired bench/paired.mjs.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, hasCommand, onCpu, peakRssMiB, pinSelf, pinning, run, servingPid, sleep, start, stop, stopAll } from './proc.mjs';
+import { freePort, hasCommand, onCpu, peakRssMiB, pinSelf, pinning, servingPid, start, stop, stopAll } from './proc.mjs';
 import { chartSvg, readmeSection, resultTable } from './report.mjs';
+import { CONNECTIONS, THREADS, WARMUP_S, WORKLOADS, median, oneOf, ready, tlsFiles, wholeNumber, wrk } from './workloads.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
-const WARMUP_S = 1;
-const CONNECTIONS = 64;
-const THREADS = 1;
 
 // A server's command for an app; `tls` (the key and certificate files) for a TLS workload.
 const starlight = (...flags) => (port, app, tls) => [
@@ -47,44 +44,6 @@ function accessLogServer() {
 /** The servers measured: the default three, with starlight --access-log after starlight when asked for. */
 let SERVERS = DEFAULT_SERVERS;
 
-/** A key and a self-signed certificate for 127.0.0.1, made by openssl for this run (TLS workloads). */
-let certificate = null;
-function tlsFiles() {
-  if (certificate !== null) return certificate;
-  const dir = mkdtempSync(join(os.tmpdir(), 'starlight-bench-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  certificate = { key, cert, pem: readFileSync(cert) };
-  return certificate;
-}
-
-// The apps (bench/apps/{fetch,node}/APP.mjs) and the request that checks each one's answer.
-const ECHO_BODY = 'starlight-bench-'.repeat(256); // 4 KiB, as in wrk/echo.lua
-const APPS = {
-  plaintext: { path: '/', ok: (res, body) => body === 'Hello, World!' && res.headers.get('content-type').startsWith('text/plain') },
-  json: { path: '/json', ok: (res, body) => body === '{"message":"Hello, World!"}' && res.headers.get('content-type').startsWith('application/json') },
-  echo: {
-    path: '/echo',
-    init: { method: 'POST', body: ECHO_BODY, headers: { 'content-type': 'application/octet-stream' } },
-    ok: (res, body) => body === ECHO_BODY,
-  },
-  headers: {
-    path: '/headers',
-    init: { headers: { 'x-request-id': 'check-42' } },
-    ok: (res) => res.headers.get('x-request-id') === 'check-42' && res.headers.getSetCookie().length === 2 && res.headers.has('cache-control'),
-  },
-};
-const WORKLOADS = {
-  plaintext: { app: 'plaintext', script: 'get.lua', about: 'GET / → 200 "Hello, World!" text/plain, keep-alive' },
-  json: { app: 'json', script: 'get.lua', about: 'GET /json → {"message":"Hello, World!"}, serialized per request' },
-  echo: { app: 'echo', script: 'echo.lua', about: 'POST /echo with 4 KiB application/octet-stream → the same body' },
-  headers: { app: 'headers', script: 'headers.lua', about: 'GET /headers with 20 header lines → 5 headers, 2 Set-Cookie, X-Request-Id copied' },
-  pipelined: { app: 'plaintext', script: 'pipelined.lua', about: 'plaintext, 16 requests per write' },
-  'no-keepalive': { app: 'plaintext', script: 'no-keepalive.lua', about: 'plaintext with Connection: close: a new connection per request' },
-  'plaintext-tls': { app: 'plaintext', script: 'get.lua', tls: true, about: 'plaintext over TLS with keep-alive: starlight --ssl, node:https as the baseline, one certificate' },
-};
-
 const HELP = `Usage: npm run bench [-- options]   (or: node bench/run.mjs [options] after npm run build)
 
   --duration S      measured seconds per server and workload, after ${WARMUP_S} s of warm-up (default 5)
@@ -94,6 +53,9 @@ const HELP = `Usage: npm run bench [-- options]   (or: node bench/run.mjs [optio
   --access-log      also measure starlight with --access-log (combined, to a file) (implies --no-write)
   --scaling         instead: req/s by number of workers, starlight against node:cluster and Starlet
                     (bench/scaling.mjs; --scaling --help for its options)
+  --paired          instead: two servers at once on one CPU, their CPU per request compared round
+                    by round, for differences smaller than the noise between runs
+                    (bench/paired.mjs; --paired --help for its options)
   -h, --help
 
 Servers: ${DEFAULT_SERVERS.map((s) => s.label).join(', ')}
@@ -115,60 +77,10 @@ function options() {
     console.log(HELP);
     process.exit(0);
   }
-  const count = (name) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1`);
-    return n;
-  };
-  const workloads = values.workloads.split(',').filter(Boolean);
-  const unknown = workloads.filter((w) => !(w in WORKLOADS));
-  if (unknown.length || !workloads.length) throw new Error(`unknown workload ${unknown.join(', ')} (known: ${Object.keys(WORKLOADS).join(', ')})`);
   if (values['access-log']) SERVERS = [DEFAULT_SERVERS[0], accessLogServer(), ...DEFAULT_SERVERS.slice(1)];
-  return { duration: count('duration'), rounds: count('rounds'), workloads, write: !values['no-write'] && !values['access-log'] };
-}
-
-/** fetch() over HTTPS trusting `ca` (the global fetch takes no CA): the status, the headers as a Headers, and text(). */
-function fetchTls(url, init, ca) {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: init.method ?? 'GET', headers: init.headers, ca }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, headers: new Headers(Object.entries(res.headersDistinct).flatMap(([k, vs]) => vs.map((v) => [k, v]))), text: async () => body }));
-    });
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
-
-/** Waits (up to 10 s) until the server answers, then checks that answer. */
-async function ready(server, port, app, tls) {
-  const { path, init, ok } = APPS[app];
-  const until = Date.now() + 10_000;
-  for (;;) {
-    let res;
-    try {
-      const checked = { ...init, headers: { ...init?.headers, connection: 'close' } };
-      res = tls ? await fetchTls(`https://127.0.0.1:${port}${path}`, checked, tls.pem) : await fetch(`http://127.0.0.1:${port}${path}`, checked);
-    } catch (e) {
-      const exited = await Promise.race([server.done.then((code) => `exited (${code})`), sleep(100)]);
-      if (exited || Date.now() > until) throw new Error(`${exited ?? 'no answer within 10 s'}: ${server.output().trim() || e.cause?.message || e.message}`);
-      continue;
-    }
-    const body = await res.text();
-    if (res.status !== 200 || !ok(res, body)) throw new Error(`wrong answer: ${res.status} ${JSON.stringify([...res.headers])} ${body.slice(0, 80)}`);
-    return;
-  }
-}
-
-async function wrk(port, workload, seconds, pin) {
-  const scheme = WORKLOADS[workload].tls ? 'https' : 'http';
-  const args = [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '2s', '-s', join(BENCH, 'wrk', WORKLOADS[workload].script)];
-  const path = APPS[WORKLOADS[workload].app].path;
-  const out = await run(onCpu(pin?.client, ['wrk', ...args, `${scheme}://127.0.0.1:${port}${path}`]), (seconds + 30) * 1000);
-  const line = /^BENCH (.*)$/m.exec(out);
-  if (!line) throw new Error(`wrk gave no result: ${out.trim().slice(-300)}`);
-  return JSON.parse(line[1]);
+  const duration = wholeNumber('--duration', values.duration);
+  const rounds = wholeNumber('--rounds', values.rounds);
+  return { duration, rounds, workloads: oneOf('--workloads', values.workloads, WORKLOADS), write: !values['no-write'] && !values['access-log'] };
 }
 
 /** One server on one workload: start it, check it, warm up, measure, stop it. */
@@ -194,13 +106,6 @@ async function measure(server, workload, duration, pin) {
     await stop(proc.pid);
   }
 }
-
-const median = (values) => {
-  if (values.some((v) => v === null)) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 
 /** The median of each figure over the rounds, and each server's ratio to node:http. */
 function combine(rounds, workloads) {
@@ -244,6 +149,11 @@ async function main() {
   if (process.argv.includes('--scaling')) {
     const { scaling } = await import('./scaling.mjs');
     process.exitCode = await scaling(process.argv.slice(2));
+    return;
+  }
+  if (process.argv.includes('--paired')) {
+    const { paired } = await import('./paired.mjs');
+    process.exitCode = await paired(process.argv.slice(2));
     return;
   }
   const o = options();

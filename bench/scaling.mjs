@@ -7,7 +7,6 @@
 // group. Writes the Markdown report, its SVG chart (bench/scaling-report.mjs) and the rows as
 // JSON to --out (FILE.md, FILE.svg, FILE.json).
 // `node bench/run.mjs --scaling --help` for the flags.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -15,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { childrenOf, cpuMs, freePort, hasCommand, onCpu, pinSelf, run, sleep, start, stop } from './proc.mjs';
 import { scalingReport, scalingSvg } from './scaling-report.mjs';
+import { oneOf, starletArgv, starletMissing, wholeNumber, wholeNumbers } from './workloads.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
@@ -32,9 +32,8 @@ const SERVERS = {
   },
   starlet: {
     label: 'Starlet',
-    unavailable: () => (spawnSync('perl', ['-MStarlet', '-MPlack', '-e1'], { stdio: 'ignore' }).status !== 0 ? 'perl -MStarlet -e1 fails (Debian: apt-get install libstarlet-perl)' : !hasCommand('plackup', '--version') ? 'plackup is missing (Debian: apt-get install libplack-perl)' : null),
-    // Starlet's keep-alive is off unless --max-keepalive-reqs says otherwise.
-    argv: (port, n) => ['plackup', '-s', 'Starlet', '-E', 'deployment', `--listen=127.0.0.1:${port}`, `--max-workers=${n}`, '--max-keepalive-reqs=1000000', '--max-reqs-per-child=100000000', join(BENCH, 'apps/psgi/plaintext.psgi')],
+    unavailable: starletMissing,
+    argv: (port, n) => starletArgv(port, n, 'plaintext'),
   },
 };
 const WORKLOADS = {
@@ -60,19 +59,6 @@ const HELP = `Usage: npm run bench -- --scaling [options]   (or: node bench/run.
 Workloads:
 ${Object.entries(WORKLOADS).map(([k, w]) => `  ${k.padEnd(13)} ${w.about}`).join('\n')}`;
 
-function wholeNumbers(flag, text) {
-  const list = text.split(',').filter(Boolean).map(Number);
-  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`${flag} must be whole numbers >= 1, comma-separated: ${text}`);
-  return list;
-}
-
-function oneOf(flag, text, known) {
-  const list = text.split(',').filter(Boolean);
-  const unknown = list.filter((x) => !(x in known));
-  if (unknown.length || !list.length) throw new Error(`${flag}: unknown ${unknown.join(', ') || '(none given)'} (known: ${Object.keys(known).join(', ')})`);
-  return list;
-}
-
 function options(argv) {
   const { values } = parseArgs({
     args: argv.filter((a) => a !== '--scaling'),
@@ -92,7 +78,7 @@ function options(argv) {
     process.exit(0);
   }
   const cores = os.cpus().length;
-  const [clients] = values['client-cpus'] === undefined ? [defaultClientCpus(cores)] : wholeNumbers('--client-cpus', values['client-cpus']);
+  const clients = values['client-cpus'] === undefined ? defaultClientCpus(cores) : wholeNumber('--client-cpus', values['client-cpus']);
   if (cores < 2 || !hasCommand('taskset', '-V')) throw new Error('--scaling needs taskset and at least 2 CPUs (wrk and the servers on CPUs of their own)');
   if (clients >= cores) throw new Error(`--client-cpus=${clients} leaves no CPU to the servers (${cores} CPUs)`);
   const cpus = [...Array(cores).keys()];
@@ -100,8 +86,8 @@ function options(argv) {
   const powers = [];
   for (let n = 1; n <= serverCpus.length; n *= 2) powers.push(n);
   if (powers.at(-1) !== serverCpus.length) powers.push(serverCpus.length);
-  const [duration] = wholeNumbers('--duration', values.duration);
-  const [connections] = wholeNumbers('--connections', values.connections);
+  const duration = wholeNumber('--duration', values.duration);
+  const connections = wholeNumber('--connections', values.connections);
   return {
     workers: values.workers === undefined ? powers : wholeNumbers('--workers', values.workers),
     duration,
