@@ -6,9 +6,9 @@
 // requests it answered gives its CPU µs per request, and the second server's over the first's
 // is the round's ratio (below 1: the second is cheaper). Two servers sharing a CPU each cost
 // more per request than one alone, so the figures are for comparing, not quoting. On the
-// machine this was written on, where one run after another moved by 15%, the rounds of one
-// run agreed within a few percent and runs an hour apart within 5-10%: run it again later
-// before trusting a smaller difference.
+// machine this was written on, where one run after another moved by 15%, the rounds of a run
+// mostly agreed within 2-6% (a stray round further off, hence the median), and the medians of
+// runs an hour apart within 5-10%: run it again later before trusting a smaller difference.
 // `node bench/run.mjs --paired --help` for the flags.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
