@@ -108,13 +108,18 @@ export function clientAddress(req: IncomingMessage): string | undefined {
   return (req as IncomingMessage & { starlight?: StarlightRequestFacts }).starlight?.remoteAddress ?? req.socket.remoteAddress;
 }
 
-/** req.starlight: the client a PROXY header named, then what a trusted proxy's fields say. */
+/** req.starlight: what a trusted proxy's fields say, else the client a PROXY header named, else the socket's peer. */
 function requestFacts(req: IncomingMessage, client: ProxiedClient | null, forwarded: ForwardedFacts | null): StarlightRequestFacts {
-  const peer = client === null ? { remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort, remoteFamily: req.socket.remoteFamily } : { remoteAddress: client.address, remotePort: client.port, remoteFamily: client.family };
   const scheme = forwarded?.scheme ?? ((req.socket as TLSSocket).encrypted === true ? 'https' : 'http');
-  if (forwarded?.remoteAddress === undefined) return { ...peer, scheme, host: forwarded?.host };
-  const remoteFamily = forwarded.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
-  return { remoteAddress: forwarded.remoteAddress, remotePort: forwarded.remotePort, remoteFamily, scheme, host: forwarded.host };
+  const host = forwarded?.host;
+  const forwardedAddress = forwarded?.remoteAddress;
+  if (forwardedAddress !== undefined) {
+    const remoteFamily = forwardedAddress.includes(':') ? 'IPv6' : 'IPv4';
+    return { remoteAddress: forwardedAddress, remotePort: forwarded!.remotePort, remoteFamily, scheme, host };
+  }
+  if (client !== null) return { remoteAddress: client.address, remotePort: client.port, remoteFamily: client.family, scheme, host };
+  const { remoteAddress, remotePort, remoteFamily } = req.socket;
+  return { remoteAddress, remotePort, remoteFamily, scheme, host };
 }
 
 /** The status for a request node:http's parser refused, by its error code (400 for the rest). */
