@@ -5,10 +5,12 @@
 // response on its own, and a pipelined response only once the one before it
 // has been written: sixteen pipelined requests cost sixteen system calls,
 // each about half a request's CPU. Here a small write is held and reported
-// written at once, and everything held goes out in one writev in the turn's
-// check phase (a write that would hold more than HOLD_LIMIT goes out at once,
-// after what is held: the app's backpressure is never hidden for more than
-// that). Ending or destroying the socket sends what is held first: a write
+// written at once, and everything held goes out in one system call in the
+// turn's check phase: one write where it is all strings of one encoding (the
+// empty write that ends each node:http response dropped), else a writev (a
+// write that would hold more than HOLD_LIMIT goes out at once, after what is
+// held: the app's backpressure is never hidden for more than that). Ending or
+// destroying the socket sends what is held first: a write
 // reported done is on its way, as node:net's own are once written. (And
 // TCP_NODELAY waits for the second send, as on the Fetch engine's handles.)
 //
@@ -39,6 +41,17 @@ const HOLD_LIMIT = 16384;
 interface Chunk {
   chunk: Buffer | string;
   encoding: BufferEncoding;
+}
+
+/** Chunks that are all strings of one encoding (pipelined responses), as one: a write, not a writev; else null. */
+function joinedStrings(chunks: Chunk[]): Chunk | null {
+  const encoding = chunks[0]!.encoding;
+  let text = '';
+  for (const { chunk, encoding: own } of chunks) {
+    if (typeof chunk !== 'string' || own !== encoding) return null;
+    text += chunk;
+  }
+  return { chunk: text, encoding };
 }
 
 /** The sockets holding writes, sent in this turn's check phase. */
@@ -188,7 +201,7 @@ export class ServedPlainSocket extends Socket {
     if (held === null) return;
     this.held = null;
     this.heldBytes = 0;
-    this.send(held, (error) => error && this.destroy(error));
+    if (held.length > 0) this.send(held, (error) => error && this.destroy(error));
   }
 
   /**
@@ -198,7 +211,8 @@ export class ServedPlainSocket extends Socket {
    */
   private send(chunks: Chunk[], callback: (error?: Error | null) => void): void {
     if (this.sends < 2 && ++this.sends === 2) this.setNoDelay(true);
-    if (chunks.length === 1) super._write(chunks[0]!.chunk, chunks[0]!.encoding, callback);
+    const one = chunks.length === 1 ? chunks[0]! : joinedStrings(chunks);
+    if (one !== null) super._write(one.chunk, one.encoding, callback);
     else super._writev!(chunks, callback);
   }
 
@@ -214,7 +228,9 @@ export class ServedPlainSocket extends Socket {
       if (holding.length === 0) setImmediate(sendHeld);
       holding.push(this);
     }
-    for (const chunk of chunks) this.held.push(chunk);
+    // (Empty chunks are dropped: node:http ends every response with one, which would turn a
+    // response's single write into a writev of two.)
+    for (const chunk of chunks) if (chunk.chunk.length > 0) this.held.push(chunk);
     this.heldBytes = bytes;
     callback();
   }

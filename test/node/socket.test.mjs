@@ -1,5 +1,6 @@
 // The Node-app connection socket (src/node/socket.ts), on real TCP handles:
-// writes of one event-loop turn go out in one system call, in order, with a
+// writes of one event-loop turn go out in one system call, in order (one
+// write where they are strings of one encoding, empty ones dropped), with a
 // large write sent at once after what was held, and ending or destroying the
 // socket sends what is held first; TCP_NODELAY waits for the second send; and
 // a lingering close outlives the socket on its handle. The handle's write and
@@ -57,7 +58,7 @@ async function soon(promise) {
   assert.notEqual(await exitWithin(promise, 1000), null, 'not within 1 s');
 }
 
-test('the writes of one turn are reported done at once, and go out together in one writev in its check phase', async () => {
+test('the writes of one turn are reported done at once, and go out together in one write in its check phase (strings of one encoding joined)', async () => {
   const { client, socket, calls, received, ended } = await pair();
   const done = [];
   for (let i = 0; i < 16; i++) socket.write(`response ${i}\n`, () => done.push(i));
@@ -65,10 +66,43 @@ test('the writes of one turn are reported done at once, and go out together in o
   assert.equal(done.length, 16, 'each write reported done in the same turn');
   assert.deepEqual(calls, [], 'nothing written before the check phase');
   await turn();
-  assert.deepEqual(calls, ['writev']);
+  assert.deepEqual(calls, ['writeUtf8String']);
   socket.end();
   await soon(ended);
   assert.equal(received(), Array.from({ length: 16 }, (_, i) => `response ${i}\n`).join(''));
+  client.destroy();
+});
+
+test('writes of one turn that mix buffers and strings, or strings of two encodings, go out in one writev, in order', async () => {
+  for (const [first, second, expected] of [
+    [['head\n', 'latin1'], [Buffer.from('body\n'), undefined], 'head\nbody\n'],
+    [['caf\u00e9\n', 'latin1'], ['caf\u00e9\n', 'utf8'], 'caf\u00e9\ncaf\u00c3\u00a9\n'],
+  ]) {
+    const { client, socket, calls, received, ended } = await pair();
+    socket.write(...first);
+    socket.write(...second);
+    await turn();
+    assert.deepEqual(calls, ['writev']);
+    socket.end();
+    await soon(ended);
+    assert.equal(received(), expected, 'each chunk in its own encoding (read back as latin1)');
+    client.destroy();
+  }
+});
+
+test('an empty write is dropped: node:http ends each response with one, and the response still goes out in one write', async () => {
+  const { client, socket, calls, received, ended } = await pair();
+  let reported = false;
+  socket.cork();
+  socket.write('HTTP/1.1 200 OK\r\n\r\nbody', 'utf8');
+  socket.write('', 'latin1', () => (reported = true));
+  socket.uncork();
+  await turn();
+  assert.equal(reported, true, 'the empty write is reported done');
+  assert.deepEqual(calls, ['writeUtf8String']);
+  socket.end();
+  await soon(ended);
+  assert.equal(received(), 'HTTP/1.1 200 OK\r\n\r\nbody');
   client.destroy();
 });
 
