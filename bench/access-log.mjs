@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ExchangeLog } from '../dist/http/access.js';
 import { compileAccessFormat } from '../dist/log/access-format.js';
 import { AccessLog } from '../dist/log/access-log.js';
+import { median } from './workloads.mjs';
 
 const temporary = join(tmpdir(), `starlight-access-bench-${process.pid}.log`);
 const target = process.argv[2] ?? temporary;
@@ -44,7 +45,6 @@ async function run(logging) {
   return ((used.user + used.system) * 1000) / LINES;
 }
 
-const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
 await run(true);
 await run(false);
 const logged = [];

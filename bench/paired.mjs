@@ -14,8 +14,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { childrenOf, cpuMs, freePort, hasCommand, onCpu, pinSelf, pinning, start, stop } from './proc.mjs';
-import { WARMUP_S, WORKLOADS, median, oneOf, ready, starletArgv, starletMissing, wholeNumber, wrk } from './workloads.mjs';
+import { childrenOf, cpuMs, freePort, onCpu, pinSelf, pinning, start, stop } from './proc.mjs';
+import { WARMUP_S, WORKLOADS, median, oneOf, ready, requireWrk, starletArgv, starletMissing, wholeNumber, wrk } from './workloads.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
@@ -170,7 +170,7 @@ export async function paired(argv) {
     console.log(HELP);
     return 0;
   }
-  if (!hasCommand('wrk', '-v')) throw new Error('wrk is missing. Install it (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk) and run again.');
+  requireWrk();
   const pin = pinning();
   if (pin) pinSelf(pin.client); // this script shares wrk's CPU, never the servers'
   const labels = o.pair.map((side) => side.label);

@@ -11,9 +11,9 @@ import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, hasCommand, onCpu, peakRssMiB, pinSelf, pinning, servingPid, start, stop, stopAll } from './proc.mjs';
+import { freePort, onCpu, peakRssMiB, pinSelf, pinning, servingPid, start, stop, stopAll } from './proc.mjs';
 import { chartSvg, readmeSection, resultTable } from './report.mjs';
-import { CONNECTIONS, THREADS, WARMUP_S, WORKLOADS, median, oneOf, ready, tlsFiles, wholeNumber, wrk } from './workloads.mjs';
+import { CONNECTIONS, THREADS, WARMUP_S, WORKLOADS, median, oneOf, ready, requireWrk, tlsFiles, wholeNumber, wrk } from './workloads.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
@@ -157,10 +157,7 @@ async function main() {
     return;
   }
   const o = options();
-  if (!hasCommand('wrk', '-v')) {
-    console.error('bench: wrk is missing. Install it (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk) and run again.');
-    process.exit(1);
-  }
+  requireWrk();
   const t0 = Date.now();
   const pin = pinning();
   if (pin) pinSelf(pin.client); // this script shares wrk's CPU, never the server's

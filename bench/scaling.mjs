@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { childrenOf, cpuMs, freePort, hasCommand, onCpu, pinSelf, run, sleep, start, stop } from './proc.mjs';
 import { scalingReport, scalingSvg } from './scaling-report.mjs';
-import { oneOf, starletArgv, starletMissing, wholeNumber, wholeNumbers } from './workloads.mjs';
+import { oneOf, requireWrk, starletArgv, starletMissing, wholeNumber, wholeNumbers } from './workloads.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
@@ -146,7 +146,7 @@ async function measure(o, id, workload, workers) {
 
 export async function scaling(argv) {
   const o = options(argv);
-  if (!hasCommand('wrk', '-v')) throw new Error('wrk is missing. Install it (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk) and run again.');
+  requireWrk();
   pinSelf(o.clientCpus.join(',')); // this script shares wrk's CPUs, never the servers'
   const skipped = [];
   const servers = o.servers.filter((id) => {

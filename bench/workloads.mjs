@@ -1,8 +1,8 @@
 // What the modes of `npm run bench` share: the workloads (each one's app in
 // bench/apps/{fetch,node}/APP.mjs, its wrk script and the request that checks the
 // app's answer), Starlet's command (the Perl server, where perl has it), waiting for a
-// server to answer rightly, one wrk run read back from bench/wrk/report.lua's BENCH line,
-// a median, and the parsing of number and list flags.
+// server to answer rightly, wrk's presence and one wrk run read back from
+// bench/wrk/report.lua's BENCH line, a median, and the parsing of number and list flags.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
@@ -109,6 +109,11 @@ export async function wrk(port, workload, seconds, pin) {
   const line = /^BENCH (.*)$/m.exec(out);
   if (!line) throw new Error(`wrk gave no result: ${out.trim().slice(-300)}`);
   return JSON.parse(line[1]);
+}
+
+/** Throws where wrk, which every mode runs, is missing. */
+export function requireWrk() {
+  if (!hasCommand('wrk', '-v')) throw new Error('wrk is missing. Install it (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk) and run again.');
 }
 
 /** The median of `values` (null if any is null). */
