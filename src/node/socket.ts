@@ -10,9 +10,9 @@
 // empty write that ends each node:http response dropped), else a writev (a
 // write that would hold more than HOLD_LIMIT goes out at once, after what is
 // held: the app's backpressure is never hidden for more than that). Ending or
-// destroying the socket sends what is held first: a write
-// reported done is on its way, as node:net's own are once written. (And
-// TCP_NODELAY waits for the second send, as on the Fetch engine's handles.)
+// destroying the socket sends what is held first: a write reported done is on
+// its way, as node:net's own are once written. (And TCP_NODELAY waits for the
+// second send, as on the Fetch engine's handles.)
 //
 // Its close lingers. node:http closes a connection after a last response
 // with destroySoon(), which tears it down as soon as the response is written:
