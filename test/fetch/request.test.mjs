@@ -1,5 +1,6 @@
 // The Request a Fetch app receives, through real requests to `starlight --workers=0`:
-// its class, URL, method, headers, body and abort signal.
+// its class, URL, method, headers, body and abort signal (the signal also with
+// --no-fast-fetch, whose platform Request is given it as its own property).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -10,10 +11,12 @@ import { waitFor } from '../helpers/wait.mjs';
 import { RawConnection, exchange } from '../helpers/raw.mjs';
 
 let server;
+/** The same app with --no-fast-fetch (the signal tests run on both). */
+let platform;
 before(async () => {
-  server = await startFetchApp();
+  [server, platform] = await Promise.all([startFetchApp(), startFetchApp(['--no-fast-fetch'])]);
 });
-after(() => server?.stop());
+after(() => Promise.all([server?.stop(), platform?.stop()]));
 
 /** Sends raw bytes to /echo-like routes and returns the parsed JSON of the (only) response. */
 async function rawJson(bytes) {
@@ -234,55 +237,60 @@ describe('request', { timeout: 20_000 }, () => {
     assert.equal(response.get('connection'), 'close');
   });
 
-  test('signal: not aborted by a normal response, nor after it', async () => {
-    const id = uid();
-    const connection = await RawConnection.connect(server.port);
-    connection.write(`GET /signal/keep?id=${id} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
-    assert.equal((await connection.untilClosed()).all[0].status, 200);
-    // The response is complete and the connection closed: now let the app look at the signal again.
-    await server.open(id);
-    const state = await waitFor(async () => {
-      const s = await server.state(id);
-      return s.value?.abortedLater !== undefined && s;
+  for (const [flags, target] of [['', () => server], [' (--no-fast-fetch)', () => platform]]) {
+    test(`signal${flags}: not aborted by a normal response, nor after it`, async () => {
+      const app = target();
+      const id = uid();
+      const connection = await RawConnection.connect(app.port);
+      connection.write(`GET /signal/keep?id=${id} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
+      assert.equal((await connection.untilClosed()).all[0].status, 200);
+      // The response is complete and the connection closed: now let the app look at the signal again.
+      await app.open(id);
+      const state = await waitFor(async () => {
+        const s = await app.state(id);
+        return s.value?.abortedLater !== undefined && s;
+      });
+      assert.deepEqual(state.value, { abortedLater: false });
     });
-    assert.deepEqual(state.value, { abortedLater: false });
-  });
 
-  test('signal: aborted when the client goes away before the response', async () => {
-    const id = uid();
-    const connection = await RawConnection.connect(server.port);
-    connection.write(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
-    await waitFor(async () => (await server.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
-    connection.socket.resetAndDestroy();
-    try {
-      const state = await waitFor(async () => {
-        const s = await server.state(id);
-        return typeof s.value === 'object' && s;
-      }, { timeoutMs: 5000, message: 'the app to see the abort' });
-      assert.equal(state.value.aborted, true);
-      assert.equal(state.value.reason, 'AbortError');
-    } finally {
-      await server.open(id);
-    }
-  });
+    test(`signal${flags}: aborted when the client goes away before the response`, async () => {
+      const app = target();
+      const id = uid();
+      const connection = await RawConnection.connect(app.port);
+      connection.write(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
+      await waitFor(async () => (await app.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
+      connection.socket.resetAndDestroy();
+      try {
+        const state = await waitFor(async () => {
+          const s = await app.state(id);
+          return typeof s.value === 'object' && s;
+        }, { timeoutMs: 5000, message: 'the app to see the abort' });
+        assert.equal(state.value.aborted, true);
+        assert.equal(state.value.reason, 'AbortError');
+      } finally {
+        await app.open(id);
+      }
+    });
 
-  // TODO(src/http/connection.ts): a FIN from the client while the app works is taken as a
-  // half-close ("answer what it sent, then close"), so the signal does not abort until a write
-  // fails. Node's http server (httpAllowHalfOpen false) and Go's net/http cancel on it.
-  test('signal: aborted when the client closes its side before the response', async () => {
-    const id = uid();
-    const connection = await RawConnection.connect(server.port);
-    connection.write(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
-    await waitFor(async () => (await server.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
-    connection.destroy(); // a FIN, as a browser closing a tab sends
-    try {
-      const state = await waitFor(async () => {
-        const s = await server.state(id);
-        return typeof s.value === 'object' && s;
-      }, { timeoutMs: 1000, message: 'the app to see the abort' });
-      assert.equal(state.value.aborted, true);
-    } finally {
-      await server.open(id);
-    }
-  });
+    // TODO(src/http/connection.ts): a FIN from the client while the app works is taken as a
+    // half-close ("answer what it sent, then close"), so the signal does not abort until a write
+    // fails. Node's http server (httpAllowHalfOpen false) and Go's net/http cancel on it.
+    test(`signal${flags}: aborted when the client closes its side before the response`, async () => {
+      const app = target();
+      const id = uid();
+      const connection = await RawConnection.connect(app.port);
+      connection.write(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
+      await waitFor(async () => (await app.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
+      connection.destroy(); // a FIN, as a browser closing a tab sends
+      try {
+        const state = await waitFor(async () => {
+          const s = await app.state(id);
+          return typeof s.value === 'object' && s;
+        }, { timeoutMs: 1000, message: 'the app to see the abort' });
+        assert.equal(state.value.aborted, true);
+      } finally {
+        await app.open(id);
+      }
+    });
+  }
 });

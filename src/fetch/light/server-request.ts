@@ -11,7 +11,7 @@
 import type { Exchange } from '../../http/exchange.js';
 import { passForPlatform, platformClass } from './platform.js';
 import { RequestHeaders } from './request-headers.js';
-import { requestBody, requestUrl } from '../request.js';
+import { platformRequest, requestBody, requestUrl } from '../request.js';
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
 
@@ -40,15 +40,8 @@ export class ServerRequest {
   /** The platform's Request, for what ServerRequest does not answer itself. */
   #materialize(): Request {
     if (this.#native === null) {
-      const hasBody = this.#hasBody();
-      const init: RequestInit & { duplex?: 'half' } = {
-        method: this.method,
-        headers: this.headers,
-        body: hasBody ? this.body : null,
-        signal: this.signal,
-      };
-      if (hasBody) init.duplex = 'half';
-      this.#native = new (platformClass('Request'))(this.url, init);
+      const parts = { method: this.method, headers: this.headers, body: this.#hasBody() ? this.body : null };
+      this.#native = platformRequest(platformClass('Request'), this.url, parts, this.signal);
     }
     return this.#native;
   }
