@@ -1,6 +1,7 @@
-// The baseline of `npm run bench`: a (req, res) app from bench/apps/node/ served by plain
-// node:http in one process, or by node:https given a key and a certificate file. An app's
-// `upgrade` export gets the server's 'upgrade' events, as under starlight.
+// The baseline of `npm run bench`: a (req, res) app from bench/apps/node/ (or an Express
+// app, bench/apps/express/) served by plain node:http in one process, or by node:https given
+// a key and a certificate file. An app's `upgrade` export gets the server's 'upgrade'
+// events, as under starlight.
 // Usage: node bench/node-http.mjs PORT APPFILE [KEYFILE CERTFILE] (stops on SIGTERM).
 import { readFileSync } from 'node:fs';
 import http from 'node:http';

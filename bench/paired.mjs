@@ -15,24 +15,20 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { childrenOf, cpuMs, freePort, onCpu, pinSelf, pinning, start, stop } from './proc.mjs';
-import { WARMUP_S, WORKLOADS, median, oneOf, ready, requireWrk, starletArgv, starletMissing, wholeNumber, wrk } from './workloads.mjs';
+import { WARMUP_S, WORKLOADS, appFile, median, nodeHttpArgv, oneOf, ready, requireWrk, starletArgv, starletMissing, starlightArgv, wholeNumber, wrk } from './workloads.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BENCH = join(ROOT, 'bench');
 
-/** starlight of the checkout `dir` (a master and one worker) serving the app of `flavour` (fetch or node), with extra flags. */
-const starlight = (flavour) => (port, app, { flags, dir }) => [
-  process.execPath, join(dir, 'bin/starlight.js'), '--host=127.0.0.1', `--port=${port}`, '--workers=1', '--quiet', ...flags,
-  join(BENCH, 'apps', flavour, `${app}.mjs`),
-];
+/** starlight of the checkout `dir` (a master and one worker) serving the app of `flavour` (fetch, node or express), with extra flags. */
+const starlight = (flavour) => (port, app, { flags, dir }) => starlightArgv({ port, flags, app: appFile(flavour, app), dir });
+/** node:http (bench/node-http.mjs, one process) serving the app of `flavour` (node or express). */
+const nodeHttp = (flavour) => (port, app) => nodeHttpArgv(port, appFile(flavour, app));
 const SERVERS = {
   starlight: { about: 'starlight serving the Fetch app (a master and one worker)', argv: starlight('fetch'), isStarlight: true },
   'starlight-node': { about: 'starlight serving the (req, res) app (a master and one worker)', argv: starlight('node'), isStarlight: true },
-  'node-http': {
-    about: 'node:http serving the (req, res) app, one process',
-    argv: (port, app) => [process.execPath, join(BENCH, 'node-http.mjs'), String(port), join(BENCH, 'apps/node', `${app}.mjs`)],
-    isStarlight: false,
-  },
+  'node-http': { about: 'node:http serving the (req, res) app, one process', argv: nodeHttp('node'), isStarlight: false },
+  'express-starlight': { about: 'starlight serving the Express 5 app (bench/apps/express)', argv: starlight('express'), isStarlight: true },
+  express: { about: 'node:http serving the Express 5 app, one process', argv: nodeHttp('express'), isStarlight: false },
   starlet: {
     about: 'Starlet (Perl) with one worker, where perl has it; plaintext, pipelined and no-keepalive only',
     argv: (port, app) => starletArgv(port, 1, app),
@@ -57,7 +53,7 @@ const HELP = `Usage: npm run bench -- --paired [options]   (or: node bench/run.m
   -h, --help
 
 Servers:
-${Object.entries(SERVERS).map(([k, s]) => `  ${k.padEnd(15)} ${s.about}`).join('\n')}
+${Object.entries(SERVERS).map(([k, s]) => `  ${k.padEnd(18)} ${s.about}`).join('\n')}
 Workloads:
 ${Object.entries(PAIRED_WORKLOADS).map(([k, w]) => `  ${k.padEnd(13)} ${w.about}`).join('\n')}`;
 

@@ -13,25 +13,18 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort, onCpu, peakRssMiB, pinSelf, pinning, servingPid, start, stop, stopAll } from './proc.mjs';
 import { chartSvg, readmeSection, resultTable } from './report.mjs';
-import { CONNECTIONS, THREADS, WARMUP_S, WORKLOADS, median, oneOf, ready, requireWrk, tlsFiles, wholeNumber, wrk } from './workloads.mjs';
+import { CONNECTIONS, THREADS, WARMUP_S, WORKLOADS, appFile, median, nodeHttpArgv, oneOf, ready, requireWrk, starlightArgv, tlsFiles, wholeNumber, wrk } from './workloads.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
 
 // A server's command for an app; `tls` (the key and certificate files) for a TLS workload.
-const starlight = (...flags) => (port, app, tls) => [
-  process.execPath, join(ROOT, 'bin/starlight.js'), '--host=127.0.0.1', `--port=${port}`, '--workers=1', '--quiet', ...flags,
-  ...(tls ? ['--ssl', `--ssl-key-file=${tls.key}`, `--ssl-cert-file=${tls.cert}`] : []),
-  join(BENCH, 'apps/fetch', `${app}.mjs`),
-];
+const starlight = (...flags) => (port, app, tls) =>
+  starlightArgv({ port, flags: [...flags, ...(tls ? ['--ssl', `--ssl-key-file=${tls.key}`, `--ssl-cert-file=${tls.cert}`] : [])], app: appFile('fetch', app) });
 const DEFAULT_SERVERS = [
   { id: 'starlight', label: 'starlight', argv: starlight() },
   { id: 'no-fast-fetch', label: 'starlight --no-fast-fetch', argv: starlight('--no-fast-fetch') },
-  {
-    id: 'node-http',
-    label: 'node:http',
-    argv: (port, app, tls) => [process.execPath, join(BENCH, 'node-http.mjs'), String(port), join(BENCH, 'apps/node', `${app}.mjs`), ...(tls ? [tls.key, tls.cert] : [])],
-  },
+  { id: 'node-http', label: 'node:http', argv: (port, app, tls) => nodeHttpArgv(port, appFile('node', app), tls) },
 ];
 
 /** --access-log: starlight writing the combined access log to a file (in a folder made for the run). */

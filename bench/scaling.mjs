@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { childrenOf, cpuMs, freePort, hasCommand, onCpu, pinSelf, run, sleep, start, stop } from './proc.mjs';
 import { scalingReport, scalingSvg } from './scaling-report.mjs';
-import { oneOf, requireWrk, starletArgv, starletMissing, wholeNumber, wholeNumbers } from './workloads.mjs';
+import { appFile, oneOf, requireWrk, starletArgv, starletMissing, starlightArgv, wholeNumber, wholeNumbers } from './workloads.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
@@ -24,11 +24,11 @@ const PROJECT_CORES = 16;
 const SERVERS = {
   starlight: {
     label: 'starlight',
-    argv: (port, n) => [process.execPath, join(ROOT, 'bin/starlight.js'), '--host=127.0.0.1', `--port=${port}`, `--workers=${n}`, '--quiet', join(BENCH, 'apps/fetch/plaintext.mjs')],
+    argv: (port, n) => starlightArgv({ port, workers: n, app: appFile('fetch', 'plaintext') }),
   },
   'node-cluster': {
     label: 'node:cluster',
-    argv: (port, n) => [process.execPath, join(BENCH, 'node-cluster.mjs'), String(port), join(BENCH, 'apps/node/plaintext.mjs'), String(n)],
+    argv: (port, n) => [process.execPath, join(BENCH, 'node-cluster.mjs'), String(port), appFile('node', 'plaintext'), String(n)],
   },
   starlet: {
     label: 'Starlet',

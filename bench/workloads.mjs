@@ -1,6 +1,7 @@
 // What the modes of `npm run bench` share: the workloads (each one's app in
-// bench/apps/{fetch,node}/APP.mjs, its wrk script and the request that checks the
-// app's answer), Starlet's command (the Perl server, where perl has it), waiting for a
+// bench/apps/{fetch,node,express}/APP.mjs, its wrk script and the request that checks the
+// app's answer), the commands of starlight, node:http and Starlet (the Perl server, where
+// perl has it), waiting for a
 // server to answer rightly, wrk's presence and one wrk run read back from
 // bench/wrk/report.lua's BENCH line, a median, and the parsing of number and list flags.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -59,6 +60,19 @@ export function starletMissing() {
   if (spawnSync('perl', ['-MStarlet', '-MPlack', '-e1'], { stdio: 'ignore' }).status !== 0) return 'perl -MStarlet -e1 fails (Debian: apt-get install libstarlet-perl)';
   return hasCommand('plackup', '--version') ? null : 'plackup is missing (Debian: apt-get install libplack-perl)';
 }
+
+const ROOT = join(BENCH, '..');
+
+/** An app of bench/apps/: `flavour` fetch, node or express, `app` a workload's app (plaintext, json, …). */
+export const appFile = (flavour, app) => join(BENCH, 'apps', flavour, `${app}.mjs`);
+
+/** starlight, quiet, on 127.0.0.1:`port` with `workers` workers and extra `flags`, serving `app`; `dir`: the checkout it runs from (this one by default). */
+export const starlightArgv = ({ port, workers = 1, flags = [], app, dir = ROOT }) => [
+  process.execPath, join(dir, 'bin/starlight.js'), '--host=127.0.0.1', `--port=${port}`, `--workers=${workers}`, '--quiet', ...flags, app,
+];
+
+/** node:http (bench/node-http.mjs, one process) serving `app`, or node:https given `tls` (the key and certificate files). */
+export const nodeHttpArgv = (port, app, tls = null) => [process.execPath, join(BENCH, 'node-http.mjs'), String(port), app, ...(tls ? [tls.key, tls.cert] : [])];
 
 /** Starlet with `workers` workers serving bench/apps/psgi/APP.psgi (only plaintext is written in Perl). */
 export const starletArgv = (port, workers, app) => [

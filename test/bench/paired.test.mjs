@@ -64,6 +64,18 @@ test('a short real run: both servers answer at once, each one\'s CPU per request
   assert.match(output, /\| starlight: CPU µs\/request \| starlight --server-software=: CPU µs\/request \|/);
 });
 
+// (Not pipelined: Express answers 1,024 requests in flight slowly enough, on a busy machine, for wrk to time some out.)
+test('Express on node:http against Express on starlight: the same Express 5 apps (bench/apps/express), each answer checked', { skip: hasWrk ? false : 'wrk is not installed (apt-get install wrk)', timeout: 120000 }, async () => {
+  const workloads = ['plaintext', 'json', 'echo', 'headers', 'no-keepalive'];
+  const { code, output } = await bench(['--servers', 'express,express-starlight', '--workloads', workloads.join(','), '--duration', '1', '--rounds', '1']);
+  assert.equal(code, 0, output);
+  for (const workload of workloads) {
+    const row = output.split('\n').find((line) => line.startsWith(`| ${workload} |`));
+    assert.ok(row && !row.includes('failed'), `${workload}: ${row ?? output}`);
+  }
+  assert.match(output, /\| express: CPU µs\/request \| express-starlight: CPU µs\/request \|/);
+});
+
 test('a wrong flag is refused with a clear message before anything starts', async () => {
   const { code, output } = await bench(['--servers', 'node-http,starlight', '--flags-a=--quiet']);
   assert.equal(code, 1);
