@@ -25,6 +25,28 @@ async function rawJson(bytes) {
   return JSON.parse(response.body.toString('utf8'));
 }
 
+/**
+ * A request the app waits on (/signal/wait) from a client that then leaves
+ * (`leave` gets its RawConnection): what the app saw of the signal within
+ * `timeoutMs` ({ aborted, reason }).
+ */
+async function signalOnLeaving(app, leave, timeoutMs) {
+  const id = uid();
+  const connection = await RawConnection.connect(app.port);
+  connection.write(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
+  await waitFor(async () => (await app.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
+  leave(connection);
+  try {
+    const state = await waitFor(async () => {
+      const s = await app.state(id);
+      return typeof s.value === 'object' && s;
+    }, { timeoutMs, message: 'the app to see the abort' });
+    return state.value;
+  } finally {
+    await app.open(id);
+  }
+}
+
 describe('request', { timeout: 20_000 }, () => {
   test('is a Request, with method and absolute URL from the Host header (query kept)', async () => {
     const seen = JSON.parse((await server.get('/echo?a=1&b=%20x#frag')).text);
@@ -254,43 +276,18 @@ describe('request', { timeout: 20_000 }, () => {
     });
 
     test(`signal${flags}: aborted when the client goes away before the response`, async () => {
-      const app = target();
-      const id = uid();
-      const connection = await RawConnection.connect(app.port);
-      connection.write(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
-      await waitFor(async () => (await app.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
-      connection.socket.resetAndDestroy();
-      try {
-        const state = await waitFor(async () => {
-          const s = await app.state(id);
-          return typeof s.value === 'object' && s;
-        }, { timeoutMs: 5000, message: 'the app to see the abort' });
-        assert.equal(state.value.aborted, true);
-        assert.equal(state.value.reason, 'AbortError');
-      } finally {
-        await app.open(id);
-      }
+      const seen = await signalOnLeaving(target(), (connection) => connection.socket.resetAndDestroy(), 5000);
+      assert.equal(seen.aborted, true);
+      assert.equal(seen.reason, 'AbortError');
     });
 
     // TODO(src/http/connection.ts): a FIN from the client while the app works is taken as a
     // half-close ("answer what it sent, then close"), so the signal does not abort until a write
     // fails. Node's http server (httpAllowHalfOpen false) and Go's net/http cancel on it.
     test(`signal${flags}: aborted when the client closes its side before the response`, async () => {
-      const app = target();
-      const id = uid();
-      const connection = await RawConnection.connect(app.port);
-      connection.write(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
-      await waitFor(async () => (await app.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
-      connection.destroy(); // a FIN, as a browser closing a tab sends
-      try {
-        const state = await waitFor(async () => {
-          const s = await app.state(id);
-          return typeof s.value === 'object' && s;
-        }, { timeoutMs: 1000, message: 'the app to see the abort' });
-        assert.equal(state.value.aborted, true);
-      } finally {
-        await app.open(id);
-      }
+      // (destroy(): a FIN, as a browser closing a tab sends.)
+      const seen = await signalOnLeaving(target(), (connection) => connection.destroy(), 1000);
+      assert.equal(seen.aborted, true);
     });
   }
 });
