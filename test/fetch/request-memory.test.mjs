@@ -10,11 +10,14 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { count } from '../helpers/fetch-app.mjs';
 import { startServer } from '../helpers/server.mjs';
 
 const APP = fileURLToPath(new URL('../fixtures/signal-heap-app.mjs', import.meta.url));
 const HEAP_GROWTH_MIB = 60;
 const PER_WRITE = 1000;
+/** How each answer begins; a read may end inside one, so its last bytes are kept for the next. */
+const ANSWER = 'HTTP/1.1 200 ';
 
 let server;
 before(async () => {
@@ -22,24 +25,24 @@ before(async () => {
 });
 after(() => server?.stop());
 
-/** `count` pipelined GETs of / on one connection, resolved once every answer (a 200 each) has come. */
-function pipelined(count) {
+/** `requests` pipelined GETs of / on one connection, resolved once every answer (a 200 each) has come. */
+function pipelined(requests) {
   return new Promise((resolve, reject) => {
     const socket = net.connect(server.port, '127.0.0.1');
     let answered = 0;
     let carry = '';
     socket.on('data', (data) => {
       const text = carry + data.toString('latin1');
-      answered += text.split('HTTP/1.1 200 ').length - 1;
-      carry = text.slice(-12);
-      if (answered >= count) {
+      answered += count(text, ANSWER);
+      carry = text.slice(1 - ANSWER.length);
+      if (answered >= requests) {
         socket.destroy();
         resolve();
       }
     });
     socket.on('error', reject);
-    socket.on('close', () => answered < count && reject(new Error(`closed after ${answered} of ${count} answers`)));
-    socket.write('GET / HTTP/1.1\r\nHost: h\r\n\r\n'.repeat(count));
+    socket.on('close', () => answered < requests && reject(new Error(`closed after ${answered} of ${requests} answers`)));
+    socket.write('GET / HTTP/1.1\r\nHost: h\r\n\r\n'.repeat(requests));
   });
 }
 
