@@ -118,10 +118,8 @@ export function createFetchHandler(options: FetchAdapterOptions): (exchange: Exc
   const makeRequest = (exchange: Exchange): Request | null => {
     const scheme = exchange.addresses.scheme;
     if (fast) return requestUrlIsValid(exchange, scheme) ? (new ServerRequest(exchange, scheme) as unknown as Request) : null;
-    const controller = new AbortController();
-    exchange.onAbort(() => controller.abort());
     try {
-      return createRequest(exchange, scheme, controller.signal);
+      return createRequest(exchange, scheme);
     } catch {
       return null;
     }

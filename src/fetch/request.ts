@@ -5,7 +5,7 @@
 // before the response is complete.
 
 import { isIPv6 } from 'node:net';
-import type { ConnectionAddresses, Exchange } from '../http/exchange.js';
+import { Exchange, type ConnectionAddresses } from '../http/exchange.js';
 import type { RequestHead } from '../http/parser.js';
 
 /** Methods the platform's Request refuses to represent; they are answered 501. */
@@ -76,30 +76,52 @@ export interface RequestParts {
   body: ReadableStream<Uint8Array> | null;
 }
 
+/** A signal that aborts if the client goes away before the response is complete (at once if it has). */
+export function clientGoneSignal(exchange: Exchange): AbortSignal {
+  const controller = new AbortController();
+  exchange.onAbort(() => controller.abort());
+  return controller.signal;
+}
+
+/** The slot of a platform Request made here: the exchange whose client it follows, then, once read, its signal. */
+const SIGNAL_SOURCE = Symbol('signal source');
+
+type ServedRequest = Request & { [SIGNAL_SOURCE]: Exchange | AbortSignal };
+
+/** The `signal` of every platform Request made here (one getter for all, so that they share their shape). */
+function servedSignal(this: ServedRequest): AbortSignal {
+  const source = this[SIGNAL_SOURCE];
+  return source instanceof Exchange ? (this[SIGNAL_SOURCE] = clientGoneSignal(source)) : source;
+}
+
 /**
- * A platform Request (of `RequestClass`) whose `signal` is `signal`, set as
- * the request's own property rather than given in its init. A Request given a
- * signal follows it through a FinalizationRegistry entry, dropped only when
- * that signal aborts or once a full garbage collection has found the Request
- * dead; our signal never aborts on a normal completion, so under load the
- * entries and what they hold piled up in the old generation between full
- * collections (a worker with --no-fast-fetch grew past 400 MiB in 30 s of
- * plaintext). The Request's own signal, which its clone() and a copy made by
+ * A platform Request (of `RequestClass`) whose `signal` aborts if the
+ * exchange's client goes away, read through the request's own accessor
+ * rather than given in its init. A Request given a signal follows it through
+ * a FinalizationRegistry entry, dropped only when that signal aborts or once
+ * a full garbage collection has found the Request dead; our signal never
+ * aborts on a normal completion, so under load the entries and what they
+ * hold piled up in the old generation between full collections (a worker
+ * with --no-fast-fetch grew past 400 MiB in 30 s of plaintext). The signal is
+ * made at its first read, unless `source` is the one already made: an
+ * AbortController costs a request that never reads it some microseconds. The
+ * Request's own signal, which its clone() and a copy made by
  * `new Request(request)` follow, never aborts.
  */
-export function platformRequest(RequestClass: typeof Request, url: string, parts: RequestParts, signal: AbortSignal): Request {
+export function platformRequest(RequestClass: typeof Request, url: string, parts: RequestParts, source: Exchange | AbortSignal): Request {
   const init: RequestInit & { duplex?: 'half' } = { method: parts.method, headers: parts.headers, body: parts.body };
   if (parts.body !== null) init.duplex = 'half';
-  const request = new RequestClass(url, init);
-  Object.defineProperty(request, 'signal', { value: signal, enumerable: true, configurable: true });
+  const request = new RequestClass(url, init) as ServedRequest;
+  request[SIGNAL_SOURCE] = source;
+  Object.defineProperty(request, 'signal', { get: servedSignal, enumerable: true, configurable: true });
   return request;
 }
 
-export function createRequest(exchange: Exchange, scheme: string, signal: AbortSignal): Request {
+export function createRequest(exchange: Exchange, scheme: string): Request {
   const head = exchange.head;
   const hasBody = exchange.bodyForApp;
   // A body the app is not given (a GET's or a HEAD's) is read and dropped.
   if (!hasBody) exchange.body.discard();
   const parts = { method: head.method, headers: requestHeaders(head), body: hasBody ? requestBody(exchange) : null };
-  return platformRequest(Request, requestUrl(exchange, scheme), parts, signal);
+  return platformRequest(Request, requestUrl(exchange, scheme), parts, exchange);
 }

@@ -7,7 +7,7 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { count, startFetchApp, uid } from '../helpers/fetch-app.mjs';
-import { waitFor } from '../helpers/wait.mjs';
+import { sleep, waitFor } from '../helpers/wait.mjs';
 import { RawConnection, exchange } from '../helpers/raw.mjs';
 
 let server;
@@ -281,9 +281,26 @@ describe('request', { timeout: 20_000 }, () => {
       assert.equal(seen.reason, 'AbortError');
     });
 
-    // TODO(src/http/connection.ts): a FIN from the client while the app works is taken as a
-    // half-close ("answer what it sent, then close"), so the signal does not abort until a write
-    // fails. Node's http server (httpAllowHalfOpen false) and Go's net/http cancel on it.
+    test(`signal${flags}: read first after the client went away, it is aborted`, async () => {
+      const app = target();
+      const id = uid();
+      const connection = await RawConnection.connect(app.port);
+      connection.write(`GET /signal/late?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
+      await waitFor(async () => (await app.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
+      connection.socket.resetAndDestroy();
+      // (Time for the server to see the reset, so that the signal is made after it; the app waits
+      // for the abort if not.)
+      await sleep(200);
+      await app.open(id);
+      const state = await waitFor(async () => {
+        const s = await app.state(id);
+        return typeof s.value === 'object' && s;
+      }, { timeoutMs: 8000, message: 'the app to look at the signal' });
+      assert.deepEqual(state.value, { aborted: true, reason: 'AbortError' });
+    });
+
+    // A FIN from the client while the app works aborts it too, as Node's http server
+    // (httpAllowHalfOpen false) and Go's net/http do.
     test(`signal${flags}: aborted when the client closes its side before the response`, async () => {
       // (destroy(): a FIN, as a browser closing a tab sends.)
       const seen = await signalOnLeaving(target(), (connection) => connection.destroy(), 1000);

@@ -11,7 +11,7 @@
 import type { Exchange } from '../../http/exchange.js';
 import { passForPlatform, platformClass } from './platform.js';
 import { RequestHeaders } from './request-headers.js';
-import { platformRequest, requestBody, requestUrl } from '../request.js';
+import { clientGoneSignal, platformRequest, requestBody, requestUrl } from '../request.js';
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
 
@@ -41,7 +41,7 @@ export class ServerRequest {
   #materialize(): Request {
     if (this.#native === null) {
       const parts = { method: this.method, headers: this.headers, body: this.#hasBody() ? this.body : null };
-      this.#native = platformRequest(platformClass('Request'), this.url, parts, this.signal);
+      this.#native = platformRequest(platformClass('Request'), this.url, parts, this.#signal ?? this.#exchange);
     }
     return this.#native;
   }
@@ -64,12 +64,7 @@ export class ServerRequest {
 
   /** Aborts only if the client goes away before the response is complete. */
   get signal(): AbortSignal {
-    if (this.#signal === null) {
-      const controller = new AbortController();
-      this.#exchange.onAbort(() => controller.abort());
-      this.#signal = controller.signal;
-    }
-    return this.#signal;
+    return (this.#signal ??= clientGoneSignal(this.#exchange));
   }
 
   get body(): ReadableStream<Uint8Array> | null {
