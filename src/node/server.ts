@@ -34,7 +34,7 @@ import { logRefused } from '../http/access.js';
 import { BaseServer, forwardingTrust, type ServerOptions } from '../http/base-server.js';
 import { forwardingValues, type ForwardedFacts, type ForwardingTrust } from '../http/forwarded.js';
 import { loopNow } from '../http/clock.js';
-import { deadlineCheckPeriod } from '../http/limits.js';
+import { LINGER_MS, deadlineCheckPeriod } from '../http/limits.js';
 import { HOST_VALUE, isUnsafeValue, lowerCaseToken } from '../http/syntax.js';
 import { ConnectionList, type Listed } from '../http/connection-list.js';
 import { ERROR_FIELDS, errorBody, errorResponse, exposedErrorBody } from '../http/writer.js';
@@ -293,8 +293,8 @@ export class NodeAppServer extends BaseServer {
   private readonly forwarding: ForwardingTrust | null;
   /** --access-log; null when requests are not logged. */
   private readonly accessLog: AccessLog | null;
-  /** Checks --timeout and --keepalive-timeout for every connection (null: neither is set); see sweep(). */
-  private readonly sweeper: NodeJS.Timeout | null;
+  /** Checks --timeout, --keepalive-timeout and the lingering closes for every connection; see sweep(). */
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: NodeServerOptions) {
     super(options);
@@ -321,8 +321,8 @@ export class NodeAppServer extends BaseServer {
     this.server.maxHeadersCount = options.maxHeaders + 1;
     // Not server.timeout: node:http would arm and clear a timer per request and refresh it on every
     // read and write; one sweep for all connections does it, as the Fetch engine's does.
-    const deadlines = [options.timeout, options.keepaliveTimeout].filter((deadline) => deadline > 0);
-    this.sweeper = deadlines.length > 0 ? setInterval(() => this.sweep(), deadlineCheckPeriod(Math.min(...deadlines))).unref() : null;
+    const deadlines = [options.timeout, options.keepaliveTimeout, LINGER_MS].filter((deadline) => deadline > 0);
+    this.sweeper = setInterval(() => this.sweep(), deadlineCheckPeriod(Math.min(...deadlines))).unref();
     this.server.on('clientError', (error: Error & { code?: string }, socket: Socket) => this.clientError(error, socket));
     // An Expect other than 100-continue: 417 and the close, as for a Fetch app
     // (node:http would answer 417 itself and read on, and a body cut short
@@ -394,13 +394,15 @@ export class NodeAppServer extends BaseServer {
    * head begun has --header-timeout, which node:http keeps, as it does for
    * a new connection's first. Progress is seen from the
    * socket's byte counts, which node:net keeps anyway; a deadline is met
-   * within one period of the sweep after it.
+   * within one period of the sweep after it. And a close that has lingered
+   * LINGER_MS (see socket.ts) ends, as the Fetch engine's does.
    */
   private sweep(): void {
     const now = loopNow();
     const { timeout, keepaliveTimeout } = this.options;
     this.connections.forEach((state) => {
       const socket = state.socket;
+      if (socket instanceof ServedPlainSocket && socket.lingerExpired(now)) return void socket.destroy();
       const between = state.latest === null;
       const idle = between && state.requests > 0 && !state.closing && socket.bytesRead === state.readAtFinish;
       const deadline = idle ? keepaliveTimeout : between ? 0 : timeout;
@@ -611,7 +613,7 @@ export class NodeAppServer extends BaseServer {
   }
 
   destroy(): void {
-    if (this.sweeper !== null) clearInterval(this.sweeper);
+    clearInterval(this.sweeper);
     this.connections.forEach((state) => state.socket.destroy());
     this.server.close(() => {});
   }

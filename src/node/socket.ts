@@ -21,14 +21,15 @@
 // make the kernel send a reset, which can erase the response before the
 // client has read it (RFC 9112 §9.6). Here the close is staged, as in
 // starlight's own engine: the socket is ended, late bytes are read and
-// dropped, and it is torn down when the client closes its side or after
-// LINGER_MS. Once our FIN is out, the socket lets its handle linger alone
+// dropped, and it is torn down when the client closes its side or, by the
+// server's sweep, after LINGER_MS (lingerExpired()). Once our FIN is out, the socket lets its handle linger alone
 // (on a HandleStream, listen/handle-stream.ts) and closes as a socket at once,
 // so that node:http lets go of the connection's parser, request and response
 // then, and the client's FIN is not carried through node:stream's end of a
 // stream; the connection counts as closed (onceClosed()) when the handle is.
 
 import { Socket } from 'node:net';
+import { loopNow } from '../http/clock.js';
 import { LINGER_MS } from '../http/limits.js';
 import type { ClientHandle } from '../listen/bind.js';
 import type { StreamEvents } from '../listen/client-stream.js';
@@ -68,10 +69,6 @@ function socketClosed(this: ServedPlainSocket): void {
   if (!this.lingersOnHandle) this.connectionClosed();
 }
 
-function lingerOver(socket: ServedPlainSocket): void {
-  socket.destroy();
-}
-
 /**
  * A handle lingering after its socket closed: what the client still sends is
  * dropped, and its FIN (or a failed read, which HandleStream turns into a
@@ -100,7 +97,8 @@ type HandleOwner = { _handle: ClientHandle | null };
 export class ServedPlainSocket extends Socket {
   // Their defaults are the prototype's (below): a socket is given only those it uses, when it
   // uses them, rather than all of them at its construction, where they cost every connection.
-  declare private lingering: NodeJS.Timeout | null;
+  /** When the close stops lingering (ms since the epoch); 0 while it does not linger. */
+  declare private lingerDeadline: number;
   /** The handle lingering after this socket closed (see letHandleLinger()). */
   declare private handleLinger: HandleLinger | null;
   declare private closedListener: ((this: ServedPlainSocket) => void) | null;
@@ -129,8 +127,8 @@ export class ServedPlainSocket extends Socket {
 
   override destroySoon(): void {
     if (this.writable) this.end();
-    if (this.lingering !== null || this.destroyed) return;
-    this.lingering = setTimeout(lingerOver, LINGER_MS, this).unref();
+    if (this.lingerDeadline !== 0 || this.destroyed) return;
+    this.lingerDeadline = loopNow() + LINGER_MS;
     if (this.writableFinished) this.letHandleLinger();
     else this.on('finish', this.letHandleLinger);
   }
@@ -161,9 +159,13 @@ export class ServedPlainSocket extends Socket {
     super.destroy();
   }
 
-  /** The connection is closed: the linger's deadline is cleared, the listener told. */
+  /** Whether the close has lingered past LINGER_MS at `now` (the server's sweep then destroys the socket). */
+  lingerExpired(now: number): boolean {
+    return this.lingerDeadline !== 0 && now >= this.lingerDeadline;
+  }
+
+  /** The connection is closed: the listener is told. */
   connectionClosed(): void {
-    if (this.lingering !== null) clearTimeout(this.lingering);
     this.closedListener?.call(this);
   }
 
@@ -236,4 +238,4 @@ export class ServedPlainSocket extends Socket {
   }
 }
 
-Object.assign(ServedPlainSocket.prototype, { lingering: null, handleLinger: null, closedListener: null, held: null, heldBytes: 0, sends: 0 });
+Object.assign(ServedPlainSocket.prototype, { lingerDeadline: 0, handleLinger: null, closedListener: null, held: null, heldBytes: 0, sends: 0 });

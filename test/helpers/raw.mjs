@@ -489,15 +489,17 @@ export async function sendAndHalfClose(port, bytes) {
 
 /**
  * Sends `request` on a new connection, waits for its one response and the
- * server's FIN, then writes more every 50 ms: resolves the reset's code if the
- * server's side answers with one (it had closed at once), or 'read and
- * dropped' after 500 ms (its close lingers).
+ * server's FIN, then (`afterMs` later) writes more every 50 ms: resolves the
+ * reset's code if the server's side answers with one (it had closed: at once,
+ * or once its close had lingered long enough), or 'read and dropped' after
+ * 500 ms (its close lingers).
  */
-export async function writeAfterFin(port, request) {
+export async function writeAfterFin(port, request, { afterMs = 0 } = {}) {
   const c = await RawConnection.connect(port);
   c.write(request);
   if ((await c.waitClosed(3000)) !== 'fin') throw new Error(`no FIN after the response: ${c.closed ?? 'open'}`);
   if (c.parse().responses.length !== 1) throw new Error(`not one response: ${c.text}`);
+  await sleep(afterMs);
   const reset = new Promise((resolve) => c.socket.once('error', (error) => resolve(error.code)));
   const late = () => c.write(httpRequest('GET', '/late'));
   late();

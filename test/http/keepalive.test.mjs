@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { RawConnection, httpRequest, sendAndHalfClose, writeAfterFin } from '../helpers/raw.mjs';
 import { startServer } from '../helpers/server.mjs';
+import { LINGER_MS } from '../../dist/http/limits.js';
 
 const APP = new URL('../fixtures/http-app.mjs', import.meta.url).pathname;
 
@@ -284,6 +285,12 @@ describe('lingering close', () => {
 
   test('a close the server decided lingers: bytes the client sends after the FIN are read and dropped', async () => {
     assert.equal(await writeAfterFin(max1.port, httpRequest('GET', '/')), 'read and dropped');
+  });
+
+  test('a close lingers LINGER_MS at most: a client that never closes its side is then closed on (late bytes reset)', async () => {
+    // (The server's sweep ends it within one period, at most a second, after the deadline.)
+    const outcome = await writeAfterFin(server.port, httpRequest('GET', '/', { headers: { Connection: 'close' } }), { afterMs: LINGER_MS + 1500 });
+    assert.match(outcome, /^(ECONNRESET|EPIPE)$/, 'the server had closed: the late bytes were answered with a reset');
   });
 
   test('a Connection: close request followed by megabytes more still gets its whole response, then a FIN', async () => {

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { RawConnection, exchange, httpRequest, writeAfterFin } from '../helpers/raw.mjs';
 import { startServer } from '../helpers/server.mjs';
+import { LINGER_MS } from '../../dist/http/limits.js';
 
 const APP = new URL('../fixtures/node-app.mjs', import.meta.url).pathname;
 const AT_ONCE = { concurrency: true };
@@ -198,6 +199,12 @@ describe('a Node app', AT_ONCE, () => {
 
   test('a close the client asked for lingers: bytes it sends after the FIN are read and dropped, not reset (RFC 9112 §9.6)', async () => {
     assert.equal(await writeAfterFin(server.port, httpRequest('GET', '/inspect', { headers: { Connection: 'close' } })), 'read and dropped');
+  });
+
+  test('a close lingers LINGER_MS at most: a client that never closes its side is then closed on (late bytes reset)', async () => {
+    // (The server's sweep ends it within one period after the deadline.)
+    const outcome = await writeAfterFin(server.port, httpRequest('GET', '/inspect', { headers: { Connection: 'close' } }), { afterMs: LINGER_MS + 1500 });
+    assert.match(outcome, /^(ECONNRESET|EPIPE)$/, 'the server had closed: the late bytes were answered with a reset');
   });
 });
 
