@@ -218,20 +218,20 @@ export class ServedPlainSocket extends Socket {
     else super._writev!(chunks, callback);
   }
 
+  // (Empty chunks are dropped: node:http ends every response with one, which would turn a
+  // response's single write into a writev of two.)
   private hold(chunks: Chunk[], callback: (error?: Error | null) => void): void {
     let bytes = this.heldBytes;
     for (const { chunk } of chunks) bytes += chunk.length;
     if (bytes > HOLD_LIMIT) {
       this.sendHeld();
-      return this.send(chunks, callback);
+      return this.send(chunks.filter(({ chunk }) => chunk.length > 0), callback);
     }
     if (this.held === null) {
       this.held = [];
       if (holding.length === 0) setImmediate(sendHeld);
       holding.push(this);
     }
-    // (Empty chunks are dropped: node:http ends every response with one, which would turn a
-    // response's single write into a writev of two.)
     for (const chunk of chunks) if (chunk.chunk.length > 0) this.held.push(chunk);
     this.heldBytes = bytes;
     callback();

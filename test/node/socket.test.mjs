@@ -90,20 +90,22 @@ test('writes of one turn that mix buffers and strings, or strings of two encodin
   }
 });
 
-test('an empty write is dropped: node:http ends each response with one, and the response still goes out in one write', async () => {
-  const { client, socket, calls, received, ended } = await pair();
-  let reported = false;
-  socket.cork();
-  socket.write('HTTP/1.1 200 OK\r\n\r\nbody', 'utf8');
-  socket.write('', 'latin1', () => (reported = true));
-  socket.uncork();
-  await turn();
-  assert.equal(reported, true, 'the empty write is reported done');
-  assert.deepEqual(calls, ['writeUtf8String']);
-  socket.end();
-  await soon(ended);
-  assert.equal(received(), 'HTTP/1.1 200 OK\r\n\r\nbody');
-  client.destroy();
+test('an empty write is dropped: node:http ends each response with one, and the response still goes out in one write (held, or at once when large)', async () => {
+  for (const body of ['body', 'y'.repeat(20000)]) {
+    const { client, socket, calls, received, ended } = await pair();
+    let reported = false;
+    socket.cork();
+    socket.write(`HTTP/1.1 200 OK\r\n\r\n${body}`, 'utf8');
+    socket.write('', 'latin1', () => (reported = true));
+    socket.uncork();
+    await turn();
+    assert.equal(reported, true, 'the empty write is reported done');
+    assert.deepEqual(calls, ['writeUtf8String'], `a body of ${body.length} bytes`);
+    socket.end();
+    await soon(ended);
+    assert.equal(received(), `HTTP/1.1 200 OK\r\n\r\n${body}`);
+    client.destroy();
+  }
 });
 
 test('a write that would hold more than the limit goes out at once, after what was held', async () => {
