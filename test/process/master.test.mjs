@@ -93,7 +93,7 @@ test('a worker killed with SIGKILL is replaced within a second and reaped', { ti
   });
 });
 
-test('with 2 workers, 50 keep-alive connections of 40 requests each, opened 10 at a time, are shared 35-65% each', { timeout: 60000 }, async () => {
+test('with 2 workers, 100 keep-alive connections of 20 requests each, opened 10 at a time, are shared 35-65% each', { timeout: 60000 }, async () => {
   await withServer(['--workers=2', APP], {}, async (server) => {
     const workers = await waitForWorkers(server.pid, 2);
     await seenWorkers(server.port, 2);
@@ -104,7 +104,7 @@ test('with 2 workers, 50 keep-alive connections of 40 requests each, opened 10 a
       const client = await Client.open(server.port);
       try {
         let pid;
-        for (let i = 0; i < 40; i++) {
+        for (let i = 0; i < 20; i++) {
           const response = await client.request('/');
           assert.equal(response.status, 200);
           assert.equal(response.close, false);
@@ -116,12 +116,14 @@ test('with 2 workers, 50 keep-alive connections of 40 requests each, opened 10 a
         client.destroy();
       }
     };
-    for (let batch = 0; batch < 5; batch++) await Promise.all(Array.from({ length: 10 }, connection));
+    // (Ten batches, not five of more requests: a moment when one worker gets no CPU skews a
+    // batch or two, which a share of 50 connections felt more than one of 100 does.)
+    for (let batch = 0; batch < 10; batch++) await Promise.all(Array.from({ length: 10 }, connection));
     assert.equal(requests, 2000);
     assert.deepEqual([...counts.keys()].sort(), [...workers].sort());
     for (const [pid, count] of counts) {
-      const share = count / 50;
-      assert.ok(share >= 0.35 && share <= 0.65, `worker ${pid} took ${count} of 50 connections`);
+      const share = count / 100;
+      assert.ok(share >= 0.35 && share <= 0.65, `worker ${pid} took ${count} of 100 connections`);
     }
   });
 });
