@@ -22,11 +22,12 @@
 // client has read it (RFC 9112 §9.6). Here the close is staged, as in
 // starlight's own engine: the socket is ended, late bytes are read and
 // dropped, and it is torn down when the client closes its side or, by the
-// server's sweep, after LINGER_MS (lingerExpired()). Once our FIN is out, the socket lets its handle linger alone
-// (on a HandleStream, listen/handle-stream.ts) and closes as a socket at once,
-// so that node:http lets go of the connection's parser, request and response
-// then, and the client's FIN is not carried through node:stream's end of a
-// stream; the connection counts as closed (onceClosed()) when the handle is.
+// server's sweep, after LINGER_MS (lingerExpired()). Once our FIN is out, the
+// socket lets its handle linger alone (on a HandleStream,
+// listen/handle-stream.ts) and closes as a socket at once, so that node:http
+// lets go of the connection's parser, request and response then, and the
+// client's FIN is not carried through node:stream's end of a stream; the
+// connection counts as closed (onceClosed()) when the handle is.
 
 import { Socket } from 'node:net';
 import { loopNow } from '../http/clock.js';
