@@ -56,6 +56,8 @@ const SPLIT_EVERYWHERE_UP_TO = 1024;
 const EDGE = 16;
 /** ...and every STRIDE-th elsewhere. */
 const STRIDE = 32;
+/** The limits a long case goes past are multiples of this (see splitsOf()). */
+const LIMIT_UNIT = 1024;
 
 /**
  * Where to split a case (0: sent whole). The three of ~20 KB are each a long run of one byte (a
@@ -81,7 +83,7 @@ function splitsOf(raw) {
     while (end < raw.length && raw[end] === raw[i]) end++;
     if (end - i > SPLIT_EVERYWHERE_UP_TO) origins.push(i);
   }
-  for (const origin of origins) for (let at = origin; at < raw.length; at += 1024) around(at);
+  for (const origin of origins) for (let at = origin; at < raw.length; at += LIMIT_UNIT) around(at);
   for (let i = 0; i < raw.length; i += STRIDE) splits.add(i);
   return [...splits].sort((x, y) => x - y);
 }

@@ -26,16 +26,17 @@ async function rawJson(bytes) {
 }
 
 /**
- * A request the app waits on (/signal/wait) from a client that then leaves
- * (`leave` gets its RawConnection): what the app saw of the signal within
- * `timeoutMs` ({ aborted, reason }).
+ * A request the app waits on (`route`, /signal/wait by default) from a client
+ * that then leaves (`leave` gets its RawConnection and the request's gate id,
+ * and may be async): what the app saw of the signal within `timeoutMs`
+ * ({ aborted, reason }).
  */
-async function signalOnLeaving(app, leave, timeoutMs) {
+async function signalOnLeaving(app, leave, timeoutMs, route = '/signal/wait') {
   const id = uid();
   const connection = await RawConnection.connect(app.port);
-  connection.write(`GET /signal/wait?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
+  connection.write(`GET ${route}?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
   await waitFor(async () => (await app.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
-  leave(connection);
+  await leave(connection, id);
   try {
     const state = await waitFor(async () => {
       const s = await app.state(id);
@@ -283,20 +284,15 @@ describe('request', { timeout: 20_000 }, () => {
 
     test(`signal${flags}: read first after the client went away, it is aborted`, async () => {
       const app = target();
-      const id = uid();
-      const connection = await RawConnection.connect(app.port);
-      connection.write(`GET /signal/late?id=${id} HTTP/1.1\r\nHost: h\r\n\r\n`);
-      await waitFor(async () => (await app.state(id)).value === 'waiting', { timeoutMs: 5000, message: 'the app to get the request' });
-      connection.socket.resetAndDestroy();
-      // (Time for the server to see the reset, so that the signal is made after it; the app waits
-      // for the abort if not.)
-      await sleep(200);
-      await app.open(id);
-      const state = await waitFor(async () => {
-        const s = await app.state(id);
-        return typeof s.value === 'object' && s;
-      }, { timeoutMs: 8000, message: 'the app to look at the signal' });
-      assert.deepEqual(state.value, { aborted: true, reason: 'AbortError' });
+      const leave = async (connection, id) => {
+        connection.socket.resetAndDestroy();
+        // (Time for the server to see the reset, so that the signal is made after it; the app
+        // waits for the abort if not.) Then the app may look at its signal.
+        await sleep(200);
+        await app.open(id);
+      };
+      const seen = await signalOnLeaving(app, leave, 8000, '/signal/late');
+      assert.deepEqual(seen, { aborted: true, reason: 'AbortError' });
     });
 
     // A FIN from the client while the app works aborts it too, as Node's http server
